@@ -1,0 +1,53 @@
+"""RegistryClient: the api's only way to the registry, one method per contract entry."""
+
+import oslo_messaging
+
+from common import exceptions
+from common.rpc import transport as rpc_transport
+
+
+class RegistryClient:
+    def __init__(self, conf, transport=None):
+        self._transport = transport or rpc_transport.get_transport(conf)
+        self._client = rpc_transport.get_client(conf, self._transport)
+
+    def _call(self, ctxt, method, **kwargs):
+        try:
+            return self._client.call(ctxt, method, **kwargs)
+        except (oslo_messaging.MessagingTimeout, oslo_messaging.MessageDeliveryFailure) as exc:
+            raise exceptions.RegistryUnavailable() from exc
+
+    def ping(self, ctxt):
+        return self._call(ctxt, 'ping')
+
+    def image_create(self, ctxt, *, values, properties, tags):
+        return self._call(ctxt, 'image_create', values=values, properties=properties, tags=tags)
+
+    def image_get(self, ctxt, *, image_id):
+        return self._call(ctxt, 'image_get', image_id=image_id)
+
+    def image_list(self, ctxt, *, filters, marker, limit, sort_keys, sort_dirs):
+        return self._call(ctxt, 'image_list', filters=filters, marker=marker, limit=limit,
+                          sort_keys=sort_keys, sort_dirs=sort_dirs)
+
+    def image_update(self, ctxt, *, image_id, changes, expected_status=None):
+        return self._call(ctxt, 'image_update', image_id=image_id, changes=changes,
+                          expected_status=expected_status)
+
+    def image_delete(self, ctxt, *, image_id):
+        return self._call(ctxt, 'image_delete', image_id=image_id)
+
+    def begin_upload(self, ctxt, *, image_id, lease_seconds):
+        return self._call(ctxt, 'begin_upload', image_id=image_id, lease_seconds=lease_seconds)
+
+    def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
+                      os_hash_value):
+        return self._call(ctxt, 'finish_upload', image_id=image_id, location=location,
+                          size=size, checksum=checksum, os_hash_algo=os_hash_algo,
+                          os_hash_value=os_hash_value)
+
+    def abort_upload(self, ctxt, *, image_id):
+        return self._call(ctxt, 'abort_upload', image_id=image_id)
+
+    def close(self):
+        self._transport.cleanup()

@@ -1,0 +1,69 @@
+"""The registry RPC contract: one entry per intent-level call, with the version it appeared in.
+
+Version history (bump the minor for every new method or optional argument):
+
+* 1.0 - ping, image_create, image_get, image_list, image_update, image_delete,
+        begin_upload, finish_upload, abort_upload
+
+Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
+(``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
+``common.exceptions`` classes. One call is one database transaction. The registry applies
+ownership and visibility from the request context and trusts nothing else.
+
+An image travels as::
+
+    {'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'checksum',
+     'os_hash_algo', 'os_hash_value', 'owner', 'size', 'virtual_size', 'container_format',
+     'disk_format', 'min_ram', 'min_disk', 'created_at', 'updated_at', 'deleted_at', 'deleted',
+     'tags': [sorted str], 'properties': {str: str},
+     'location': store URI or None (internal: never shown to users),
+     'upload_expires_at': ISO string or None (internal)}
+
+Methods:
+
+ping()
+    -> {'ok': True}. For /healthcheck.
+image_create(values, properties, tags)
+    ``values`` holds base attributes (optional ``id``; ``owner`` already decided by the api).
+    An existing id, even of a deleted image -> Duplicate.
+image_get(image_id)
+    Missing, deleted or not visible to the caller -> ImageNotFound.
+image_list(filters, marker, limit, sort_keys, sort_dirs)
+    Visible, non-deleted images; filtering, sorting (with ``id`` as the last tie-breaker)
+    and marker paging happen in SQL. Unknown marker -> MarkerNotFound.
+image_update(image_id, changes, expected_status=None)
+    ``changes`` is a list of ``{'op': 'add'|'replace'|'remove', 'path': name, 'value': v}``
+    already checked by the api for read-only / reserved names and value types; ``path`` is a
+    base attribute, ``tags`` or an extra property. Applied in order in one transaction with
+    upstream's semantics (add sets; replace of a missing property and remove of a missing
+    property -> Conflict; remove of a base attribute -> Forbidden; formats change only while
+    queued -> Forbidden). Only the owner or an admin may update (others: Forbidden if they
+    can see the image, ImageNotFound if not).
+image_delete(image_id)
+    Soft-deletes (status ``deleted``) and returns the image as it was, so the api can remove
+    its bytes. Protected -> Forbidden; not owner nor admin -> Forbidden / ImageNotFound.
+begin_upload(image_id, lease_seconds)
+    queued -> saving, records the upload lease. Formats unset -> Invalid; other status ->
+    InvalidStatusTransition; not owner nor admin -> Forbidden / ImageNotFound.
+finish_upload(image_id, location, size, checksum, os_hash_algo, os_hash_value)
+    saving -> active with the data's attributes. Deleted meanwhile -> ImageNotFound;
+    any other status -> InvalidStatusTransition.
+abort_upload(image_id)
+    saving -> queued, clears the lease. Idempotent; a deleted image -> ImageNotFound.
+"""
+
+NAMESPACE = 'glance_registry'
+VERSION = '1.0'
+
+# name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
+METHODS = {
+    'ping': '1.0',
+    'image_create': '1.0',
+    'image_get': '1.0',
+    'image_list': '1.0',
+    'image_update': '1.0',
+    'image_delete': '1.0',
+    'begin_upload': '1.0',
+    'finish_upload': '1.0',
+    'abort_upload': '1.0',
+}
