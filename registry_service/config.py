@@ -1,0 +1,53 @@
+"""Options glance-registry (and glance-manage) read: where the image database lives."""
+
+from oslo_config import cfg
+
+from common import config as common_config
+
+database_opts = [
+    cfg.StrOpt('connection', default='sqlite:///glance.sqlite', secret=True,
+               help='SQLAlchemy URL of the image database, e.g. '
+                    'postgresql+psycopg2://glance:PASSWORD@db.example.org/glance or '
+                    'mysql+pymysql://glance:PASSWORD@db.example.org/glance?charset=utf8mb4. '
+                    'SQLite (the default, relative to the working directory) suits a single '
+                    'host only. Create the schema with "glance-manage db sync" before starting '
+                    'glance-registry; the registry refuses to start on an outdated schema.'),
+    cfg.IntOpt('max_pool_size', min=1,
+               help='Database connections each glance-registry process keeps open. Unset, it '
+                    'matches [DEFAULT] executor_thread_pool_size, the number of RPC calls one '
+                    'process serves at once, so no call waits for a connection. Lower it when '
+                    'many registry processes share one database server with a connection '
+                    'limit.'),
+    cfg.IntOpt('pool_timeout', default=30, min=1,
+               help='Seconds an RPC call waits for a free database connection before it '
+                    'fails with "database unavailable". Only matters when max_pool_size is '
+                    'lower than executor_thread_pool_size.'),
+    cfg.IntOpt('connection_recycle_time', default=3600, min=1,
+               help='Seconds after which a pooled connection is replaced, so servers and '
+                    'proxies that drop idle connections (MySQL wait_timeout, HAProxy) never '
+                    'hand the registry a dead one.'),
+    cfg.IntOpt('connection_debug', default=0, min=0, max=100,
+               help='Verbosity of SQL logging: 0 none, 50 or more logs every statement, 100 '
+                    'also logs result rows. For debugging only.'),
+]
+
+
+def register_opts(conf):
+    common_config.register_opts(conf)
+    conf.register_opts(database_opts, group='database')
+
+
+def executor_thread_pool_size(conf):
+    """[DEFAULT] executor_thread_pool_size: how many RPC calls one registry serves at once."""
+    # oslo.messaging registers this option only when a server is built, but the connection
+    # pool is sized from it before that: register the very same option object. Imported
+    # here so that glance-manage does not load oslo.messaging (and its eventlet warning).
+    import oslo_messaging.opts
+    for group, opts in oslo_messaging.opts.list_opts():
+        if group is None:
+            conf.register_opts([opt for opt in opts if opt.name == 'executor_thread_pool_size'])
+    return conf.executor_thread_pool_size
+
+
+def list_opts():
+    return [('database', database_opts)]

@@ -1,0 +1,99 @@
+"""The image tables, as typed SQLAlchemy 2.x models.
+
+The migrations in ``migrations/versions`` build the same schema; a test compares the two.
+"""
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from registry_service.db.types import UTCDateTime
+
+# Deterministic constraint names, so a later migration can drop or alter them by name on
+# every backend.
+NAMING_CONVENTION = {
+    'ix': 'ix_%(table_name)s_%(column_0_N_name)s',
+    'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
+    'ck': 'ck_%(table_name)s_%(constraint_name)s',
+    'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    'pk': 'pk_%(table_name)s',
+}
+
+# Binary collation on MySQL/MariaDB: names, tags and property keys compare case-sensitively
+# there as on PostgreSQL and SQLite, so 'Foo' and 'foo' are two properties everywhere.
+MYSQL_TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4',
+                    'mysql_collate': 'utf8mb4_bin'}
+
+
+class Base(orm.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Image(Base):
+    __tablename__ = 'images'
+    __table_args__ = (
+        # The default listing: non-deleted rows in created_at order, id as tie-breaker.
+        sa.Index(None, 'deleted', 'created_at', 'id'),
+        sa.Index(None, 'owner'),
+        sa.Index(None, 'status'),
+        sa.Index(None, 'visibility'),
+        sa.Index(None, 'name'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(30))
+    visibility: orm.Mapped[str] = orm.mapped_column(sa.String(20))
+    protected: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
+    os_hidden: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
+    checksum: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    os_hash_algo: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    os_hash_value: orm.Mapped[str | None] = orm.mapped_column(sa.String(128))
+    owner: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    size: orm.Mapped[int | None] = orm.mapped_column(sa.BigInteger)
+    virtual_size: orm.Mapped[int | None] = orm.mapped_column(sa.BigInteger)
+    container_format: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    disk_format: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    min_ram: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    min_disk: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    deleted_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+    deleted: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
+    # Internal: the store URI of the image data; never shown to users.
+    location: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    # Internal: when an upload in progress (status saving) may be presumed dead.
+    upload_expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+
+
+class ImageProperty(Base):
+    __tablename__ = 'image_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'name'),
+        # Property filters look rows up by name; the value is not indexed because values may
+        # be long text, beyond what a PostgreSQL btree entry or a MySQL key can hold.
+        sa.Index(None, 'name'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'))
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    value: orm.Mapped[str] = orm.mapped_column(sa.Text)
+
+
+class ImageTag(Base):
+    __tablename__ = 'image_tags'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'value'),
+        sa.Index(None, 'value'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'))
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))

@@ -1,0 +1,96 @@
+"""The registry's RPC endpoint: one method per entry of common.rpc.contract.
+
+Each method unpacks its keyword arguments, runs one transaction through images.py, listing.py
+or uploads.py and returns plain dicts. Only common.exceptions leave it on purpose: a lost
+database becomes DatabaseUnavailable, anything else is a bug, logged here and left to become
+a 500 on the api side.
+"""
+
+import functools
+
+import oslo_messaging
+import sqlalchemy as sa
+from oslo_log import log as logging
+
+from common import exceptions
+from common.rpc import contract
+from registry_service import images
+from registry_service import listing
+from registry_service import uploads
+
+LOG = logging.getLogger(__name__)
+
+# Errors meaning "the database is not there right now", not "this call is wrong".
+UNAVAILABLE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError,
+                      sa.exc.DisconnectionError, sa.exc.TimeoutError)
+
+
+def _rpc(method):
+    @functools.wraps(method)
+    def call(self, ctxt, **kwargs):
+        # The context serializer stored ctxt as the thread's current context, so oslo.log
+        # prefixes these lines with its request id.
+        LOG.debug('%s for project %s', method.__name__, ctxt.project_id)
+        try:
+            try:
+                return method(self, ctxt, **kwargs)
+            except UNAVAILABLE_ERRORS as exc:
+                LOG.error('%s: database unavailable: %s', method.__name__, exc)
+                raise exceptions.DatabaseUnavailable() from exc
+        except exceptions.GlimpseError as exc:
+            LOG.debug('%s refused: %s: %s', method.__name__, type(exc).__name__, exc)
+            # An answer, not a failure: oslo.messaging sends it back without logging a
+            # server-side traceback.
+            raise oslo_messaging.ExpectedException() from exc
+        except Exception:
+            LOG.exception('%s failed unexpectedly', method.__name__)
+            raise
+    return call
+
+
+class RegistryEndpoint:
+    target = oslo_messaging.Target(namespace=contract.NAMESPACE, version=contract.VERSION)
+
+    def __init__(self, database):
+        self._db = database
+
+    @_rpc
+    def ping(self, ctxt):
+        # Answering proves the bus and this process; the query proves the database too.
+        self._db.ping()
+        return {'ok': True}
+
+    @_rpc
+    def image_create(self, ctxt, *, values, properties, tags):
+        return images.create(self._db, ctxt, values, properties, tags)
+
+    @_rpc
+    def image_get(self, ctxt, *, image_id):
+        return images.get(self._db, ctxt, image_id)
+
+    @_rpc
+    def image_list(self, ctxt, *, filters, marker, limit, sort_keys, sort_dirs):
+        return listing.list_images(self._db, ctxt, filters, marker, limit, sort_keys,
+                                   sort_dirs)
+
+    @_rpc
+    def image_update(self, ctxt, *, image_id, changes, expected_status=None):
+        return images.update(self._db, ctxt, image_id, changes, expected_status)
+
+    @_rpc
+    def image_delete(self, ctxt, *, image_id):
+        return images.delete(self._db, ctxt, image_id)
+
+    @_rpc
+    def begin_upload(self, ctxt, *, image_id, lease_seconds):
+        return uploads.begin(self._db, ctxt, image_id, lease_seconds)
+
+    @_rpc
+    def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
+                      os_hash_value):
+        return uploads.finish(self._db, ctxt, image_id, location, size, checksum,
+                              os_hash_algo, os_hash_value)
+
+    @_rpc
+    def abort_upload(self, ctxt, *, image_id):
+        return uploads.abort(self._db, ctxt, image_id)

@@ -1,0 +1,59 @@
+"""Rows to the image dicts of the RPC contract, tags and properties loaded per page."""
+
+import sqlalchemy as sa
+
+from registry_service.db import models
+
+BASE_FIELDS = (
+    'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'checksum',
+    'os_hash_algo', 'os_hash_value', 'owner', 'size', 'virtual_size', 'container_format',
+    'disk_format', 'min_ram', 'min_disk', 'created_at', 'updated_at', 'deleted_at', 'deleted',
+    'location', 'upload_expires_at',
+)
+DATETIME_FIELDS = frozenset({'created_at', 'updated_at', 'deleted_at', 'upload_expires_at'})
+
+
+def isotime(value):
+    """'YYYY-MM-DDTHH:MM:SS.ffffffZ' for a naive UTC datetime, None for None."""
+    return None if value is None else value.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def load_properties(session, image_ids):
+    found = {image_id: {} for image_id in image_ids}
+    if image_ids:
+        rows = session.execute(
+            sa.select(models.ImageProperty.image_id, models.ImageProperty.name,
+                      models.ImageProperty.value)
+            .where(models.ImageProperty.image_id.in_(image_ids)))
+        for image_id, name, value in rows:
+            found[image_id][name] = value
+    return found
+
+
+def load_tags(session, image_ids):
+    found = {image_id: [] for image_id in image_ids}
+    if image_ids:
+        rows = session.execute(
+            sa.select(models.ImageTag.image_id, models.ImageTag.value)
+            .where(models.ImageTag.image_id.in_(image_ids)))
+        for image_id, value in rows:
+            found[image_id].append(value)
+    return found
+
+
+def to_dict(row, properties, tags):
+    image = {}
+    for field in BASE_FIELDS:
+        value = getattr(row, field)
+        image[field] = isotime(value) if field in DATETIME_FIELDS else value
+    image['properties'] = dict(properties)
+    image['tags'] = sorted(tags)
+    return image
+
+
+def to_dicts(session, rows):
+    """The contract's dicts for `rows`, in their order, with two extra queries in all."""
+    ids = [row.id for row in rows]
+    properties = load_properties(session, ids)
+    tags = load_tags(session, ids)
+    return [to_dict(row, properties[row.id], tags[row.id]) for row in rows]

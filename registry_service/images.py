@@ -1,0 +1,150 @@
+"""Image create, get, update and delete: one transaction per call, contract semantics.
+
+Listing lives in listing.py, the upload state machine in uploads.py.
+"""
+
+import uuid
+
+import sqlalchemy as sa
+
+from common import exceptions
+from common import states
+from registry_service import access
+from registry_service import image_dicts
+from registry_service import patch
+from registry_service.db import models
+from registry_service.db.types import utcnow
+
+Image = models.Image
+
+NEW_IMAGE_DEFAULTS = {
+    'name': None, 'visibility': 'shared', 'protected': False, 'os_hidden': False,
+    'owner': None, 'container_format': None, 'disk_format': None, 'min_ram': 0,
+    'min_disk': 0,
+}
+
+
+def _dict_of(session, row):
+    return image_dicts.to_dicts(session, [row])[0]
+
+
+def _check_new_id(image_id):
+    try:
+        return str(uuid.UUID(image_id)) if image_id is not None else str(uuid.uuid4())
+    except (TypeError, ValueError, AttributeError):
+        raise exceptions.Invalid('Image id %r is not a UUID.' % (image_id,)) from None
+
+
+def create(db, ctxt, values, properties, tags):
+    values = dict(values or {})
+    image_id = _check_new_id(values.pop('id', None))
+    unknown = sorted(set(values) - set(patch.MUTABLE))
+    if unknown:
+        raise exceptions.Invalid('Attributes %s cannot be set on a new image.'
+                                 % ', '.join(unknown))
+    attributes = dict(NEW_IMAGE_DEFAULTS, **values)
+    for name, value in attributes.items():
+        patch.check_base_value(name, value)
+    properties = dict(properties or {})
+    for name, value in properties.items():
+        patch.check_property(name, value)
+    tags = patch.check_tags(list(tags or []))
+    now = utcnow()
+    with db.write() as session:
+        # Ids are never reused, not even those of deleted images (OSSN-0075).
+        if session.get(Image, image_id) is not None:
+            raise exceptions.Duplicate('Image ID %s already exists!' % image_id,
+                                       image_id=image_id)
+        row = Image(id=image_id, status=states.QUEUED, created_at=now, updated_at=now,
+                    deleted=False, **attributes)
+        session.add(row)
+        session.add_all(models.ImageProperty(image_id=image_id, name=name, value=value)
+                        for name, value in properties.items())
+        session.add_all(models.ImageTag(image_id=image_id, value=tag) for tag in tags)
+        try:
+            session.flush()
+        except sa.exc.IntegrityError:
+            # Another registry inserted the same id between our check and our insert.
+            raise exceptions.Duplicate('Image ID %s already exists!' % image_id,
+                                       image_id=image_id) from None
+        return image_dicts.to_dict(row, properties, tags)
+
+
+def get(db, ctxt, image_id):
+    with db.read() as session:
+        return _dict_of(session, access.fetch_visible(session, ctxt, image_id))
+
+
+def _write_properties(session, image_id, old, new):
+    gone = [name for name in old if name not in new]
+    if gone:
+        session.execute(sa.delete(models.ImageProperty).where(
+            models.ImageProperty.image_id == image_id, models.ImageProperty.name.in_(gone)))
+    for name, value in new.items():
+        if name not in old:
+            session.add(models.ImageProperty(image_id=image_id, name=name, value=value))
+        elif old[name] != value:
+            session.execute(sa.update(models.ImageProperty).where(
+                models.ImageProperty.image_id == image_id,
+                models.ImageProperty.name == name).values(value=value))
+
+
+def _write_tags(session, image_id, old, new):
+    gone = sorted(set(old) - set(new))
+    if gone:
+        session.execute(sa.delete(models.ImageTag).where(
+            models.ImageTag.image_id == image_id, models.ImageTag.value.in_(gone)))
+    session.add_all(models.ImageTag(image_id=image_id, value=tag)
+                    for tag in sorted(set(new) - set(old)))
+
+
+def update(db, ctxt, image_id, changes, expected_status=None):
+    with db.write() as session:
+        row = access.fetch_changeable(session, ctxt, image_id)
+        if expected_status is not None and row.status != expected_status:
+            raise exceptions.Conflict(
+                'Image %s is %s, not %s.' % (image_id, row.status, expected_status),
+                image_id=image_id, status=row.status)
+        if not changes:
+            return _dict_of(session, row)
+        old_properties = image_dicts.load_properties(session, [image_id])[image_id]
+        old_tags = image_dicts.load_tags(session, [image_id])[image_id]
+        old_base = {name: getattr(row, name) for name in patch.MUTABLE}
+        base, properties, tags = patch.apply(changes, status=row.status, base=old_base,
+                                             properties=old_properties, tags=old_tags)
+        values = {name: value for name, value in base.items() if old_base[name] != value}
+        values['updated_at'] = utcnow()
+        # The row is locked, so the status check cannot fail on a database that honours
+        # FOR UPDATE; it keeps the write correct where that lock is a no-op.
+        result = session.execute(
+            sa.update(Image).where(Image.id == image_id, Image.status == row.status)
+            .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise exceptions.Conflict('Image %s changed during the update.' % image_id,
+                                      image_id=image_id)
+        _write_properties(session, image_id, old_properties, properties)
+        _write_tags(session, image_id, old_tags, tags)
+        session.flush()
+        session.refresh(row)
+        return image_dicts.to_dict(row, properties, tags)
+
+
+def delete(db, ctxt, image_id):
+    """Soft-delete; return the image as it was so the api can delete its data."""
+    with db.write() as session:
+        row = access.fetch_changeable(session, ctxt, image_id)
+        if row.protected:
+            raise exceptions.Forbidden('Image %s is protected and cannot be deleted.'
+                                       % image_id, image_id=image_id)
+        before = _dict_of(session, row)
+        now = utcnow()
+        result = session.execute(
+            sa.update(Image)
+            .where(Image.id == image_id, Image.deleted == sa.false(),
+                   Image.status.in_(states.sources_of(states.DELETED)))
+            .values(status=states.DELETED, deleted=True, deleted_at=now, updated_at=now,
+                    upload_expires_at=None)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise exceptions.ImageNotFound(image_id=image_id)
+        return before

@@ -1,0 +1,101 @@
+"""Applying a list of JSON-patch style changes to an image, with upstream Glance's semantics.
+
+Pure functions on plain values; images.py loads the row and writes the result.
+"""
+
+from common import exceptions
+from common import states
+from registry_service import access
+
+# Base attributes a change or a create may set (the api has already applied policy).
+MUTABLE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
+           'disk_format', 'min_ram', 'min_disk')
+# Set by the registry alone.
+READ_ONLY = ('id', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size',
+             'virtual_size', 'created_at', 'updated_at')
+# Internal columns that are no user's business.
+RESERVED = ('deleted', 'deleted_at', 'location', 'upload_expires_at')
+# Formats describe the data, so they are fixed once data may exist.
+FORMATS = ('container_format', 'disk_format')
+MAX_NAME_LENGTH = 255
+
+_STRING_OR_NONE = ('name', 'owner', 'container_format', 'disk_format')
+_BOOLEANS = ('protected', 'os_hidden')
+_COUNTS = ('min_ram', 'min_disk')
+
+
+def check_base_value(name, value):
+    """Invalid unless `value` has the type (and range) attribute `name` needs."""
+    if name in _STRING_OR_NONE:
+        ok = value is None or (isinstance(value, str) and len(value) <= MAX_NAME_LENGTH)
+    elif name in _BOOLEANS:
+        ok = isinstance(value, bool)
+    elif name in _COUNTS:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    elif name == 'visibility':
+        ok = value in access.VISIBILITIES
+    else:
+        ok = False
+    if not ok:
+        raise exceptions.Invalid('Invalid value %r for attribute %s.' % (value, name))
+
+
+def check_property(name, value):
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME_LENGTH:
+        raise exceptions.Invalid('Invalid property name %r.' % (name,))
+    if not isinstance(value, str):
+        raise exceptions.Invalid('Property %s must be a string.' % name)
+
+
+def check_tags(tags):
+    if not isinstance(tags, (list, tuple)) or not all(
+            isinstance(t, str) and 0 < len(t) <= MAX_NAME_LENGTH for t in tags):
+        raise exceptions.Invalid('Tags must be a list of non-empty strings of at most %d '
+                                 'characters.' % MAX_NAME_LENGTH)
+    return sorted(set(tags))
+
+
+def _set_base(base, status, name, value):
+    if name in FORMATS and status != states.QUEUED:
+        raise exceptions.Forbidden(
+            'Attribute %s can be only replaced for a queued image.' % name)
+    check_base_value(name, value)
+    base[name] = value
+
+
+def apply(changes, *, status, base, properties, tags):
+    """Apply `changes` in order to copies of `base`, `properties` and `tags`; return them."""
+    base, properties, tags = dict(base), dict(properties), list(tags)
+    if not isinstance(changes, (list, tuple)):
+        raise exceptions.Invalid('Changes must be a list.')
+    for change in changes:
+        try:
+            op, path = change['op'], change['path']
+        except (KeyError, TypeError):
+            raise exceptions.Invalid('Each change needs an op and a path.') from None
+        if path in READ_ONLY:
+            raise exceptions.ReadOnlyProperty(name=path)
+        if path in RESERVED:
+            raise exceptions.ReservedProperty(name=path)
+        if op not in ('add', 'replace', 'remove'):
+            raise exceptions.Invalid('Unsupported change operation %r.' % (op,))
+        if op == 'remove':
+            if path in MUTABLE or path == 'tags':
+                raise exceptions.Forbidden('Property %s may not be removed.' % path)
+            if path not in properties:
+                raise exceptions.Conflict('Property %s does not exist.' % path)
+            del properties[path]
+            continue
+        if 'value' not in change:
+            raise exceptions.Invalid('Change %s of %s needs a value.' % (op, path))
+        value = change['value']
+        if path == 'tags':
+            tags = check_tags(value)
+        elif path in MUTABLE:
+            _set_base(base, status, path, value)
+        elif op == 'replace' and path not in properties:
+            raise exceptions.Conflict('Property %s does not exist.' % path)
+        else:
+            check_property(path, value)
+            properties[path] = value
+    return base, properties, sorted(tags)

@@ -1,0 +1,92 @@
+"""glance-registry: serves the registry RPC contract from the image database."""
+
+import os
+import signal
+import socket
+import sys
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from common.rpc import transport as rpc_transport
+from registry_service import config
+from registry_service import endpoint
+from registry_service.db import migration
+from registry_service.db import session as db_session
+
+LOG = logging.getLogger(__name__)
+
+
+def default_server_name():
+    # Unique per process: several registries may run on one host, all on one topic.
+    return '%s.%d' % (socket.gethostname(), os.getpid())
+
+
+def make_rpc_server(conf, transport, server_name=None, database=None):
+    """An unstarted RPC server whose endpoint uses the database in [database] connection.
+
+    The endpoint's Database is reachable as ``server.registry_database`` so the caller can
+    dispose of its connections after ``server.wait()``.
+    """
+    config.register_opts(conf)
+    database = database or db_session.Database.from_conf(conf)
+    server = rpc_transport.get_server(conf, transport, [endpoint.RegistryEndpoint(database)],
+                                      server_name=server_name or default_server_name())
+    server.registry_database = database
+    return server
+
+
+def _schema_is_current(url):
+    try:
+        current, head = migration.current(url), migration.head()
+    except Exception as exc:
+        LOG.error('Cannot read the schema version of the image database: %s', exc)
+        return False
+    if current != head:
+        LOG.error('The image database is at schema revision %s, this glance-registry needs '
+                  '%s; run "glance-manage db sync" first. Not starting.', current, head)
+        return False
+    return True
+
+
+def _stop_on_signals():
+    stopping = threading.Event()
+
+    def handler(signum, frame):
+        LOG.info('Signal %d received; finishing the calls in progress.', signum)
+        stopping.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+    return stopping
+
+
+def main(argv=None):
+    conf = cfg.CONF
+    config.register_opts(conf)
+    logging.register_options(conf)
+    conf(sys.argv[1:] if argv is None else argv, project='glance', prog='glance-registry')
+    logging.setup(conf, 'glance-registry')
+
+    if not _schema_is_current(conf.database.connection):
+        return 1
+    stopping = _stop_on_signals()
+    transport = rpc_transport.get_transport(conf)
+    server_name = default_server_name()
+    server = make_rpc_server(conf, transport, server_name=server_name)
+    server.start()
+    LOG.info('glance-registry serving topic %s as %s', conf.registry.topic, server_name)
+    # Sleep in short waits: the signal handler runs in this (main) thread between them.
+    while not stopping.wait(1):
+        pass
+    server.stop()
+    server.wait()
+    server.registry_database.dispose()
+    transport.cleanup()
+    LOG.info('glance-registry stopped')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

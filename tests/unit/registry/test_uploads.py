@@ -1,0 +1,133 @@
+import concurrent.futures
+import datetime
+
+import pytest
+
+from common import exceptions
+from registry_service import access
+from registry_service import images
+from registry_service import uploads
+from tests.unit.registry.helpers import new_image
+from tests.unit.registry.helpers import ready_image
+
+
+def parse(iso):
+    return datetime.datetime.strptime(iso, '%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def finish(db, ctxt, image_id, size=5):
+    return uploads.finish(db, ctxt, image_id, 'file:///data/%s' % image_id, size, 'a' * 32,
+                          'sha512', 'b' * 128)
+
+
+def test_upload_happy_path(db, alice):
+    image = ready_image(db, alice)
+    saving = uploads.begin(db, alice, image['id'], 600)
+    assert saving['status'] == 'saving'
+    lease = parse(saving['upload_expires_at']) - parse(saving['updated_at'])
+    assert datetime.timedelta(seconds=599) < lease <= datetime.timedelta(seconds=600)
+    active = finish(db, alice, image['id'], size=5)
+    assert active['status'] == 'active'
+    assert (active['size'], active['checksum'], active['os_hash_algo']) == (5, 'a' * 32,
+                                                                             'sha512')
+    assert active['location'] == 'file:///data/%s' % image['id']
+    assert active['upload_expires_at'] is None
+    assert images.get(db, alice, image['id']) == active
+
+
+def test_begin_needs_formats(db, alice):
+    image = new_image(db, alice, disk_format='raw')
+    with pytest.raises(exceptions.Invalid) as raised:
+        uploads.begin(db, alice, image['id'], 60)
+    assert str(raised.value) == ('Properties disk_format, container_format must be set '
+                                 'prior to saving data.')
+    assert images.get(db, alice, image['id'])['status'] == 'queued'
+
+
+def test_begin_twice_is_an_invalid_transition(db, alice):
+    image = ready_image(db, alice)
+    uploads.begin(db, alice, image['id'], 60)
+    with pytest.raises(exceptions.InvalidStatusTransition):
+        uploads.begin(db, alice, image['id'], 60)
+    finish(db, alice, image['id'])
+    with pytest.raises(exceptions.InvalidStatusTransition):
+        uploads.begin(db, alice, image['id'], 60)
+
+
+def test_begin_rejects_a_bad_lease(db, alice):
+    image = ready_image(db, alice)
+    with pytest.raises(exceptions.Invalid):
+        uploads.begin(db, alice, image['id'], 0)
+
+
+def test_begin_by_other_project(db, alice, bob):
+    public = ready_image(db, alice, visibility='public')
+    private = ready_image(db, alice, visibility='private')
+    with pytest.raises(exceptions.Forbidden):
+        uploads.begin(db, bob, public['id'], 60)
+    with pytest.raises(exceptions.ImageNotFound):
+        uploads.begin(db, bob, private['id'], 60)
+
+
+def test_finish_without_begin_is_an_invalid_transition(db, alice):
+    image = ready_image(db, alice)
+    with pytest.raises(exceptions.InvalidStatusTransition):
+        finish(db, alice, image['id'])
+
+
+def test_finish_after_delete_is_not_found(db, alice):
+    image = ready_image(db, alice)
+    uploads.begin(db, alice, image['id'], 60)
+    images.delete(db, alice, image['id'])
+    with pytest.raises(exceptions.ImageNotFound):
+        finish(db, alice, image['id'])
+
+
+def test_abort_returns_to_queued_and_is_idempotent(db, alice):
+    image = ready_image(db, alice)
+    uploads.begin(db, alice, image['id'], 60)
+    queued = uploads.abort(db, alice, image['id'])
+    assert queued['status'] == 'queued' and queued['upload_expires_at'] is None
+    assert uploads.abort(db, alice, image['id']) == queued
+    # And the image can be uploaded again.
+    assert uploads.begin(db, alice, image['id'], 60)['status'] == 'saving'
+
+
+def test_abort_of_active_or_deleted_image(db, alice):
+    image = ready_image(db, alice)
+    uploads.begin(db, alice, image['id'], 60)
+    finish(db, alice, image['id'])
+    with pytest.raises(exceptions.InvalidStatusTransition):
+        uploads.abort(db, alice, image['id'])
+    images.delete(db, alice, image['id'])
+    with pytest.raises(exceptions.ImageNotFound):
+        uploads.abort(db, alice, image['id'])
+
+
+def test_status_swap_is_a_compare_and_swap(db, alice, monkeypatch):
+    # A stale read (the row as it was before another registry began the upload) must not
+    # let a second begin through: the UPDATE's status condition matches no row.
+    image = ready_image(db, alice)
+    real_fetch = access.fetch_changeable
+    with db.read() as session:
+        stale = real_fetch(session, alice, image['id'])
+    uploads.begin(db, alice, image['id'], 60)
+    monkeypatch.setattr(access, 'fetch_changeable', lambda session, ctxt, image_id: stale)
+    with pytest.raises(exceptions.InvalidStatusTransition):
+        uploads.begin(db, alice, image['id'], 60)
+    monkeypatch.setattr(access, 'fetch_changeable', real_fetch)
+    assert images.get(db, alice, image['id'])['status'] == 'saving'
+
+
+def test_concurrent_begins_have_exactly_one_winner(db, alice):
+    image = ready_image(db, alice)
+
+    def attempt(_):
+        try:
+            return uploads.begin(db, alice, image['id'], 60)['status']
+        except exceptions.InvalidStatusTransition:
+            return 'lost'
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+    assert sorted(outcomes) == ['lost'] * 7 + ['saving']
