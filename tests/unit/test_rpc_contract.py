@@ -2,7 +2,6 @@
 real (in-memory) oslo.messaging transport keeps exception classes and the context intact."""
 
 import contextlib
-import importlib
 import inspect
 import logging
 
@@ -51,24 +50,10 @@ def test_endpoint_target_matches_the_contract():
     assert endpoint.RegistryEndpoint.target.version == contract.VERSION
 
 
-# oslo.messaging registers these on the global CONF only, yet reads them from the conf it is
-# given; its ConfFixture registers the same list (it needs the `fixtures` package, absent here).
-# common.rpc.transport should do this for private confs; until then the test does.
-MESSAGING_OPTS = (
-    ('oslo_messaging._metrics.client', 'oslo_messaging_metrics', 'oslo_messaging_metrics'),
-    ('oslo_messaging._tracing.client', 'oslo_messaging_tracing', 'oslo_messaging_tracing'),
-)
-
-
-def register_messaging_opts(conf):
-    for module, attribute, group in MESSAGING_OPTS:
-        conf.register_opts(getattr(importlib.import_module(module), attribute), group=group)
-
-
 def make_conf(db_url):
     conf = cfg.ConfigOpts()
     config.register_opts(conf)
-    register_messaging_opts(conf)
+    rpc_transport.register_messaging_opts(conf)
     conf([], project='glance')
     conf.set_override('connection', db_url, group='database')
     return conf

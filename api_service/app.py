@@ -1,0 +1,93 @@
+"""create_app(): the Flask application glance-api serves."""
+
+import logging
+
+import flask
+
+# Imported here, at load time, so a gthread worker never first imports it inside a request
+# (such a worker takes the whole graceful timeout to exit).
+import oslo_messaging  # noqa: F401
+
+from api_service import config
+from api_service import errors
+from api_service import runtime
+from api_service import schemas
+from api_service.middleware import context as context_middleware
+from api_service.middleware import request_id
+from api_service.middleware import version_negotiation
+from api_service.stores import catalog
+from api_service.views import image_data
+from api_service.views import images
+from api_service.views import schemas as schema_views
+from api_service.views import versions
+from common.rpc import client as rpc_client
+
+LOG = logging.getLogger(__name__)
+
+BLUEPRINTS = (versions.blueprint, schema_views.blueprint, images.blueprint,
+              image_data.blueprint)
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot work; glance-api must not start."""
+
+
+def build_pipeline(flask_wsgi_app, conf):
+    """The WSGI middleware around the Flask app, outermost first.
+
+    A request meets them in this order:
+    1. request id: takes the caller's X-Openstack-Request-ID (431 if too long) or makes
+       req-<uuid>, and stamps x-openstack-request-id on every response that leaves,
+       including errors raised by anything below;
+    2. version negotiation: /v2.N/... becomes /v2/..., an unknown version goes to /;
+    3. authentication: nothing for noauth (keystonemiddleware's auth_token will sit here);
+    4. context: builds the RequestContext (user, project, roles, request id) from the
+       identity headers for the views to pass to the registry;
+    5. Flask: routing, the view, and the one error handler in api_service/errors.py.
+    """
+    app = flask_wsgi_app
+    app = context_middleware.ContextMiddleware(app)
+    app = version_negotiation.VersionNegotiationMiddleware(app)
+    app = request_id.RequestIdMiddleware(app, conf.max_request_id_length)
+    return app
+
+
+def check_config(conf):
+    """Raise ConfigurationError for settings glance-api cannot run with."""
+    if conf.auth_strategy == 'keystone':
+        raise ConfigurationError(
+            'auth_strategy = keystone is not supported by this release of glance-api; '
+            'use auth_strategy = noauth (testing or trusted proxies only).')
+
+
+def _warn_noauth():
+    LOG.warning('*** auth_strategy = noauth: glance-api trusts the X-User-Id, X-Project-Id '
+                'and X-Roles headers of every request. Anyone who can reach this port can '
+                'act as any user, including admin. Never expose it outside a test setup. ***')
+
+
+def create_app(conf, registry=None, stores=None):
+    """The glance-api WSGI app. ``registry`` defaults to a RegistryClient on the configured
+    transport, ``stores`` to the configured StoreCatalog."""
+    config.register_opts(conf)
+    check_config(conf)
+    _warn_noauth()
+    app = flask.Flask(__name__)
+    app.json.sort_keys = False
+    app.extensions[runtime.EXTENSION_KEY] = runtime.Runtime(
+        conf=conf,
+        registry=registry if registry is not None else rpc_client.RegistryClient(conf),
+        stores=stores if stores is not None else catalog.from_config(conf),
+        schemas=schemas.ImageSchemas(conf))
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    app.wsgi_app = build_pipeline(app.wsgi_app, conf)
+    return app
+
+
+def close_app(app):
+    """Release what create_app() opened (the registry client's transport)."""
+    close = getattr(app.extensions[runtime.EXTENSION_KEY].registry, 'close', None)
+    if close is not None:
+        close()

@@ -1,0 +1,80 @@
+"""``glance-api``: parse the configuration, then serve the app under gunicorn gthread workers."""
+
+import logging
+import sys
+
+# At module load, in the master: workers inherit the import and never do it in a request.
+import oslo_messaging  # noqa: F401
+from gunicorn.app import base as gunicorn_base
+
+from api_service import app as app_module
+from api_service import config_files
+
+LOG = logging.getLogger(__name__)
+
+# gthread workers heartbeat from their main loop, so a long transfer does not trip this;
+# it only bounds a worker that stopped responding altogether.
+WORKER_TIMEOUT = 900
+# On SIGTERM, workers stop accepting and finish in-flight requests for up to this long.
+GRACEFUL_TIMEOUT = 120
+
+
+def bind_address(host, port):
+    return '[%s]:%d' % (host, port) if ':' in host else '%s:%d' % (host, port)
+
+
+class GunicornServer(gunicorn_base.BaseApplication):
+    def __init__(self, conf):
+        self.conf = conf
+        super().__init__()
+
+    def load_config(self):
+        address = bind_address(self.conf.bind_host, self.conf.bind_port)
+
+        def when_ready(server):
+            LOG.info('glance-api listening on %s', address)
+
+        def worker_exit(server, worker):
+            # Closing the message-bus connection lets the worker exit in about a second
+            # after SIGTERM instead of several while oslo.messaging's threads wind down.
+            if getattr(worker, 'wsgi', None) is not None:
+                app_module.close_app(worker.wsgi)
+
+        settings = {
+            'bind': [address],
+            'workers': self.conf.workers,
+            'threads': self.conf.threads,
+            'worker_class': 'gthread',
+            # Each worker builds the app (and its AMQP connection) after fork.
+            'preload_app': False,
+            'timeout': WORKER_TIMEOUT,
+            'graceful_timeout': GRACEFUL_TIMEOUT,
+            'proc_name': 'glance-api',
+            'when_ready': when_ready,
+            'worker_exit': worker_exit,
+        }
+        if 'control_socket_disable' in self.cfg.settings:
+            # gunicorn >= 25.1 opens a control socket in $HOME by default; several
+            # instances on one host would fight over it, and nothing here uses it.
+            settings['control_socket_disable'] = True
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return app_module.create_app(self.conf)
+
+
+def main(argv=None):
+    conf = config_files.load(sys.argv[1:] if argv is None else argv)
+    try:
+        app_module.check_config(conf)
+    except app_module.ConfigurationError as exc:
+        LOG.error('%s', exc)
+        sys.stderr.write('glance-api: %s\n' % exc)
+        return 1
+    GunicornServer(conf).run()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

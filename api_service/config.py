@@ -1,0 +1,105 @@
+"""Options glance-api reads, with upstream Glance's names and sections where the feature matches."""
+
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from common import config as common_config
+from common.rpc import transport as rpc_transport
+
+GiB = 1024 ** 3
+MiB = 1024 ** 2
+
+server_opts = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
+                       help='Address glance-api listens on. Related: bind_port.'),
+    cfg.PortOpt('bind_port', default=9292,
+                help='TCP port glance-api listens on. Related: bind_host.'),
+    cfg.IntOpt('workers', default=2, min=1,
+               help='Number of gunicorn worker processes. Each one holds its own '
+                    'connection to the message bus and serves `threads` requests at once. '
+                    'Related: threads.'),
+    cfg.IntOpt('threads', default=16, min=1,
+               help='Threads per worker process (gunicorn gthread worker). Each in-flight '
+                    'request, including a long upload or download, occupies one thread. '
+                    'Related: workers.'),
+    cfg.StrOpt('auth_strategy', default='noauth', choices=['noauth', 'keystone'],
+               help='How requests are authenticated. "noauth" trusts the X-User-Id, '
+                    'X-Project-Id and X-Roles headers as sent: use it only for testing or '
+                    'behind a trusted proxy. "keystone" is not available yet; glance-api '
+                    'refuses to start with it.'),
+    cfg.StrOpt('public_endpoint',
+               help='Public URL of this service (e.g. https://image.example.com) used in '
+                    'the version document links. Unset: the URL the request came to.'),
+    cfg.IntOpt('max_request_id_length', default=64, min=0,
+               help='Longest X-Openstack-Request-ID a caller may send; a longer one is '
+                    'refused with 431. A request without one gets a generated '
+                    'req-<uuid>.'),
+]
+
+image_opts = [
+    cfg.StrOpt('hashing_algorithm', default='sha512',
+               help='hashlib algorithm used for os_hash_value while image data is '
+                    'uploaded (alongside the md5 checksum). Possible values: any name '
+                    'hashlib.new() accepts, e.g. sha256, sha512.'),
+    cfg.IntOpt('limit_param_default', default=25, min=1,
+               help='Page size of an image list when the caller gives no limit. '
+                    'Related: api_limit_max.'),
+    cfg.IntOpt('api_limit_max', default=1000, min=1,
+               help='Largest page size an image list returns, whatever limit the caller '
+                    'asks for. Related: limit_param_default.'),
+    cfg.IntOpt('image_size_cap', default=1024 * GiB, min=0,
+               help='Largest image, in bytes, that may be uploaded (default 1 TiB). An '
+                    'upload is stopped with 413 as soon as it passes this size.'),
+    cfg.IntOpt('upload_lease_seconds', default=6 * 3600, min=60,
+               help='How long an upload may keep an image in "saving". If the api worker '
+                    'dies mid-upload, the registry returns the image to "queued" once this '
+                    'lease expires; set it above the duration of your longest upload.'),
+]
+
+store_opts = [
+    cfg.StrOpt('filesystem_store_datadir', default='/var/lib/glance/images/',
+               help='Directory where the filesystem store keeps image data. Shared '
+                    'storage (e.g. NFS) is needed when several api hosts serve the same '
+                    'images.'),
+    cfg.IntOpt('filesystem_store_chunk_size', default=1 * MiB, min=4096,
+               help='Bytes read from the request and written to disk at a time, and read '
+                    'from disk at a time when a download cannot use sendfile. Upstream '
+                    'uses 64 KiB; 1 MiB cuts per-chunk Python overhead (hashing, system '
+                    'calls) enough to move from CPU-bound to disk-bound uploads, at the cost '
+                    'of 1 MiB of memory per transfer in flight.'),
+]
+
+image_format_opts = [
+    cfg.ListOpt('container_formats',
+                default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'],
+                help='Container formats an image may declare (container_format).'),
+    cfg.ListOpt('disk_formats',
+                default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi',
+                         'iso', 'ploop'],
+                help='Disk formats an image may declare (disk_format).'),
+]
+
+
+def register_opts(conf):
+    common_config.register_opts(conf)
+    # glance-api keeps its options on a private ConfigOpts, not the global cfg.CONF.
+    rpc_transport.register_messaging_opts(conf)
+    conf.register_opts(server_opts)
+    conf.register_opts(image_opts)
+    conf.register_opts(store_opts, group='glance_store')
+    conf.register_opts(image_format_opts, group='image_format')
+    try:
+        logging.register_options(conf)
+    except cfg.ArgsAlreadyParsedError:
+        pass
+    except cfg.DuplicateOptError:
+        pass
+
+
+def list_opts():
+    return [
+        ('DEFAULT', server_opts + image_opts),
+        ('glance_store', store_opts),
+        ('image_format', image_format_opts),
+    ]

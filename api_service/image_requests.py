@@ -1,0 +1,161 @@
+"""Checks and splits image create and PATCH bodies into what the registry contract takes.
+
+Upstream's rules: some attributes may never be sent (403 read-only), some names are
+reserved (403), values must match the image schema (400), extra properties are
+string -> string with names of at most 255 characters (400).
+"""
+
+from api_service import exceptions as api_exceptions
+from common import exceptions
+
+# Never accepted in a create body: they only describe where things are.
+CREATE_DISALLOWED = ('direct_url', 'self', 'file', 'schema', 'stores')
+
+# Set by the service, never by the caller.
+READ_ONLY = ('created_at', 'updated_at', 'status', 'checksum', 'size', 'virtual_size',
+             'direct_url', 'self', 'file', 'schema', 'id', 'os_hash_algo',
+             'os_hash_value', 'stores')
+
+RESERVED = ('location', 'deleted', 'deleted_at')
+RESERVED_PREFIX = 'os_glance'
+
+# Base attributes a caller may set; the registry's ``values``.
+WRITABLE_BASE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
+                 'disk_format', 'min_ram', 'min_disk')
+
+PATCH_MEDIA_TYPES = {
+    'application/openstack-images-v2.1-json-patch': 10,
+    # Deprecated draft-4 form: {"replace": "/name", "value": ...}.
+    'application/openstack-images-v2.0-json-patch': 4,
+}
+PATCH_OPS = ('add', 'remove', 'replace')
+MAX_PROPERTY_NAME = 255
+
+
+def _is_reserved(name):
+    return name in RESERVED or name.startswith(RESERVED_PREFIX)
+
+
+def _check_owner_and_visibility(ctx, name, value):
+    # TODO(policy): these two mirror upstream's default policy (add_image/modify_image owner
+    # checks and publicize_image); api_service/policy.py will own them once it exists.
+    if name == 'owner' and not ctx.is_admin and value != ctx.project_id:
+        raise exceptions.Forbidden("Owner can't be set or changed by non-admin users.")
+    if name == 'visibility' and value == 'public' and not ctx.is_admin:
+        raise exceptions.Forbidden('Only admins may make an image public.')
+
+
+def _check_property_name(name):
+    if len(name) > MAX_PROPERTY_NAME:
+        raise exceptions.Invalid('Custom property should not be greater than %d characters.'
+                                 % MAX_PROPERTY_NAME)
+
+
+def parse_create(body, ctx, schemas):
+    """-> (values, properties, tags) for RegistryClient.image_create."""
+    if not isinstance(body, dict):
+        raise exceptions.Invalid('Request body must be a JSON object.')
+    for name in CREATE_DISALLOWED:
+        if name in body:
+            raise exceptions.ReadOnlyProperty(name=name)
+    schemas.validate(body)
+    body = dict(body)
+    tags = body.pop('tags', [])
+    values = {}
+    if 'id' in body:
+        values['id'] = body.pop('id')
+    for name in READ_ONLY:
+        if name in body:
+            raise exceptions.ReadOnlyProperty(name=name)
+    for name in WRITABLE_BASE:
+        if name in body:
+            values[name] = body.pop(name)
+    for name in body:
+        _check_property_name(name)
+        if _is_reserved(name):
+            raise exceptions.ReservedProperty(name=name)
+    for name in ('owner', 'visibility'):
+        if name in values:
+            _check_owner_and_visibility(ctx, name, values[name])
+    values.setdefault('owner', ctx.project_id)
+    return values, body, sorted(set(tags))
+
+
+def check_patch_media_type(content_type):
+    """-> the JSON-patch draft version of the request's media type, else 415."""
+    media_type = (content_type or '').split(';')[0].strip().lower()
+    if media_type not in PATCH_MEDIA_TYPES:
+        raise api_exceptions.UnsupportedMediaType(
+            content_type=media_type or '(none)',
+            headers={'Accept-Patch': ', '.join(sorted(PATCH_MEDIA_TYPES))})
+    return PATCH_MEDIA_TYPES[media_type]
+
+
+def decode_pointer(pointer):
+    """JSON pointer -> list of tokens, with ~1 -> '/' and ~0 -> '~' (RFC 6901)."""
+    if not isinstance(pointer, str) or not pointer.startswith('/'):
+        raise exceptions.Invalid('Pointer `%s` does not start with "/".' % (pointer,))
+    if len(pointer) > 1 and pointer.endswith('/'):
+        raise exceptions.Invalid('Pointer `%s` ends with "/".' % pointer)
+    tokens = pointer[1:].split('/')
+    for token in tokens:
+        if not token.strip():
+            raise exceptions.Invalid('Pointer `%s` contains an empty token.' % pointer)
+        stripped = token.replace('~0', '').replace('~1', '')
+        if '~' in stripped:
+            raise exceptions.Invalid('Pointer `%s` contains "~" not part of a recognized '
+                                     'escape sequence.' % pointer)
+    return [t.replace('~1', '/').replace('~0', '~').strip() for t in tokens]
+
+
+def _op_and_path(raw, draft):
+    if draft == 10:
+        op = raw.get('op')
+        if op not in PATCH_OPS:
+            raise exceptions.Invalid('Invalid operation: `%s`. It must be one of the '
+                                     'following: %s.' % (op, ', '.join(PATCH_OPS)))
+        if 'path' not in raw:
+            raise exceptions.Invalid("Unable to find 'path' in JSON Schema change")
+        return op, raw['path']
+    present = [op for op in PATCH_OPS if op in raw]
+    if len(present) != 1:
+        raise exceptions.Invalid('Operation objects must contain exactly one member named '
+                                 '"add", "remove", or "replace".')
+    return present[0], raw[present[0]]
+
+
+def parse_patch(content_type, body, ctx, schemas):
+    """-> the ``changes`` list for RegistryClient.image_update."""
+    draft = check_patch_media_type(content_type)
+    if not isinstance(body, list):
+        raise exceptions.Invalid('Request body must be a JSON array of operation objects.')
+    changes = []
+    for raw in body:
+        if not isinstance(raw, dict):
+            raise exceptions.Invalid('Operations must be JSON objects.')
+        op, pointer = _op_and_path(raw, draft)
+        tokens = decode_pointer(pointer)
+        name = tokens[0]
+        if name == 'locations':
+            raise exceptions.Forbidden("It's not allowed to update locations if locations "
+                                       "are invisible.")
+        if len(tokens) != 1:
+            raise exceptions.Invalid("Invalid JSON pointer for this resource: '/%s'"
+                                     % '/'.join(tokens))
+        if name in READ_ONLY:
+            raise exceptions.ReadOnlyProperty(name=name)
+        if _is_reserved(name):
+            raise exceptions.ReservedProperty(name=name)
+        _check_property_name(name)
+        change = {'op': op, 'path': name}
+        if op != 'remove':
+            if 'value' not in raw:
+                raise exceptions.Invalid('Operation "%s" requires a member named "value".'
+                                         % op)
+            change['value'] = raw['value']
+            schemas.validate({name: raw['value']})
+            _check_owner_and_visibility(ctx, name, raw['value'])
+        elif name == 'owner':
+            _check_owner_and_visibility(ctx, name, None)
+        changes.append(change)
+    return changes

@@ -1,0 +1,37 @@
+"""Turns the registry's image dict into the image JSON users see."""
+
+import datetime
+
+# Base attributes always shown, null when unset (upstream's serializer list).
+SHOWN_ATTRIBUTES = ('name', 'disk_format', 'container_format', 'visibility', 'size',
+                    'virtual_size', 'status', 'checksum', 'protected', 'min_ram',
+                    'min_disk', 'owner', 'os_hidden', 'os_hash_algo', 'os_hash_value')
+
+
+def isotime(value):
+    """'2026-11-22T13:12:56.123456Z' (or any ISO-8601 form) -> '2026-11-22T13:12:56Z'."""
+    if value is None:
+        return None
+    parsed = datetime.datetime.fromisoformat(value.replace('Z', '+00:00'))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(datetime.UTC).replace(tzinfo=None)
+    return parsed.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def image_href(image_id, sub=''):
+    return '/v2/images/%s%s' % (image_id, '/' + sub if sub else '')
+
+
+def to_json(image):
+    # Extra properties first so no base attribute can be shadowed by one.
+    view = dict(image.get('properties') or {})
+    for key in SHOWN_ATTRIBUTES:
+        view[key] = image.get(key)
+    view['id'] = image['id']
+    view['created_at'] = isotime(image.get('created_at'))
+    view['updated_at'] = isotime(image.get('updated_at'))
+    view['tags'] = list(image.get('tags') or [])
+    view['self'] = image_href(image['id'])
+    view['file'] = image_href(image['id'], 'file')
+    view['schema'] = '/v2/schemas/image'
+    return view

@@ -1,0 +1,92 @@
+"""GET /v2/images query string -> registry image_list arguments, and the paging links."""
+
+from urllib import parse
+
+from common import exceptions
+
+SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at',
+             'updated_at')
+SORT_DIRS = ('asc', 'desc')
+DEFAULT_SORT_KEY = 'created_at'
+DEFAULT_SORT_DIR = 'desc'
+VISIBILITY_FILTERS = ('community', 'public', 'private', 'shared', 'all')
+MEMBER_STATUSES = ('pending', 'accepted', 'rejected', 'all')
+# Paging and sorting parameters; everything else in the query string is a filter.
+_CONTROL_PARAMS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_status', 'tag')
+
+
+def _limit(args, conf):
+    raw = args.get('limit')
+    if raw is None:
+        return min(conf.limit_param_default, conf.api_limit_max)
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise exceptions.Invalid('limit param must be an integer') from None
+    if limit < 0:
+        raise exceptions.Invalid('limit param must be positive')
+    return min(limit, conf.api_limit_max)
+
+
+def _sort_key(key):
+    if key not in SORT_KEYS:
+        raise exceptions.Invalid('Invalid sort key: %s. It must be one of the following: %s.'
+                                 % (key, ', '.join(SORT_KEYS)))
+    return key
+
+
+def _sort_dir(direction):
+    if direction not in SORT_DIRS:
+        raise exceptions.Invalid('Invalid sort direction: %s' % direction)
+    return direction
+
+
+def _sorting(args):
+    keys, dirs = [], []
+    if 'sort' in args:
+        if 'sort_key' in args or 'sort_dir' in args:
+            raise exceptions.Invalid('Old and new sorting syntax cannot be combined')
+        for item in args.get('sort').strip().split(','):
+            key, _sep, direction = item.partition(':')
+            keys.append(_sort_key(key.strip()))
+            dirs.append(_sort_dir(direction.strip() or DEFAULT_SORT_DIR))
+    else:
+        keys = [_sort_key(k.strip()) for k in args.getlist('sort_key')]
+        dirs = [_sort_dir(d.strip()) for d in args.getlist('sort_dir')]
+        if len(dirs) > 1 and len(dirs) != len(keys):
+            raise exceptions.Invalid('Number of sort dirs does not match the number of '
+                                     'sort keys')
+    return keys or [DEFAULT_SORT_KEY], dirs or [DEFAULT_SORT_DIR]
+
+
+def _filters(args):
+    filters = {k: v for k, v in args.items() if k not in _CONTROL_PARAMS}
+    if 'changes-since' in filters:
+        raise exceptions.Invalid('The "changes-since" filter is no longer available on v2.')
+    visibility = filters.get('visibility')
+    if visibility and visibility not in VISIBILITY_FILTERS:
+        raise exceptions.Invalid('Invalid visibility value: %s' % visibility)
+    member_status = args.get('member_status', 'accepted')
+    if member_status not in MEMBER_STATUSES:
+        raise exceptions.Invalid('Invalid status: %s' % member_status)
+    tags = [t.strip() for t in args.getlist('tag')]
+    if tags:
+        filters['tags'] = tags
+    return filters
+
+
+def parse_query(args, conf):
+    """``args`` is a werkzeug MultiDict -> keyword arguments of RegistryClient.image_list."""
+    sort_keys, sort_dirs = _sorting(args)
+    return {'filters': _filters(args), 'marker': args.get('marker'),
+            'limit': _limit(args, conf), 'sort_keys': sort_keys, 'sort_dirs': sort_dirs}
+
+
+def page_links(args, images, limit):
+    """-> {'first': ..., 'next': ... only when a full page came back}."""
+    kept = [(k, v) for k, v in args.items(multi=True) if k != 'marker']
+    query = parse.urlencode(kept)
+    links = {'first': '/v2/images' + ('?' + query if query else '')}
+    if images and len(images) >= limit:
+        links['next'] = '/v2/images?' + parse.urlencode([('marker', images[-1]['id'])] + kept)
+    return links

@@ -1,0 +1,24 @@
+"""Maps /v2.N/... onto the /v2/... routes, as upstream's version negotiation does."""
+
+import re
+
+from api_service import versions
+
+_VERSIONED_PATH = re.compile(r'^/v(\d+)(?:\.(\d+))?(/.*)?$')
+
+
+class VersionNegotiationMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        match = _VERSIONED_PATH.match(environ.get('PATH_INFO', ''))
+        if match:
+            major, minor, rest = match.groups()
+            if int(major) == versions.MAJOR and (
+                    minor is None or int(minor) in versions.known_minors()):
+                environ['PATH_INFO'] = '/v%d%s' % (versions.MAJOR, rest or '')
+            else:
+                # An unknown version gets the list of versions to choose from (300).
+                environ['PATH_INFO'] = '/'
+        return self.app(environ, start_response)

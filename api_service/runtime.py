@@ -1,0 +1,25 @@
+"""What a view needs besides the request: the parts create_app() assembled, and the caller."""
+
+import dataclasses
+
+import flask
+
+from api_service.middleware import context as context_middleware
+
+EXTENSION_KEY = 'glimpse'
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    conf: object        # oslo.config ConfigOpts with api_service.config registered
+    registry: object    # common.rpc.client.RegistryClient (or anything with its methods)
+    stores: object      # api_service.stores.catalog.StoreCatalog
+    schemas: object     # api_service.schemas.ImageSchemas
+
+
+def current():
+    return flask.current_app.extensions[EXTENSION_KEY]
+
+
+def request_context():
+    return flask.request.environ[context_middleware.ENVIRON_KEY]

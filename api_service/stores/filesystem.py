@@ -1,0 +1,124 @@
+"""Image data as files in one directory (local disk or a shared NFS mount).
+
+A write goes to ``<id>.<random>.partial`` in the data directory, is fsynced, and is then
+renamed to ``<id>``: readers never see a half-written image, and a worker that dies
+mid-upload leaves only ``*.partial`` files, which a sweeper can recognise and remove.
+"""
+
+import errno
+import logging
+import os
+import uuid
+from urllib import parse
+
+from api_service import exceptions
+from api_service.stores import base
+from api_service.stores import hashing
+
+LOG = logging.getLogger(__name__)
+
+PARTIAL_SUFFIX = '.partial'
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_DENIED_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _translate_write_error(exc):
+    if exc.errno in _FULL_ERRNOS:
+        return exceptions.StorageFull()
+    if exc.errno in _DENIED_ERRNOS:
+        return exceptions.StorageWriteDenied()
+    return None
+
+
+class FilesystemStore(base.Store):
+    schemes = ('file', 'filesystem')
+    capabilities = (base.Capability.READ | base.Capability.READ_OFFSET |
+                    base.Capability.WRITE | base.Capability.DELETE |
+                    base.Capability.SENDFILE)
+
+    def __init__(self, datadir, hashing_algorithm, file_mode=0o640):
+        self.datadir = os.path.abspath(datadir)
+        self.hashing_algorithm = hashing_algorithm
+        self.file_mode = file_mode
+        try:
+            os.makedirs(self.datadir, exist_ok=True)
+        except OSError as exc:
+            # Like glance_store: a store whose data directory cannot be set up still
+            # serves what it can read, but refuses writes.
+            LOG.error('Filesystem store datadir %s is not usable (%s); the store is '
+                      'read-only.', self.datadir, exc)
+            self.capabilities = self.capabilities & ~base.Capability.WRITE
+
+    def path_for(self, image_id):
+        return os.path.join(self.datadir, image_id)
+
+    def uri_for(self, image_id):
+        return 'file://' + self.path_for(image_id)
+
+    @staticmethod
+    def path_of(uri):
+        parsed = parse.urlsplit(uri)
+        return parse.unquote(parsed.netloc + parsed.path)
+
+    def add(self, image_id, chunks):
+        if not self.can(base.Capability.WRITE):
+            raise exceptions.StorageWriteDenied()
+        final_path = self.path_for(image_id)
+        partial_path = '%s.%s%s' % (final_path, uuid.uuid4().hex, PARTIAL_SUFFIX)
+        size = 0
+        try:
+            with hashing.DualHasher(self.hashing_algorithm) as hasher:
+                try:
+                    fd = os.open(partial_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                 self.file_mode)
+                    with open(fd, 'wb') as out:
+                        for chunk in chunks:
+                            if not chunk:
+                                continue
+                            hasher.update(chunk)
+                            out.write(chunk)
+                            size += len(chunk)
+                        out.flush()
+                        os.fsync(out.fileno())
+                    os.rename(partial_path, final_path)
+                    self._fsync_dir()
+                except OSError as exc:
+                    translated = _translate_write_error(exc)
+                    if translated is None:
+                        raise
+                    raise translated from exc
+                md5_hex, multihash_hex = hasher.hexdigests()
+        except BaseException:
+            self._remove_quietly(partial_path)
+            raise
+        return 'file://' + final_path, size, md5_hex, multihash_hex
+
+    def _fsync_dir(self):
+        fd = os.open(self.datadir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _remove_quietly(path):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            LOG.warning('Could not remove partial image file %s: %s', path, exc)
+
+    def open(self, uri):
+        path = self.path_of(uri)
+        try:
+            f = open(path, 'rb')
+        except FileNotFoundError:
+            raise exceptions.StoreDataNotFound(uri=uri) from None
+        return f, os.fstat(f.fileno()).st_size
+
+    def delete(self, uri):
+        try:
+            os.unlink(self.path_of(uri))
+        except FileNotFoundError:
+            raise exceptions.StoreDataNotFound(uri=uri) from None

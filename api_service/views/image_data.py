@@ -1,0 +1,49 @@
+"""PUT and GET /v2/images/{id}/file: image bytes in and out."""
+
+import flask
+from werkzeug import wsgi
+
+from api_service import exceptions as api_exceptions
+from api_service import runtime
+from api_service.services import download
+from api_service.services import upload
+
+blueprint = flask.Blueprint('image_data', __name__, url_prefix='/v2/images')
+
+OCTET_STREAM = 'application/octet-stream'
+
+
+@blueprint.put('/<image_id>/file')
+def put_file(image_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    media_type = (flask.request.mimetype or '').lower()
+    if media_type != OCTET_STREAM:
+        raise api_exceptions.UnsupportedMediaType(
+            'Content-Type must be %s, not %s.' % (OCTET_STREAM, media_type or '(none)'))
+    environ = flask.request.environ
+    # Read the server's input directly: with a Content-Length we count the bytes
+    # ourselves; with chunked encoding the server decodes it and the body ends at EOF.
+    content_length = flask.request.content_length
+    chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
+    if content_length is None and not chunked and not environ.get('wsgi.input_terminated'):
+        content_length = 0
+    upload.upload(ctx, rt.registry, rt.stores.default, rt.conf, image_id,
+                  environ['wsgi.input'], content_length)
+    return '', 204
+
+
+@blueprint.get('/<image_id>/file')
+def get_file(image_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    data = download.open_data(ctx, rt.registry, rt.stores, image_id)
+    if data.file is None:
+        return '', 204
+    # wrap_file hands the file to the server's wsgi.file_wrapper, so gunicorn can use
+    # sendfile(); the size was checked against the registry when the file was opened.
+    body = wsgi.wrap_file(flask.request.environ, data.file,
+                          rt.conf.glance_store.filesystem_store_chunk_size)
+    response = flask.Response(body, mimetype=OCTET_STREAM, direct_passthrough=True)
+    response.content_length = data.size
+    if data.image.get('checksum'):
+        response.headers['Content-MD5'] = data.image['checksum']
+    return response

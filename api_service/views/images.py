@@ -1,0 +1,74 @@
+"""The image resource: create, list, show, update (JSON patch), delete."""
+
+import logging
+
+import flask
+
+from api_service import image_requests
+from api_service import image_view
+from api_service import list_query
+from api_service import runtime
+from api_service.views import request_body
+
+LOG = logging.getLogger(__name__)
+
+blueprint = flask.Blueprint('images', __name__, url_prefix='/v2/images')
+
+
+@blueprint.post('')
+def create():
+    rt, ctx = runtime.current(), runtime.request_context()
+    values, properties, tags = image_requests.parse_create(request_body.json_body(), ctx,
+                                                           rt.schemas)
+    image = rt.registry.image_create(ctx, values=values, properties=properties, tags=tags)
+    response = flask.jsonify(image_view.to_json(image))
+    response.status_code = 201
+    response.headers['Location'] = (flask.request.host_url.rstrip('/') +
+                                    image_view.image_href(image['id']))
+    # No import methods yet; the header is still sent, as clients look for it.
+    response.headers['OpenStack-image-import-methods'] = ''
+    return response
+
+
+@blueprint.get('')
+def index():
+    rt, ctx = runtime.current(), runtime.request_context()
+    args = flask.request.args
+    query = list_query.parse_query(args, rt.conf)
+    images = rt.registry.image_list(ctx, **query)
+    body = {'images': [image_view.to_json(i) for i in images],
+            'schema': '/v2/schemas/images'}
+    body.update(list_query.page_links(args, images, query['limit']))
+    return flask.jsonify(body)
+
+
+@blueprint.get('/<image_id>')
+def show(image_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    return flask.jsonify(image_view.to_json(rt.registry.image_get(ctx, image_id=image_id)))
+
+
+@blueprint.patch('/<image_id>')
+def update(image_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    # The media type is checked before the body is read, so a wrong type is 415, not 400.
+    image_requests.check_patch_media_type(flask.request.content_type)
+    changes = image_requests.parse_patch(flask.request.content_type,
+                                         request_body.json_body(), ctx, rt.schemas)
+    image = rt.registry.image_update(ctx, image_id=image_id, changes=changes)
+    return flask.jsonify(image_view.to_json(image))
+
+
+@blueprint.delete('/<image_id>')
+def delete(image_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    image = rt.registry.image_delete(ctx, image_id=image_id)
+    location = image.get('location')
+    if location:
+        # The row is already gone for users; data left behind is waste, not an error.
+        try:
+            rt.stores.for_uri(location).delete(location)
+        except Exception as exc:
+            LOG.warning('Image %s deleted but its data at %s could not be removed: %s',
+                        image_id, location, exc)
+    return '', 204

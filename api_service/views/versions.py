@@ -1,0 +1,25 @@
+"""GET / (300 Multiple Choices) and GET /versions (200): the API versions offered."""
+
+import flask
+
+from api_service import runtime
+from api_service import versions
+
+blueprint = flask.Blueprint('versions', __name__)
+
+
+def _document():
+    endpoint = runtime.current().conf.public_endpoint or flask.request.host_url
+    href = '%s/v%d/' % (endpoint.rstrip('/'), versions.MAJOR)
+    return {'versions': [dict(v, links=[{'rel': 'self', 'href': href}])
+                         for v in versions.VERSIONS]}
+
+
+@blueprint.get('/')
+def multiple_choices():
+    return flask.jsonify(_document()), 300
+
+
+@blueprint.get('/versions')
+def index():
+    return flask.jsonify(_document())

@@ -1,0 +1,118 @@
+"""The api under Flask's test client, talking to the REAL registry in this process.
+
+The registry's RPC server and the api's RegistryClient share one oslo.messaging
+``kombu+memory:////`` transport; the registry owns a temporary SQLite database migrated to
+head, and the filesystem store writes into a temporary directory.
+"""
+
+import shutil
+import threading
+import uuid
+
+import pytest
+from oslo_config import cfg
+
+from api_service import app as app_module
+from api_service import config as api_config
+from common.rpc import client as rpc_client
+from common.rpc import transport as rpc_transport
+from registry_service import config as registry_config
+from registry_service import server as registry_server
+from registry_service.db import migration
+
+MEMORY_URL = 'kombu+memory:////'
+
+ADMIN = {'X-User-Id': 'admin-user', 'X-Project-Id': 'admin-project', 'X-Roles': 'admin'}
+ALICE = {'X-User-Id': 'alice', 'X-Project-Id': 'project-a', 'X-Roles': 'member,reader'}
+BOB = {'X-User-Id': 'bob', 'X-Project-Id': 'project-b', 'X-Roles': 'member'}
+
+
+def make_conf(tmp_path, **overrides):
+    conf = cfg.ConfigOpts()
+    api_config.register_opts(conf)
+    registry_config.register_opts(conf)
+    conf([], default_config_files=[])
+    # A topic per test: the in-memory broker is shared by the whole process.
+    conf.set_override('topic', 'glance_registry_%s' % uuid.uuid4().hex, group='registry')
+    conf.set_override('connection', 'sqlite:///%s' % (tmp_path / 'registry.sqlite'),
+                      group='database')
+    conf.set_override('filesystem_store_datadir', str(tmp_path / 'images'),
+                      group='glance_store')
+    for name, value in overrides.items():
+        group, _, key = name.rpartition('__')
+        conf.set_override(key, value, group=group or None)
+    return conf
+
+
+@pytest.fixture
+def conf(tmp_path):
+    return make_conf(tmp_path)
+
+
+@pytest.fixture
+def datadir(tmp_path):
+    return tmp_path / 'images'
+
+
+@pytest.fixture(scope='session')
+def stopped_registries():
+    """Registries stopped by tests, joined together at the end of the session.
+
+    server.wait() idles for the transport's one-second poll; joining them all in parallel
+    once keeps the suite fast.
+    """
+    stopped = []
+    yield stopped
+
+    def finish(server, transport):
+        server.wait()
+        server.registry_database.dispose()
+        transport.cleanup()
+
+    threads = [threading.Thread(target=finish, args=pair) for pair in stopped]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+@pytest.fixture(scope='session')
+def migrated_database(tmp_path_factory):
+    """An SQLite file at schema head, made once and copied for each test."""
+    path = tmp_path_factory.mktemp('registry-template') / 'registry.sqlite'
+    migration.upgrade('sqlite:///%s' % path)
+    return path
+
+
+@pytest.fixture
+def registry(conf, tmp_path, migrated_database, stopped_registries):
+    """A started registry RPC server and a RegistryClient wired to it."""
+    shutil.copyfile(migrated_database, tmp_path / 'registry.sqlite')
+    transport = rpc_transport.get_transport(conf, url=MEMORY_URL)
+    server = registry_server.make_rpc_server(conf, transport, server_name='unit-test')
+    server.start()
+    client = rpc_client.RegistryClient(conf, transport=transport)
+    yield client
+    server.stop()
+    stopped_registries.append((server, transport))
+
+
+@pytest.fixture
+def app(conf, registry):
+    return app_module.create_app(conf, registry=registry)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def create_image(client):
+    """POST an image as ``headers`` (default ALICE) and return its JSON."""
+    def create(headers=ALICE, **body):
+        body.setdefault('name', 'test-image')
+        response = client.post('/v2/images', json=body, headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+    return create

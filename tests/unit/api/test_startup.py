@@ -1,0 +1,53 @@
+import os
+import subprocess
+import sys
+
+from api_service import cli
+from api_service import config
+from api_service import config_files
+
+
+def test_list_opts_covers_the_documented_options():
+    names = {(group, opt.name) for group, opts in config.list_opts() for opt in opts}
+    for expected in [('DEFAULT', 'bind_host'), ('DEFAULT', 'bind_port'),
+                     ('DEFAULT', 'workers'), ('DEFAULT', 'threads'),
+                     ('DEFAULT', 'auth_strategy'), ('DEFAULT', 'image_size_cap'),
+                     ('DEFAULT', 'hashing_algorithm'), ('DEFAULT', 'public_endpoint'),
+                     ('glance_store', 'filesystem_store_datadir'),
+                     ('glance_store', 'filesystem_store_chunk_size'),
+                     ('image_format', 'disk_formats'), ('image_format', 'container_formats')]:
+        assert expected in names
+
+
+def test_config_file_from_environment(tmp_path, monkeypatch):
+    path = tmp_path / 'api.conf'
+    path.write_text('[DEFAULT]\nbind_port = 19292\n[glance_store]\n'
+                    'filesystem_store_datadir = %s\n' % (tmp_path / 'd'))
+    monkeypatch.setenv('GLANCE_API_CONFIG_FILE', str(path))
+    conf = config_files.load([])
+    assert conf.bind_port == 19292
+    assert conf.glance_store.filesystem_store_datadir == str(tmp_path / 'd')
+
+
+def test_config_dir_from_environment(tmp_path, monkeypatch):
+    (tmp_path / 'glance-api.conf').write_text('[DEFAULT]\nworkers = 7\n')
+    monkeypatch.delenv('GLANCE_API_CONFIG_FILE', raising=False)
+    monkeypatch.setenv('OS_GLANCE_CONFIG_DIR', str(tmp_path))
+    assert config_files.default_config_files() == [str(tmp_path / 'glance-api.conf')]
+    monkeypatch.setenv('OS_GLANCE_CONFIG_DIR', str(tmp_path / 'missing'))
+    assert config_files.default_config_files() == []
+
+
+def test_bind_address_brackets_ipv6():
+    assert cli.bind_address('0.0.0.0', 9292) == '0.0.0.0:9292'
+    assert cli.bind_address('::1', 9292) == '[::1]:9292'
+
+
+def test_glance_api_refuses_keystone_with_a_clear_message(tmp_path):
+    path = tmp_path / 'api.conf'
+    path.write_text('[DEFAULT]\nauth_strategy = keystone\n')
+    env = dict(os.environ, GLANCE_API_CONFIG_FILE=str(path))
+    result = subprocess.run([sys.executable, '-m', 'api_service.cli'], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert 'keystone' in result.stderr
