@@ -4,7 +4,6 @@ import importlib
 
 import oslo_messaging
 from oslo_messaging import opts as messaging_opts
-from oslo_config import cfg
 
 from common import config as common_config
 from common import context
