@@ -1,0 +1,353 @@
+"""Throughput, latency and memory benchmark for any Images API v2 endpoint.
+
+Runs against a live service given by URL (and a token when it sits behind Keystone); the
+``run`` script beside this file can start a local Glimpse first. It is never part of the test
+suite's pass/fail: it measures, it does not judge.
+"""
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import statistics
+import threading
+import time
+import urllib.parse
+import uuid
+
+MIB = 1024 * 1024
+SEND_BLOCK = 1 * MIB
+
+
+class Endpoint:
+    """Where the service is and how to talk to it: one fresh connection per caller."""
+
+    def __init__(self, url, token=None, project=None):
+        parsed = urllib.parse.urlsplit(url)
+        self.host = parsed.hostname
+        self.port = parsed.port or (443 if parsed.scheme == 'https' else 80)
+        self.https = parsed.scheme == 'https'
+        self.base_headers = {'Accept': 'application/json'}
+        if token:
+            self.base_headers['X-Auth-Token'] = token
+        if project:
+            self.base_headers['X-Project-Id'] = project
+            self.base_headers['X-Roles'] = 'member,reader'
+
+    def connect(self, timeout=600):
+        cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+        return cls(self.host, self.port, timeout=timeout)
+
+    def headers(self, **extra):
+        merged = dict(self.base_headers)
+        merged.update(extra)
+        return merged
+
+
+def request_json(conn, endpoint, method, path, body=None, content_type='application/json'):
+    headers = endpoint.headers()
+    payload = None
+    if body is not None:
+        payload = json.dumps(body).encode()
+        headers['Content-Type'] = content_type
+    conn.request(method, path, body=payload, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    if resp.status >= 400:
+        raise RuntimeError(f'{method} {path} -> {resp.status}: {data[:200]!r}')
+    return resp.status, (json.loads(data) if data else None)
+
+
+def create_image(conn, endpoint, name):
+    _, image = request_json(conn, endpoint, 'POST', '/v2/images',
+                            {'name': name, 'disk_format': 'raw', 'container_format': 'bare'})
+    return image['id']
+
+
+def delete_image(conn, endpoint, image_id):
+    request_json(conn, endpoint, 'DELETE', f'/v2/images/{image_id}')
+
+
+def payload_block():
+    # Incompressible but cheap to produce: one random block sent over and over.
+    return os.urandom(SEND_BLOCK)
+
+
+def upload(endpoint, image_id, size, chunked):
+    """Streams `size` bytes into the image; returns seconds spent in the PUT."""
+    block = payload_block()
+    conn = endpoint.connect()
+    conn.putrequest('PUT', f'/v2/images/{image_id}/file')
+    for key, value in endpoint.headers(**{'Content-Type': 'application/octet-stream'}).items():
+        conn.putheader(key, value)
+    if chunked:
+        conn.putheader('Transfer-Encoding', 'chunked')
+    else:
+        conn.putheader('Content-Length', str(size))
+    start = time.perf_counter()
+    conn.endheaders()
+    sent = 0
+    while sent < size:
+        piece = block[:min(SEND_BLOCK, size - sent)]
+        if chunked:
+            conn.send(b'%x\r\n' % len(piece) + piece + b'\r\n')
+        else:
+            conn.send(piece)
+        sent += len(piece)
+    if chunked:
+        conn.send(b'0\r\n\r\n')
+    resp = conn.getresponse()
+    body = resp.read()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    if resp.status != 204:
+        raise RuntimeError(f'upload -> {resp.status}: {body[:200]!r}')
+    return elapsed
+
+
+def download(endpoint, image_id, verify_md5=False):
+    """Reads the whole image; returns (seconds, bytes, md5 or None)."""
+    conn = endpoint.connect()
+    start = time.perf_counter()
+    conn.request('GET', f'/v2/images/{image_id}/file', headers=endpoint.headers())
+    resp = conn.getresponse()
+    if resp.status != 200:
+        raise RuntimeError(f'download -> {resp.status}')
+    buf = bytearray(SEND_BLOCK)
+    view = memoryview(buf)
+    total = 0
+    md5 = hashlib.md5() if verify_md5 else None
+    while True:
+        n = resp.readinto(buf)
+        if not n:
+            break
+        total += n
+        if md5:
+            md5.update(view[:n])
+    elapsed = time.perf_counter() - start
+    conn.close()
+    announced = int(resp.getheader('Content-Length', '-1'))
+    if announced != total:
+        raise RuntimeError(f'download announced {announced} bytes, sent {total}')
+    return elapsed, total, (md5.hexdigest() if md5 else None)
+
+
+def one_shot(endpoint, action, *args):
+    """Runs a metadata call on a connection of its own: the server closes idle keep-alive
+    connections while a long transfer runs on another one."""
+    conn = endpoint.connect()
+    try:
+        return action(conn, endpoint, *args)
+    finally:
+        conn.close()
+
+
+def bench_data_path(endpoint, size):
+    results = {}
+    for label, chunked in (('upload_content_length', False), ('upload_chunked', True)):
+        image_id = one_shot(endpoint, create_image, f'bench-{label}')
+        seconds = upload(endpoint, image_id, size, chunked)
+        results[label + '_MBps'] = size / seconds / 1e6
+        if not chunked:
+            dl_seconds, _, _ = download(endpoint, image_id)
+            results['download_MBps'] = size / dl_seconds / 1e6
+        one_shot(endpoint, delete_image, image_id)
+    return results
+
+
+def percentile(samples, fraction):
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def metadata_cycle_worker(endpoint, cycles, timings, errors, lock):
+    conn = endpoint.connect(timeout=60)
+    patch_type = 'application/openstack-images-v2.1-json-patch'
+    for i in range(cycles):
+        steps = []
+        try:
+            t0 = time.perf_counter()
+            image_id = create_image(conn, endpoint, f'cycle-{uuid.uuid4().hex[:8]}')
+            t1 = time.perf_counter()
+            request_json(conn, endpoint, 'GET', f'/v2/images/{image_id}')
+            t2 = time.perf_counter()
+            request_json(conn, endpoint, 'PATCH', f'/v2/images/{image_id}',
+                         [{'op': 'add', 'path': '/bench', 'value': str(i)}], patch_type)
+            t3 = time.perf_counter()
+            request_json(conn, endpoint, 'GET', '/v2/images?limit=20')
+            t4 = time.perf_counter()
+            delete_image(conn, endpoint, image_id)
+            t5 = time.perf_counter()
+            steps = [('create', t1 - t0), ('get', t2 - t1), ('patch', t3 - t2),
+                     ('list20', t4 - t3), ('delete', t5 - t4), ('cycle', t5 - t0)]
+        except Exception as exc:  # a failed cycle is a figure, not a crash
+            with lock:
+                errors.append(repr(exc)[:200])
+            conn.close()
+            conn = endpoint.connect(timeout=60)
+            continue
+        with lock:
+            for name, seconds in steps:
+                timings.setdefault(name, []).append(seconds)
+    conn.close()
+
+
+def bench_metadata(endpoint, clients, cycles_per_client):
+    timings, errors, lock = {}, [], threading.Lock()
+    threads = [threading.Thread(target=metadata_cycle_worker,
+                                args=(endpoint, cycles_per_client, timings, errors, lock))
+               for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    done = len(timings.get('cycle', []))
+    result = {'clients': clients, 'cycles': done, 'errors': len(errors),
+              'cycles_per_s': done / elapsed, 'ops_per_s': done * 5 / elapsed,
+              'error_samples': errors[:5]}
+    for name, samples in timings.items():
+        result[f'{name}_p50_ms'] = percentile(samples, 0.5) * 1000
+        result[f'{name}_p99_ms'] = percentile(samples, 0.99) * 1000
+    return result
+
+
+def bench_list(endpoint, count, rounds=5):
+    conn = endpoint.connect()
+    created = [create_image(conn, endpoint, f'list-{i:05d}') for i in range(count)]
+    samples = []
+    try:
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            _, body = request_json(conn, endpoint, 'GET', f'/v2/images?limit={count}')
+            samples.append(time.perf_counter() - t0)
+            if len(body['images']) < min(count, 1000):
+                raise RuntimeError(f"list returned {len(body['images'])} images")
+    finally:
+        for image_id in created:
+            delete_image(conn, endpoint, image_id)
+        conn.close()
+    return {'images': count, 'median_ms': statistics.median(samples) * 1000,
+            'min_ms': min(samples) * 1000}
+
+
+def max_worker_rss(pid):
+    """Largest RSS (bytes) among the process and its direct children (gunicorn workers)."""
+    biggest = 0
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            ppid, rss_pages = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(entry) == pid or ppid == pid:
+            biggest = max(biggest, rss_pages * os.sysconf('SC_PAGE_SIZE'))
+    return biggest
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pids):
+        super().__init__(daemon=True)
+        self.pids = {name: pid for name, pid in pids.items() if pid}
+        self.peaks = dict.fromkeys(self.pids, 0)
+        self.stop_event = threading.Event()
+
+    def run(self):
+        while not self.stop_event.is_set():
+            for name, pid in self.pids.items():
+                self.peaks[name] = max(self.peaks[name], max_worker_rss(pid))
+            time.sleep(0.1)
+
+
+def bench_memory(endpoint, size, pids):
+    sampler = RssSampler(pids)
+    sampler.start()
+    image_id = one_shot(endpoint, create_image, 'bench-memory')
+    try:
+        up = upload(endpoint, image_id, size, chunked=True)
+        down, _, _ = download(endpoint, image_id)
+    finally:
+        one_shot(endpoint, delete_image, image_id)
+        sampler.stop_event.set()
+        sampler.join()
+    result = {f'{name}_peak_worker_rss_MB': peak / 1e6 for name, peak in sampler.peaks.items()}
+    result.update({'size_GiB': size / 1024 ** 3, 'upload_MBps': size / up / 1e6,
+                   'download_MBps': size / down / 1e6})
+    return result
+
+
+def print_table(results):
+    rows = []
+    data = results.get('data_path', {})
+    for key in ('upload_content_length_MBps', 'upload_chunked_MBps', 'download_MBps'):
+        if key in data:
+            rows.append((key.replace('_MBps', ' (MB/s)'), f'{data[key]:,.0f}'))
+    for meta in results.get('metadata', []):
+        label = f"metadata cycle, {meta['clients']} client(s)"
+        rows.append((label + ' (ops/s)', f"{meta['ops_per_s']:,.1f}"))
+        rows.append((label + ' (errors)', str(meta['errors'])))
+        for op in ('create', 'get', 'patch', 'list20', 'delete'):
+            if f'{op}_p50_ms' in meta:
+                rows.append((f'  {op} p50 / p99 (ms)',
+                             f"{meta[op + '_p50_ms']:.1f} / {meta[op + '_p99_ms']:.1f}"))
+    if 'list' in results:
+        rows.append((f"list {results['list']['images']} images (ms, median)",
+                     f"{results['list']['median_ms']:.0f}"))
+    for key, value in results.get('memory', {}).items():
+        rows.append((f'memory: {key}', f'{value:,.1f}'))
+    width = max(len(r[0]) for r in rows) if rows else 10
+    for name, value in rows:
+        print(f'{name:<{width}}  {value:>14}')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--url', default=os.environ.get('GLIMPSE_URL', 'http://127.0.0.1:9292'))
+    parser.add_argument('--token', default=os.environ.get('OS_AUTH_TOKEN'))
+    parser.add_argument('--project', help='X-Project-Id for no-auth services')
+    parser.add_argument('--upload-mib', type=int, default=1024)
+    parser.add_argument('--cycles', type=int, default=200,
+                        help='metadata cycles per run (split over the clients)')
+    parser.add_argument('--list-count', type=int, default=1000)
+    parser.add_argument('--memory-gib', type=float, default=10.0,
+                        help='size of the streamed upload+download for the RSS figure; 0 skips')
+    parser.add_argument('--api-pid', type=int, help='glance-api master pid (for RSS)')
+    parser.add_argument('--registry-pid', type=int, help='glance-registry pid (for RSS)')
+    parser.add_argument('--only', choices=('data', 'metadata', 'list', 'memory'),
+                        action='append')
+    parser.add_argument('--json', default='bench/results/latest.json')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    endpoint = Endpoint(args.url, args.token, args.project)
+    wanted = set(args.only or ('data', 'metadata', 'list', 'memory'))
+    results = {'url': args.url, 'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
+    if 'data' in wanted:
+        results['data_path'] = bench_data_path(endpoint, args.upload_mib * MIB)
+    if 'metadata' in wanted:
+        results['metadata'] = [bench_metadata(endpoint, 1, args.cycles),
+                               bench_metadata(endpoint, 8, max(1, args.cycles // 8))]
+    if 'list' in wanted:
+        results['list'] = bench_list(endpoint, args.list_count)
+    if 'memory' in wanted and args.memory_gib > 0:
+        results['memory'] = bench_memory(endpoint, int(args.memory_gib * 1024 ** 3),
+                                         {'api': args.api_pid, 'registry': args.registry_pid})
+    print_table(results)
+    os.makedirs(os.path.dirname(args.json) or '.', exist_ok=True)
+    with open(args.json, 'w') as f:
+        json.dump(results, f, indent=2)
+    print(f'\nwrote {args.json}')
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
