@@ -54,6 +54,12 @@ def get_client(conf, transport):
 
 
 def get_server(conf, transport, endpoints, server_name):
-    return oslo_messaging.get_rpc_server(
-        transport, target(conf, server=server_name), endpoints, executor='threading',
+    # oslo.messaging >= 18 deprecates naming the executor and picks threading unless
+    # eventlet has monkey-patched the process; a registry on eventlet would be a bug.
+    server = oslo_messaging.get_rpc_server(
+        transport, target(conf, server=server_name), endpoints,
         serializer=context.ContextSerializer())
+    if server.executor_type != 'threading':
+        raise RuntimeError('glance-registry needs the threading executor, got %s'
+                           % server.executor_type)
+    return server
