@@ -1,33 +1,61 @@
 """Who may see and change which image, from the request context alone.
 
-Shared images are visible to their owner only until image members exist; the member rules
-go into ``_shared_with_caller`` (one row check) and ``_shared_with_caller_clause`` (the same
-rule in SQL for listings).
+Upstream's visibility rules, one function each:
+
+* ``public`` and ``community`` images are readable by everyone; ``public`` ones appear in
+  everyone's listing, ``community`` ones only in their owner's or when asked for with
+  ``visibility=community`` (or ``all``);
+* a ``shared`` image is readable by its owner and by every project it is shared with,
+  whatever that member's status; it appears in a member's listing only while the membership
+  has the asked-for ``member_status`` (``accepted`` unless told otherwise);
+* ``private`` images are their owner's alone; admins see everything.
 """
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from common import exceptions
 from registry_service.db import models
 
 Image = models.Image
+ImageMember = models.ImageMember
 
 VISIBILITIES = ('public', 'private', 'shared', 'community')
 # Visible to every project: `public` also appears in everyone's listing, `community` only in
 # its owner's listing or when asked for with visibility=community (or all).
 READABLE_BY_ALL = frozenset({'public', 'community'})
+MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
+# The listing's member_status filter: one of the statuses, or 'all' of them.
+MEMBER_STATUS_FILTERS = MEMBER_STATUSES + ('all',)
 
 
 def _owns(ctxt, image):
     return ctxt.owner is not None and image.owner == ctxt.owner
 
 
+def _membership_of_caller(ctxt, image_id):
+    """The WHERE clause of the caller's own membership row of ``image_id``."""
+    return sa.and_(ImageMember.image_id == image_id, ImageMember.member == ctxt.owner)
+
+
 def _shared_with_caller(ctxt, image):
-    return False  # image members arrive later
+    """True when ``image`` is shared and the caller is one of its members (any status)."""
+    if image.visibility != 'shared' or ctxt.owner is None:
+        return False
+    session = orm.object_session(image)
+    found = session.execute(
+        sa.select(ImageMember.id).where(_membership_of_caller(ctxt, image.id))).first()
+    return found is not None
 
 
-def _shared_with_caller_clause(ctxt):
-    return None  # image members arrive later
+def _shared_with_caller_clause(ctxt, member_status='accepted'):
+    """The same rule in SQL for listings, narrowed to one membership status (or 'all')."""
+    if ctxt.owner is None:
+        return None
+    membership = [_membership_of_caller(ctxt, Image.id)]
+    if member_status != 'all':
+        membership.append(ImageMember.status == member_status)
+    return sa.and_(Image.visibility == 'shared', sa.exists().where(*membership))
 
 
 def can_see(ctxt, image):
@@ -39,17 +67,22 @@ def can_change(ctxt, image):
     return ctxt.is_admin or _owns(ctxt, image)
 
 
-def list_clause(ctxt, visibility=None):
-    """The WHERE clause of a listing for `ctxt`, optionally of one visibility ('all' = any)."""
+def list_clause(ctxt, visibility=None, member_status='accepted'):
+    """The WHERE clause of a listing for `ctxt`, optionally of one visibility ('all' = any)
+    and, for images shared with the caller, of one membership status ('all' = any)."""
     if visibility is not None and visibility != 'all' and visibility not in VISIBILITIES:
         raise exceptions.InvalidFilter(value=visibility)
+    if member_status is None:
+        member_status = 'accepted'
+    if member_status not in MEMBER_STATUS_FILTERS:
+        raise exceptions.InvalidFilter(value=member_status)
     wanted = Image.visibility == visibility if visibility not in (None, 'all') else None
     if ctxt.is_admin:
         return wanted if wanted is not None else sa.true()
     readable = [Image.visibility == 'public']
     if ctxt.owner is not None:
         readable.append(Image.owner == ctxt.owner)
-    shared = _shared_with_caller_clause(ctxt)
+    shared = _shared_with_caller_clause(ctxt, member_status)
     if shared is not None:
         readable.append(shared)
     if visibility in ('community', 'all'):

@@ -14,8 +14,11 @@ from oslo_log import log as logging
 
 from common import exceptions
 from common.rpc import contract
+from registry_service import actions
 from registry_service import images
 from registry_service import listing
+from registry_service import members
+from registry_service import tags
 from registry_service import uploads
 
 LOG = logging.getLogger(__name__)
@@ -61,8 +64,8 @@ class RegistryEndpoint:
         return {'ok': True}
 
     @_rpc
-    def image_create(self, ctxt, *, values, properties, tags):
-        return images.create(self._db, ctxt, values, properties, tags)
+    def image_create(self, ctxt, *, values, properties, tags, quotas=None):
+        return images.create(self._db, ctxt, values, properties, tags, quotas)
 
     @_rpc
     def image_get(self, ctxt, *, image_id):
@@ -74,16 +77,16 @@ class RegistryEndpoint:
                                    sort_dirs)
 
     @_rpc
-    def image_update(self, ctxt, *, image_id, changes, expected_status=None):
-        return images.update(self._db, ctxt, image_id, changes, expected_status)
+    def image_update(self, ctxt, *, image_id, changes, expected_status=None, quotas=None):
+        return images.update(self._db, ctxt, image_id, changes, expected_status, quotas)
 
     @_rpc
     def image_delete(self, ctxt, *, image_id):
         return images.delete(self._db, ctxt, image_id)
 
     @_rpc
-    def begin_upload(self, ctxt, *, image_id, lease_seconds):
-        return uploads.begin(self._db, ctxt, image_id, lease_seconds)
+    def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None):
+        return uploads.begin(self._db, ctxt, image_id, lease_seconds, quotas, expected_size)
 
     @_rpc
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
@@ -94,3 +97,39 @@ class RegistryEndpoint:
     @_rpc
     def abort_upload(self, ctxt, *, image_id):
         return uploads.abort(self._db, ctxt, image_id)
+
+    @_rpc
+    def image_member_create(self, ctxt, *, image_id, member_id, quotas=None):
+        return members.create(self._db, ctxt, image_id, member_id, quotas)
+
+    @_rpc
+    def image_member_list(self, ctxt, *, image_id):
+        return members.list_members(self._db, ctxt, image_id)
+
+    @_rpc
+    def image_member_get(self, ctxt, *, image_id, member_id):
+        return members.get(self._db, ctxt, image_id, member_id)
+
+    @_rpc
+    def image_member_update(self, ctxt, *, image_id, member_id, status):
+        return members.update(self._db, ctxt, image_id, member_id, status)
+
+    @_rpc
+    def image_member_delete(self, ctxt, *, image_id, member_id):
+        return members.delete(self._db, ctxt, image_id, member_id)
+
+    @_rpc
+    def image_tag_add(self, ctxt, *, image_id, tag, quotas=None):
+        return tags.add(self._db, ctxt, image_id, tag, quotas)
+
+    @_rpc
+    def image_tag_delete(self, ctxt, *, image_id, tag):
+        return tags.delete(self._db, ctxt, image_id, tag)
+
+    @_rpc
+    def deactivate(self, ctxt, *, image_id):
+        return actions.deactivate(self._db, ctxt, image_id)
+
+    @_rpc
+    def reactivate(self, ctxt, *, image_id):
+        return actions.reactivate(self._db, ctxt, image_id)

@@ -35,7 +35,7 @@ def _check_new_id(image_id):
         raise exceptions.Invalid('Image id %r is not a UUID.' % (image_id,)) from None
 
 
-def create(db, ctxt, values, properties, tags):
+def create(db, ctxt, values, properties, tags, quotas=None):
     values = dict(values or {})
     image_id = _check_new_id(values.pop('id', None))
     unknown = sorted(set(values) - set(patch.MUTABLE))
@@ -49,6 +49,8 @@ def create(db, ctxt, values, properties, tags):
     for name, value in properties.items():
         patch.check_property(name, value)
     tags = patch.check_tags(list(tags or []))
+    patch.check_quota(quotas, patch.PROPERTY_QUOTA, len(properties))
+    patch.check_quota(quotas, patch.TAG_QUOTA, len(tags))
     now = utcnow()
     with db.write() as session:
         # Ids are never reused, not even those of deleted images (OSSN-0075).
@@ -98,7 +100,7 @@ def _write_tags(session, image_id, old, new):
                     for tag in sorted(set(new) - set(old)))
 
 
-def update(db, ctxt, image_id, changes, expected_status=None):
+def update(db, ctxt, image_id, changes, expected_status=None, quotas=None):
     with db.write() as session:
         row = access.fetch_changeable(session, ctxt, image_id)
         if expected_status is not None and row.status != expected_status:
@@ -112,6 +114,12 @@ def update(db, ctxt, image_id, changes, expected_status=None):
         old_base = {name: getattr(row, name) for name in patch.MUTABLE}
         base, properties, tags = patch.apply(changes, status=row.status, base=old_base,
                                              properties=old_properties, tags=old_tags)
+        # As upstream: only a change that adds properties (or alters the tags) is held to
+        # the quota, so an image already over a lowered quota can still shed some.
+        if set(properties) - set(old_properties):
+            patch.check_quota(quotas, patch.PROPERTY_QUOTA, len(properties))
+        if set(tags) != set(old_tags):
+            patch.check_quota(quotas, patch.TAG_QUOTA, len(tags))
         values = {name: value for name, value in base.items() if old_base[name] != value}
         values['updated_at'] = utcnow()
         # The row is locked, so the status check cannot fail on a database that honours

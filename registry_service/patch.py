@@ -55,6 +55,23 @@ def check_tags(tags):
     return sorted(set(tags))
 
 
+# The quota keys this module enforces, with the noun of upstream's message.
+PROPERTY_QUOTA = 'image_property_quota'
+TAG_QUOTA = 'image_tag_quota'
+_QUOTA_NOUNS = {PROPERTY_QUOTA: 'image properties', TAG_QUOTA: 'image tags'}
+
+
+def check_quota(quotas, key, attempted):
+    """QuotaExceeded when `attempted` passes ``quotas[key]`` (missing or negative: no limit)."""
+    maximum = (quotas or {}).get(key)
+    if maximum is None or maximum < 0 or attempted <= maximum:
+        return
+    raise exceptions.QuotaExceeded(
+        'The limit has been exceeded on the number of allowed %s. Attempted: %d, '
+        'Maximum: %d' % (_QUOTA_NOUNS.get(key, key), attempted, maximum),
+        attempted=attempted, maximum=maximum)
+
+
 def _set_base(base, status, name, value):
     if name in FORMATS and status != states.QUEUED:
         raise exceptions.Forbidden(

@@ -31,10 +31,50 @@ def _swap_status(session, row, sources, target, **values):
     return image_dicts.to_dicts(session, [row])[0]
 
 
-def begin(db, ctxt, image_id, lease_seconds):
+def _storage_quota(quotas):
+    """The user_storage_quota in bytes from the api's quotas, None when unlimited."""
+    quota = (quotas or {}).get('user_storage_quota')
+    if quota is None or isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
+        return None
+    return quota
+
+
+def stored_bytes(session, owner, except_image_id):
+    """What `owner` stores: the sizes of its non-deleted images, bar the one uploading."""
+    used = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(Image.size), 0))
+        .where(Image.owner == owner, Image.deleted == sa.false(),
+               Image.status.notin_((states.KILLED, states.DELETED)), Image.size > 0,
+               Image.id != except_image_id)).scalar_one()
+    return int(used)
+
+
+def _upload_budget(session, row, quotas, expected_size):
+    """Bytes this upload may write (None = unlimited); QuotaExceeded when none fit.
+
+    Like upstream, a known size must fit what is left, and an unknown size needs at least
+    some room; two concurrent uploads can each pass this check, as upstream's can.
+    """
+    quota = _storage_quota(quotas)
+    if quota is None:
+        return None
+    budget = quota - stored_bytes(session, row.owner, row.id)
+    if (expected_size is not None and expected_size > budget) or \
+            (expected_size is None and budget <= 0):
+        raise exceptions.QuotaExceeded(
+            'The size of the data %s will exceed the limit. %d bytes remaining.'
+            % (expected_size, max(budget, 0)))
+    return budget
+
+
+def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None):
     if not isinstance(lease_seconds, int) or isinstance(lease_seconds, bool) \
             or lease_seconds <= 0:
         raise exceptions.Invalid('lease_seconds must be a positive integer.')
+    if expected_size is not None and (not isinstance(expected_size, int)
+                                      or isinstance(expected_size, bool)
+                                      or expected_size < 0):
+        raise exceptions.Invalid('expected_size must be a non-negative integer.')
     with db.write() as session:
         row = access.fetch_changeable(session, ctxt, image_id)
         if not states.can_transition(row.status, states.SAVING):
@@ -42,9 +82,12 @@ def begin(db, ctxt, image_id, lease_seconds):
         if row.disk_format is None or row.container_format is None:
             raise exceptions.Invalid('Properties disk_format, container_format must be set '
                                      'prior to saving data.')
+        budget = _upload_budget(session, row, quotas, expected_size)
         expires = utcnow() + datetime.timedelta(seconds=lease_seconds)
-        return _swap_status(session, row, states.sources_of(states.SAVING), states.SAVING,
-                            upload_expires_at=expires)
+        image = _swap_status(session, row, states.sources_of(states.SAVING), states.SAVING,
+                             upload_expires_at=expires)
+        image['upload_budget'] = budget
+        return image
 
 
 def finish(db, ctxt, image_id, location, size, checksum, os_hash_algo, os_hash_value):

@@ -20,8 +20,9 @@ class RegistryClient:
     def ping(self, ctxt):
         return self._call(ctxt, 'ping')
 
-    def image_create(self, ctxt, *, values, properties, tags):
-        return self._call(ctxt, 'image_create', values=values, properties=properties, tags=tags)
+    def image_create(self, ctxt, *, values, properties, tags, quotas=None):
+        return self._call(ctxt, 'image_create', values=values, properties=properties, tags=tags,
+                          quotas=quotas)
 
     def image_get(self, ctxt, *, image_id):
         return self._call(ctxt, 'image_get', image_id=image_id)
@@ -30,15 +31,16 @@ class RegistryClient:
         return self._call(ctxt, 'image_list', filters=filters, marker=marker, limit=limit,
                           sort_keys=sort_keys, sort_dirs=sort_dirs)
 
-    def image_update(self, ctxt, *, image_id, changes, expected_status=None):
+    def image_update(self, ctxt, *, image_id, changes, expected_status=None, quotas=None):
         return self._call(ctxt, 'image_update', image_id=image_id, changes=changes,
-                          expected_status=expected_status)
+                          expected_status=expected_status, quotas=quotas)
 
     def image_delete(self, ctxt, *, image_id):
         return self._call(ctxt, 'image_delete', image_id=image_id)
 
-    def begin_upload(self, ctxt, *, image_id, lease_seconds):
-        return self._call(ctxt, 'begin_upload', image_id=image_id, lease_seconds=lease_seconds)
+    def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None):
+        return self._call(ctxt, 'begin_upload', image_id=image_id, lease_seconds=lease_seconds,
+                          quotas=quotas, expected_size=expected_size)
 
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
                       os_hash_value):
@@ -48,6 +50,35 @@ class RegistryClient:
 
     def abort_upload(self, ctxt, *, image_id):
         return self._call(ctxt, 'abort_upload', image_id=image_id)
+
+    def image_member_create(self, ctxt, *, image_id, member_id, quotas=None):
+        return self._call(ctxt, 'image_member_create', image_id=image_id, member_id=member_id,
+                          quotas=quotas)
+
+    def image_member_list(self, ctxt, *, image_id):
+        return self._call(ctxt, 'image_member_list', image_id=image_id)
+
+    def image_member_get(self, ctxt, *, image_id, member_id):
+        return self._call(ctxt, 'image_member_get', image_id=image_id, member_id=member_id)
+
+    def image_member_update(self, ctxt, *, image_id, member_id, status):
+        return self._call(ctxt, 'image_member_update', image_id=image_id, member_id=member_id,
+                          status=status)
+
+    def image_member_delete(self, ctxt, *, image_id, member_id):
+        return self._call(ctxt, 'image_member_delete', image_id=image_id, member_id=member_id)
+
+    def image_tag_add(self, ctxt, *, image_id, tag, quotas=None):
+        return self._call(ctxt, 'image_tag_add', image_id=image_id, tag=tag, quotas=quotas)
+
+    def image_tag_delete(self, ctxt, *, image_id, tag):
+        return self._call(ctxt, 'image_tag_delete', image_id=image_id, tag=tag)
+
+    def deactivate(self, ctxt, *, image_id):
+        return self._call(ctxt, 'deactivate', image_id=image_id)
+
+    def reactivate(self, ctxt, *, image_id):
+        return self._call(ctxt, 'reactivate', image_id=image_id)
 
     def close(self):
         self._transport.cleanup()

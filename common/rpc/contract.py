@@ -4,6 +4,10 @@ Version history (bump the minor for every new method or optional argument):
 
 * 1.0 - ping, image_create, image_get, image_list, image_update, image_delete,
         begin_upload, finish_upload, abort_upload
+* 1.1 - image members (image_member_create/list/get/update/delete), tags
+        (image_tag_add/delete), deactivate, reactivate; optional ``quotas`` on
+        image_create, image_update and begin_upload, optional ``expected_size`` on
+        begin_upload
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -29,8 +33,12 @@ image_create(values, properties, tags)
 image_get(image_id)
     Missing, deleted or not visible to the caller -> ImageNotFound.
 image_list(filters, marker, limit, sort_keys, sort_dirs)
-    Visible, non-deleted images; filtering, sorting (with ``id`` as the last tie-breaker)
-    and marker paging happen in SQL. Unknown marker -> MarkerNotFound.
+    Visible, non-deleted images; filtering, sorting (``created_at`` then ``id`` as the last
+    tie-breakers) and marker paging happen in SQL. Unknown marker -> MarkerNotFound.
+    ``filters`` holds the query-string values as the api read them, operator syntax
+    included (``in:a,b``, ``gte:<ISO 8601>``, ...; registry_service/listing.py reads it),
+    ``tags`` as a list, and ``member_status`` (1.1; accepted by default, pending,
+    rejected or all) for shared images listed to their members.
 image_update(image_id, changes, expected_status=None)
     ``changes`` is a list of ``{'op': 'add'|'replace'|'remove', 'path': name, 'value': v}``
     already checked by the api for read-only / reserved names and value types; ``path`` is a
@@ -50,10 +58,39 @@ finish_upload(image_id, location, size, checksum, os_hash_algo, os_hash_value)
     any other status -> InvalidStatusTransition.
 abort_upload(image_id)
     saving -> queued, clears the lease. Idempotent; a deleted image -> ImageNotFound.
+
+``quotas`` (1.1) is the api's configured limits, enforced by the registry inside the
+transaction that would exceed them (QuotaExceeded): ``{'image_property_quota': int,
+'image_tag_quota': int, 'image_member_quota': int, 'user_storage_quota': int bytes}``; a
+missing key or a negative value means unlimited.
+
+begin_upload(..., quotas=None, expected_size=None)  (1.1)
+    Also refuses (QuotaExceeded) when the owner's stored bytes plus ``expected_size`` pass
+    ``user_storage_quota``; the image it returns carries the internal key
+    ``upload_budget``: how many bytes this upload may still write (None = unlimited).
+image_member_create(image_id, member_id, quotas=None)
+    Owner (or admin) only; the image must be ``shared`` (else Forbidden); duplicate ->
+    Duplicate; over ``image_member_quota`` -> QuotaExceeded. New status ``pending``.
+    A member travels as ``{'image_id', 'member_id', 'status', 'created_at',
+    'updated_at'}``.
+image_member_list(image_id) / image_member_get(image_id, member_id)
+    The owner sees every member; a member sees only itself; others -> NotFound.
+image_member_update(image_id, member_id, status)
+    Only the member itself (or an admin) changes its status (pending / accepted /
+    rejected); the owner -> Forbidden.
+image_member_delete(image_id, member_id)
+    Owner (or admin) only; returns the removed member.
+image_tag_add(image_id, tag, quotas=None) / image_tag_delete(image_id, tag)
+    Return the image. Adding is idempotent; deleting a missing tag -> NotFound; over
+    ``image_tag_quota`` -> QuotaExceeded.
+deactivate(image_id) / reactivate(image_id)
+    active|deactivated -> deactivated; deactivated|active -> active; other statuses ->
+    InvalidStatusTransition (which the api answers with 403, as upstream's domain layer
+    does). Return the image.
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.0'
+VERSION = '1.1'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -66,4 +103,13 @@ METHODS = {
     'begin_upload': '1.0',
     'finish_upload': '1.0',
     'abort_upload': '1.0',
+    'image_member_create': '1.1',
+    'image_member_list': '1.1',
+    'image_member_get': '1.1',
+    'image_member_update': '1.1',
+    'image_member_delete': '1.1',
+    'image_tag_add': '1.1',
+    'image_tag_delete': '1.1',
+    'deactivate': '1.1',
+    'reactivate': '1.1',
 }

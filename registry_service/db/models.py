@@ -97,3 +97,24 @@ class ImageTag(Base):
     image_id: orm.Mapped[str] = orm.mapped_column(
         sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'))
     value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class ImageMember(Base):
+    """A project a ``shared`` image is shared with, and whether it took the offer."""
+
+    __tablename__ = 'image_members'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'member'),
+        # A member's listing looks up "images shared with me in this status".
+        sa.Index(None, 'member', 'status'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'))
+    # The project id of the member.
+    member: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(20))
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)

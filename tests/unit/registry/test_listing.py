@@ -110,7 +110,7 @@ def test_default_sort_is_newest_first(db, alice):
     assert names(result) == ['third', 'second', 'first']
 
 
-def test_multi_key_sort_with_id_tie_breaker(db, alice):
+def test_multi_key_sort_with_created_at_and_id_tie_breakers(db, alice):
     made = [new_image(db, alice, name=name, disk_format=fmt)
             for name, fmt in (('b', 'raw'), ('a', 'raw'), ('c', 'qcow2'), ('a', 'qcow2'))]
     result = listing.list_images(db, alice, {}, None, None, ['disk_format', 'name'],
@@ -118,8 +118,13 @@ def test_multi_key_sort_with_id_tie_breaker(db, alice):
     assert [(i['disk_format'], i['name']) for i in result] == [
         ('raw', 'a'), ('raw', 'b'), ('qcow2', 'a'), ('qcow2', 'c')]
     same = [new_image(db, alice, name='same') for _ in range(5)]
+    # As upstream: created_at, then id, in the (single) given direction break the ties.
     result = listing.list_images(db, alice, {'name': 'same'}, None, None, ['name'], ['asc'])
-    assert [i['id'] for i in result] == sorted(i['id'] for i in same)
+    assert [i['id'] for i in result] == [i['id'] for i in sorted(
+        same, key=lambda i: (i['created_at'], i['id']))]
+    result = listing.list_images(db, alice, {'name': 'same'}, None, None, ['name'], ['desc'])
+    assert [i['id'] for i in result] == [i['id'] for i in sorted(
+        same, key=lambda i: (i['created_at'], i['id']), reverse=True)]
     assert made  # all created
 
 
@@ -170,3 +175,61 @@ def test_listing_loads_tags_and_properties_of_each_image(db, alice):
     new_image(db, alice, name='q')
     result = listing.list_images(db, alice, {}, None, None, ['name'], ['asc'])
     assert [(i['properties'], i['tags']) for i in result] == [({'k': 'v'}, ['t']), ({}, [])]
+
+
+# -- operators, as upstream reads them ------------------------------------------------------
+
+@pytest.mark.parametrize('value, expected', [
+    ('a,b', ['a', 'b']),
+    ('"a,b",c', ['a,b', 'c']),
+    ('a,"b,c"', ['a', 'b,c']),
+    ('one', ['one']),
+])
+def test_in_list_splits_on_commas_outside_quotes(value, expected):
+    assert listing.split_list(value) == expected
+
+
+@pytest.mark.parametrize('value', ['a"b",c', '"a"b,c', '"a,b'])
+def test_in_list_with_misplaced_quotes_is_invalid(value):
+    with pytest.raises(exceptions.InvalidFilter):
+        listing.split_list(value)
+
+
+def test_bare_iso_time_is_an_equality_not_an_operator():
+    assert listing.split_operator('2020-01-01T10:00:00Z') == ('eq', '2020-01-01T10:00:00Z')
+    assert listing.split_operator('gt:2020-01-01T10:00:00Z') == ('gt', '2020-01-01T10:00:00Z')
+    assert listing.split_operator('plain') == ('eq', 'plain')
+
+
+def test_in_and_eq_operators_and_unknown_operator(db, alice):
+    for name in ('a,b', 'c', 'd'):
+        new_image(db, alice, name=name)
+    assert list_names(db, alice, {'name': 'in:"a,b",d'}) == ['a,b', 'd']
+    assert list_names(db, alice, {'name': 'eq:c'}) == ['c']
+    with pytest.raises(exceptions.InvalidFilter):
+        list_names(db, alice, {'name': 'like:c'})
+
+
+def test_time_filters_compare_in_sql(db, alice):
+    new_image(db, alice, name='old')
+    rows = listing.list_images(db, alice, {}, None, None, ['created_at'], ['asc'])
+    stamp = rows[0]['created_at']
+    new_image(db, alice, name='new')
+    assert list_names(db, alice, {'created_at': 'gt:' + stamp}) == ['new']
+    assert list_names(db, alice, {'created_at': 'lte:' + stamp}) == ['old']
+    assert list_names(db, alice, {'created_at': 'neq:' + stamp}) == ['new']
+    assert list_names(db, alice, {'created_at': stamp}) == ['old']
+    assert list_names(db, alice, {'updated_at': 'gte:2000-01-01T00:00:00Z'}) == ['new', 'old']
+    for bad in ('gt:yesterday', 'between:2000-01-01T00:00:00Z'):
+        with pytest.raises(exceptions.InvalidFilter):
+            list_names(db, alice, {'created_at': bad})
+
+
+def test_integer_filters_and_bad_ranges(db, alice):
+    new_image(db, alice, name='small', min_ram=128)
+    new_image(db, alice, name='big', min_ram=4096)
+    assert list_names(db, alice, {'min_ram': '4096'}) == ['big']
+    assert list_names(db, alice, {'min_ram_min': '1000'}) == ['big']
+    assert list_names(db, alice, {'min_ram_max': '1000'}) == ['small']
+    with pytest.raises(exceptions.InvalidFilter):
+        list_names(db, alice, {'size_min': 'ten'})
