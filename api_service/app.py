@@ -7,6 +7,7 @@ import flask
 # Imported here, at load time, so a gthread worker never first imports it inside a request
 # (such a worker takes the whole graceful timeout to exit).
 import oslo_messaging  # noqa: F401
+from oslo_config import cfg
 
 from api_service import config
 from api_service import errors
@@ -16,16 +17,20 @@ from api_service.middleware import context as context_middleware
 from api_service.middleware import request_id
 from api_service.middleware import version_negotiation
 from api_service.stores import catalog
+from api_service.views import actions
+from api_service.views import health
 from api_service.views import image_data
 from api_service.views import images
+from api_service.views import members
 from api_service.views import schemas as schema_views
+from api_service.views import tags
 from api_service.views import versions
 from common.rpc import client as rpc_client
 
 LOG = logging.getLogger(__name__)
 
-BLUEPRINTS = (versions.blueprint, schema_views.blueprint, images.blueprint,
-              image_data.blueprint)
+BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, images.blueprint,
+              image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint)
 
 
 class ConfigurationError(Exception):
@@ -58,6 +63,12 @@ def check_config(conf):
         raise ConfigurationError(
             'auth_strategy = keystone is not supported by this release of glance-api; '
             'use auth_strategy = noauth (testing or trusted proxies only).')
+    try:
+        # oslo.config checks a value against its regex only when it is read: read the
+        # options uploads depend on now, so a typo stops the start, not a user's upload.
+        conf.user_storage_quota  # noqa: B018
+    except cfg.ConfigFileValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
 
 
 def _warn_noauth():

@@ -57,6 +57,26 @@ image_opts = [
                     'lease expires; set it above the duration of your longest upload.'),
 ]
 
+quota_opts = [
+    cfg.IntOpt('image_member_quota', default=128,
+               help='Maximum number of members (projects it is shared with) per image; '
+                    'adding one more answers 413. A negative value means unlimited.'),
+    cfg.IntOpt('image_property_quota', default=128,
+               help='Maximum number of extra properties per image; a create or update that '
+                    'would pass it answers 413. A negative value means unlimited.'),
+    cfg.IntOpt('image_tag_quota', default=128,
+               help='Maximum number of tags per image; a create, update or tag call that '
+                    'would pass it answers 413. A negative value means unlimited.'),
+    # Checked when the configuration is read, so a typo stops glance-api at start rather
+    # than failing uploads; api_service/services/upload.py turns it into bytes.
+    cfg.StrOpt('user_storage_quota', default='0', regex=r'^\s*\d+((K|M|G|T)?B)?\s*$',
+               help='Maximum bytes of image data one project may store, across all its '
+                    'images. A plain number is bytes; the suffixes B, KB, MB, GB and TB '
+                    '(powers of 1024) are accepted. 0 means unlimited. An upload that would '
+                    'pass it answers 413, before any byte is stored when the size is known '
+                    'and as soon as it is passed otherwise.'),
+]
+
 store_opts = [
     cfg.StrOpt('filesystem_store_datadir', default='/var/lib/glance/images/',
                help='Directory where the filesystem store keeps image data. Shared '
@@ -87,6 +107,7 @@ def register_opts(conf):
     rpc_transport.register_messaging_opts(conf)
     conf.register_opts(server_opts)
     conf.register_opts(image_opts)
+    conf.register_opts(quota_opts)
     conf.register_opts(store_opts, group='glance_store')
     conf.register_opts(image_format_opts, group='image_format')
     try:
@@ -99,7 +120,7 @@ def register_opts(conf):
 
 def list_opts():
     return [
-        ('DEFAULT', server_opts + image_opts),
+        ('DEFAULT', server_opts + image_opts + quota_opts),
         ('glance_store', store_opts),
         ('image_format', image_format_opts),
     ]

@@ -18,6 +18,9 @@ READ_ONLY = ('created_at', 'updated_at', 'status', 'checksum', 'size', 'virtual_
 
 RESERVED = ('location', 'deleted', 'deleted_at')
 RESERVED_PREFIX = 'os_glance'
+# Also reserved as an extra property of a new image (upstream's image factory refuses it);
+# in a PATCH it is the legacy location API, refused on its own terms below.
+CREATE_RESERVED = ('locations',)
 
 # Base attributes a caller may set; the registry's ``values``.
 WRITABLE_BASE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
@@ -36,13 +39,31 @@ def _is_reserved(name):
     return name in RESERVED or name.startswith(RESERVED_PREFIX)
 
 
-def _check_owner_and_visibility(ctx, name, value):
-    # TODO(policy): these two mirror upstream's default policy (add_image/modify_image owner
-    # checks and publicize_image); api_service/policy.py will own them once it exists.
-    if name == 'owner' and not ctx.is_admin and value != ctx.project_id:
-        raise exceptions.Forbidden("Owner can't be set or changed by non-admin users.")
-    if name == 'visibility' and value == 'public' and not ctx.is_admin:
-        raise exceptions.Forbidden('Only admins may make an image public.')
+# TODO(policy): the owner and publicize checks below mirror upstream's defaults (add_image's
+# owner check, the PATCH owner rule and publicize_image); api_service/policy.py will own them
+# once it exists.
+def _check_new_owner(ctx, owner):
+    if not ctx.is_admin and owner != ctx.project_id:
+        raise exceptions.Forbidden("You are not permitted to create images owned by '%s'."
+                                   % owner)
+
+
+def _check_owner_change(ctx):
+    # Upstream refuses any owner write by a non-admin, even one naming their own project.
+    if not ctx.is_admin:
+        raise exceptions.Forbidden("Owner can't be updated by non admin.")
+
+
+def _check_visibility(ctx, value):
+    if value == 'public' and not ctx.is_admin:
+        raise exceptions.Forbidden('You are not authorized to complete publicize_image '
+                                   'action.')
+
+
+def quotas(conf):
+    """The limits the registry enforces inside the transaction of an image create/update."""
+    return {'image_property_quota': conf.image_property_quota,
+            'image_tag_quota': conf.image_tag_quota}
 
 
 def _check_property_name(name):
@@ -72,11 +93,12 @@ def parse_create(body, ctx, schemas):
             values[name] = body.pop(name)
     for name in body:
         _check_property_name(name)
-        if _is_reserved(name):
+        if _is_reserved(name) or name in CREATE_RESERVED:
             raise exceptions.ReservedProperty(name=name)
-    for name in ('owner', 'visibility'):
-        if name in values:
-            _check_owner_and_visibility(ctx, name, values[name])
+    if 'owner' in values:
+        _check_new_owner(ctx, values['owner'])
+    if 'visibility' in values:
+        _check_visibility(ctx, values['visibility'])
     values.setdefault('owner', ctx.project_id)
     return values, body, sorted(set(tags))
 
@@ -154,8 +176,9 @@ def parse_patch(content_type, body, ctx, schemas):
                                          % op)
             change['value'] = raw['value']
             schemas.validate({name: raw['value']})
-            _check_owner_and_visibility(ctx, name, raw['value'])
-        elif name == 'owner':
-            _check_owner_and_visibility(ctx, name, None)
+            if name == 'owner':
+                _check_owner_change(ctx)
+            elif name == 'visibility':
+                _check_visibility(ctx, raw['value'])
         changes.append(change)
     return changes

@@ -1,4 +1,9 @@
-"""GET /v2/images query string -> registry image_list arguments, and the paging links."""
+"""GET /v2/images query string -> registry image_list arguments, and the paging links.
+
+Request-level checks happen here, with upstream's messages (limit, sorting, visibility,
+member_status, protected, changes-since); the filters' operator syntax (``in:``, ``gt:`` ...)
+is read by the registry, next to the SQL it becomes.
+"""
 
 from urllib import parse
 
@@ -66,9 +71,14 @@ def _filters(args):
     visibility = filters.get('visibility')
     if visibility and visibility not in VISIBILITY_FILTERS:
         raise exceptions.Invalid('Invalid visibility value: %s' % visibility)
+    protected = filters.get('protected')
+    if protected is not None and protected not in ('true', 'false'):
+        raise exceptions.Invalid("Invalid value '%s' for 'protected' filter. Valid values "
+                                 "are 'true' or 'false'." % protected)
     member_status = args.get('member_status', 'accepted')
     if member_status not in MEMBER_STATUSES:
         raise exceptions.Invalid('Invalid status: %s' % member_status)
+    filters['member_status'] = member_status
     tags = [t.strip() for t in args.getlist('tag')]
     if tags:
         filters['tags'] = tags
@@ -83,10 +93,14 @@ def parse_query(args, conf):
 
 
 def page_links(args, images, limit):
-    """-> {'first': ..., 'next': ... only when a full page came back}."""
+    """-> {'first': ..., 'next': ... only when a full page came back}.
+
+    Both keep every query parameter (a repeated ``tag`` too) but the marker; ``next`` adds
+    the last image's id as the marker, at the end as upstream does.
+    """
     kept = [(k, v) for k, v in args.items(multi=True) if k != 'marker']
     query = parse.urlencode(kept)
     links = {'first': '/v2/images' + ('?' + query if query else '')}
     if images and len(images) >= limit:
-        links['next'] = '/v2/images?' + parse.urlencode([('marker', images[-1]['id'])] + kept)
+        links['next'] = '/v2/images?' + parse.urlencode(kept + [('marker', images[-1]['id'])])
     return links

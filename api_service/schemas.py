@@ -161,3 +161,40 @@ class ImageSchemas:
             raise exceptions.Invalid('Provided object does not match schema %r: %s%s'
                                      % ('image', error.message,
                                         ' (at %s)' % where if where else ''))
+
+
+MEMBER_STATUSES = ['pending', 'accepted', 'rejected']
+
+
+def member_schema():
+    """The /v2/schemas/member document (upstream serves its minimal form: no
+    additionalProperties)."""
+    return {
+        'name': 'member',
+        'properties': {
+            'member_id': {'type': 'string',
+                          'description': 'The project the image is shared with.'},
+            'image_id': {'type': 'string', 'description': 'The shared image.',
+                         'pattern': _UUID_PATTERN},
+            'created_at': {'type': 'string',
+                           'description': 'When the image was shared with this project.'},
+            'updated_at': {'type': 'string',
+                           'description': 'When this membership last changed.'},
+            'status': {'type': 'string',
+                       'description': "The member's answer to the offer to share.",
+                       'enum': list(MEMBER_STATUSES)},
+            'schema': {'type': 'string', 'readOnly': True},
+        },
+    }
+
+
+def members_schema(item_schema):
+    """The /v2/schemas/members document."""
+    return {
+        'name': 'members',
+        'properties': {
+            'members': {'type': 'array', 'items': item_schema},
+            'schema': {'type': 'string'},
+        },
+        'links': [{'rel': 'describedby', 'href': '{schema}'}],
+    }

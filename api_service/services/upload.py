@@ -2,10 +2,15 @@
 
 The order, each step's failure handling beside it:
 
-1. refuse at once a Content-Length above image_size_cap (413);
-2. begin_upload: queued -> saving, with a lease (404/403/409/400 as the registry says);
-3. store.add streams, hashes and publishes the data; on any failure the store has removed
-   its partial file and we call abort_upload (saving -> queued) before re-raising;
+1. refuse at once a Content-Length or x-openstack-image-size above image_size_cap (413), or
+   the two disagreeing (400);
+2. begin_upload: queued -> saving, with a lease (404/403/409/400 as the registry says); it
+   also refuses (413) when the expected size would pass user_storage_quota and tells how
+   many bytes the upload may still write;
+3. store.add streams, hashes and publishes the data, while the body is checked against the
+   size cap, the quota budget (413) and the announced size (400); on any failure the store
+   has removed its partial file and we call abort_upload (saving -> queued) before
+   re-raising;
 4. finish_upload: saving -> active. If the image was deleted meanwhile, the bytes go and the
    answer is 410; if its status moved on (409) the bytes go too. If the registry did not
    answer we cannot know whether it committed: abort_upload decides - if it succeeds the
@@ -13,19 +18,60 @@ The order, each step's failure handling beside it:
 """
 
 import logging
+import re
 
 from api_service import exceptions as api_exceptions
 from common import exceptions
 
 LOG = logging.getLogger(__name__)
 
+# upstream's user_storage_quota syntax: digits, then optionally B, KB, MB, GB or TB (1024s).
+_QUOTA = re.compile(r'^(\d+)((K|M|G|T)?B)?$')
+_QUOTA_FACTORS = {None: 1, 'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4}
 
-def request_chunks(stream, content_length, chunk_size, size_cap):
-    """Yield the request body in ``chunk_size`` pieces, enforcing the size cap as it goes.
+
+def storage_quota_bytes(value):
+    """'10GB' -> 10737418240; 0 means unlimited. A malformed value is a ValueError."""
+    match = _QUOTA.match(value.strip())
+    if not match:
+        raise ValueError('Invalid value for option user_storage_quota: %s' % value)
+    return int(match.group(1)) * _QUOTA_FACTORS[match.group(3)]
+
+
+def expected_size_from(header):
+    """The x-openstack-image-size header -> int, None when absent; 400 when malformed."""
+    if header is None:
+        return None
+    try:
+        size = int(header.strip())
+    except ValueError:
+        size = -1
+    if size < 0:
+        raise api_exceptions.BadRequest(
+            'x-openstack-image-size must be a non-negative integer, not %r.' % header)
+    return size
+
+
+def _quota_exceeded(budget):
+    return exceptions.QuotaExceeded(
+        'Denying attempt to upload image because it exceeds the quota: %d bytes remaining.'
+        % max(budget, 0))
+
+
+def _size_mismatch(expected, received):
+    return api_exceptions.BadRequest(
+        'The image data size %s does not match x-openstack-image-size %d.'
+        % (received, expected))
+
+
+def request_chunks(stream, content_length, chunk_size, size_cap, budget=None,
+                   expected_size=None):
+    """Yield the request body in ``chunk_size`` pieces, enforcing the limits as it goes.
 
     With a Content-Length, exactly that many bytes are expected and an early EOF means the
     client went away. Without one (chunked transfer encoding) the server has already
-    decoded the chunks and the body ends at EOF.
+    decoded the chunks and the body ends at EOF. ``budget`` is what the storage quota
+    leaves (413 past it); ``expected_size`` the announced size (400 on any other count).
     """
     received = 0
     while content_length is None or received < content_length:
@@ -40,11 +86,17 @@ def request_chunks(stream, content_length, chunk_size, size_cap):
         if not chunk:
             if content_length is not None:
                 raise api_exceptions.ClientDisconnected()
-            return
+            break
         received += len(chunk)
         if received > size_cap:
             raise api_exceptions.ImageSizeLimitExceeded(cap=size_cap)
+        if budget is not None and received > budget:
+            raise _quota_exceeded(budget)
+        if expected_size is not None and received > expected_size:
+            raise _size_mismatch(expected_size, 'of at least %d' % received)
         yield chunk
+    if expected_size is not None and received != expected_size:
+        raise _size_mismatch(expected_size, received)
 
 
 def _abort(ctx, registry, image_id):
@@ -65,15 +117,32 @@ def _delete_quietly(store, uri):
         LOG.warning('Could not remove image data %s: %s', uri, exc)
 
 
-def upload(ctx, registry, store, conf, image_id, stream, content_length):
+def _known_size(content_length, expected_size, cap):
+    """Checks that need no byte of the body; -> the size the upload will have, if known."""
+    if (content_length is not None and expected_size is not None
+            and content_length != expected_size):
+        raise _size_mismatch(expected_size, content_length)
+    known = content_length if content_length is not None else expected_size
+    if known is not None and known > cap:
+        raise api_exceptions.ImageSizeLimitExceeded(cap=cap)
+    return known
+
+
+def upload(ctx, registry, store, conf, image_id, stream, content_length,
+           expected_size=None):
     """-> the image as finish_upload returned it (status active)."""
     cap = conf.image_size_cap
-    if content_length is not None and content_length > cap:
-        raise api_exceptions.ImageSizeLimitExceeded(cap=cap)
-    registry.begin_upload(ctx, image_id=image_id, lease_seconds=conf.upload_lease_seconds)
+    known = _known_size(content_length, expected_size, cap)
+    quota = storage_quota_bytes(conf.user_storage_quota)
+    quotas = {'user_storage_quota': quota} if quota > 0 else None
+    began = registry.begin_upload(ctx, image_id=image_id,
+                                  lease_seconds=conf.upload_lease_seconds, quotas=quotas,
+                                  expected_size=known)
     try:
         chunks = request_chunks(stream, content_length,
-                                conf.glance_store.filesystem_store_chunk_size, cap)
+                                conf.glance_store.filesystem_store_chunk_size, cap,
+                                budget=began.get('upload_budget'),
+                                expected_size=expected_size)
         uri, size, checksum, multihash = store.add(image_id, chunks)
     except BaseException:
         _abort(ctx, registry, image_id)

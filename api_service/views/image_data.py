@@ -27,23 +27,33 @@ def put_file(image_id):
     chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
     if content_length is None and not chunked and not environ.get('wsgi.input_terminated'):
         content_length = 0
+    expected_size = upload.expected_size_from(
+        flask.request.headers.get('x-openstack-image-size'))
     upload.upload(ctx, rt.registry, rt.stores.default, rt.conf, image_id,
-                  environ['wsgi.input'], content_length)
+                  environ['wsgi.input'], content_length, expected_size)
     return '', 204
 
 
 @blueprint.get('/<image_id>/file')
 def get_file(image_id):
     rt, ctx = runtime.current(), runtime.request_context()
-    data = download.open_data(ctx, rt.registry, rt.stores, image_id)
+    headers = flask.request.headers
+    data = download.open_data(ctx, rt.registry, rt.stores, image_id,
+                              range_header=headers.get('Range'),
+                              content_range_header=headers.get('Content-Range'))
     if data.file is None:
         return '', 204
     # wrap_file hands the file to the server's wsgi.file_wrapper, so gunicorn can use
-    # sendfile(); the size was checked against the registry when the file was opened.
+    # sendfile() (from the file's position, for Content-Length bytes); the size was checked
+    # against the registry when the file was opened.
     body = wsgi.wrap_file(flask.request.environ, data.file,
                           rt.conf.glance_store.filesystem_store_chunk_size)
     response = flask.Response(body, mimetype=OCTET_STREAM, direct_passthrough=True)
-    response.content_length = data.size
+    response.content_length = data.length
+    if data.partial:
+        response.status_code = 206
+        response.headers['Content-Range'] = data.content_range
+    # The whole image's checksum, on ranged answers too (as upstream).
     if data.image.get('checksum'):
         response.headers['Content-MD5'] = data.image['checksum']
     return response

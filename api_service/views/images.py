@@ -20,7 +20,8 @@ def create():
     rt, ctx = runtime.current(), runtime.request_context()
     values, properties, tags = image_requests.parse_create(request_body.json_body(), ctx,
                                                            rt.schemas)
-    image = rt.registry.image_create(ctx, values=values, properties=properties, tags=tags)
+    image = rt.registry.image_create(ctx, values=values, properties=properties, tags=tags,
+                                     quotas=image_requests.quotas(rt.conf))
     response = flask.jsonify(image_view.to_json(image))
     response.status_code = 201
     response.headers['Location'] = (flask.request.host_url.rstrip('/') +
@@ -55,7 +56,8 @@ def update(image_id):
     image_requests.check_patch_media_type(flask.request.content_type)
     changes = image_requests.parse_patch(flask.request.content_type,
                                          request_body.json_body(), ctx, rt.schemas)
-    image = rt.registry.image_update(ctx, image_id=image_id, changes=changes)
+    image = rt.registry.image_update(ctx, image_id=image_id, changes=changes,
+                                     quotas=image_requests.quotas(rt.conf))
     return flask.jsonify(image_view.to_json(image))
 
 

@@ -51,3 +51,23 @@ def test_glance_api_refuses_keystone_with_a_clear_message(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert 'keystone' in result.stderr
+
+
+def test_malformed_user_storage_quota_stops_glance_api_at_start(tmp_path):
+    import pytest
+
+    from api_service import app
+
+    path = tmp_path / 'api.conf'
+    path.write_text('[DEFAULT]\nuser_storage_quota = 10 gigs\n')
+    with pytest.raises(app.ConfigurationError, match='user_storage_quota'):
+        app.check_config(config_files.load(['--config-file', str(path)]))
+
+
+def test_user_storage_quota_accepts_upstream_units(tmp_path):
+    from api_service.services import upload
+
+    path = tmp_path / 'api.conf'
+    path.write_text('[DEFAULT]\nuser_storage_quota = 10GB\n')
+    conf = config_files.load(['--config-file', str(path)])
+    assert upload.storage_quota_bytes(conf.user_storage_quota) == 10 * 1024 ** 3

@@ -5,14 +5,16 @@ def test_root_answers_300_with_the_versions_document(client):
     response = client.get('/')
     assert response.status_code == 300
     assert response.get_json() == {'versions': [
-        {'id': 'v2.0', 'status': 'CURRENT',
+        {'id': 'v2.1', 'status': 'CURRENT',
+         'links': [{'rel': 'self', 'href': 'http://localhost/v2/'}]},
+        {'id': 'v2.0', 'status': 'SUPPORTED',
          'links': [{'rel': 'self', 'href': 'http://localhost/v2/'}]}]}
 
 
 def test_versions_answers_200(client):
     response = client.get('/versions')
     assert response.status_code == 200
-    assert [v['id'] for v in response.get_json()['versions']] == ['v2.0']
+    assert [v['id'] for v in response.get_json()['versions']] == ['v2.1', 'v2.0']
 
 
 def test_public_endpoint_is_used_in_links(conf, registry):
@@ -28,6 +30,13 @@ def test_minor_version_in_path_maps_to_v2(client, create_image):
     response = client.get('/v2.0/images/%s' % image['id'], headers=ALICE)
     assert response.status_code == 200
     assert response.get_json()['id'] == image['id']
+
+
+def test_every_advertised_minor_version_in_path_maps_to_v2(client, create_image):
+    image = create_image()
+    response = client.get('/v2.1/images/%s' % image['id'], headers=ALICE)
+    assert response.status_code == 200
+    assert client.get('/v2.2/images/%s' % image['id'], headers=ALICE).status_code == 300
 
 
 def test_unknown_version_in_path_gets_the_version_choices(client):

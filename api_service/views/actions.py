@@ -1,0 +1,34 @@
+"""POST /v2/images/{id}/actions/deactivate and /reactivate: 204 with no body.
+
+Only the owner or an admin may act (the registry decides, 403 or 404). An image in any
+status other than active or deactivated cannot be acted on: upstream answers 403 there,
+where the registry contract says InvalidStatusTransition.
+"""
+
+import flask
+
+from api_service import runtime
+from common import exceptions
+
+blueprint = flask.Blueprint('actions', __name__, url_prefix='/v2/images')
+
+
+def _act(action, image_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    try:
+        getattr(rt.registry, action)(ctx, image_id=image_id)
+    except exceptions.InvalidStatusTransition as exc:
+        status = exc.kwargs.get('current', 'unknown')
+        raise exceptions.Forbidden("Not allowed to %s image in status '%s'"
+                                   % (action, status)) from None
+    return '', 204
+
+
+@blueprint.post('/<image_id>/actions/deactivate')
+def deactivate(image_id):
+    return _act('deactivate', image_id)
+
+
+@blueprint.post('/<image_id>/actions/reactivate')
+def reactivate(image_id):
+    return _act('reactivate', image_id)

@@ -1,0 +1,53 @@
+"""Image members: share a ``shared`` image with other projects, and their answers."""
+
+import flask
+
+from api_service import member_view
+from api_service import runtime
+from api_service.views import request_body
+
+blueprint = flask.Blueprint('members', __name__, url_prefix='/v2/images/<image_id>/members')
+
+
+def _quotas(conf):
+    return {'image_member_quota': conf.image_member_quota}
+
+
+@blueprint.post('')
+def create(image_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    member_id = member_view.parse_create(request_body.json_body())
+    member = rt.registry.image_member_create(ctx, image_id=image_id, member_id=member_id,
+                                             quotas=_quotas(rt.conf))
+    # Upstream answers 200 here, not 201.
+    return flask.jsonify(member_view.to_json(member))
+
+
+@blueprint.get('')
+def index(image_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    return flask.jsonify(member_view.list_to_json(
+        rt.registry.image_member_list(ctx, image_id=image_id)))
+
+
+@blueprint.get('/<member_id>')
+def show(image_id, member_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    return flask.jsonify(member_view.to_json(
+        rt.registry.image_member_get(ctx, image_id=image_id, member_id=member_id)))
+
+
+@blueprint.put('/<member_id>')
+def update(image_id, member_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    status = member_view.parse_update(request_body.json_body())
+    return flask.jsonify(member_view.to_json(
+        rt.registry.image_member_update(ctx, image_id=image_id, member_id=member_id,
+                                        status=status)))
+
+
+@blueprint.delete('/<member_id>')
+def delete(image_id, member_id):
+    rt, ctx = runtime.current(), runtime.request_context()
+    rt.registry.image_member_delete(ctx, image_id=image_id, member_id=member_id)
+    return '', 204

@@ -1,0 +1,25 @@
+"""PUT and DELETE /v2/images/{id}/tags/{tag}: one tag at a time, 204 with no body."""
+
+import flask
+
+from api_service import image_requests
+from api_service import runtime
+
+blueprint = flask.Blueprint('tags', __name__, url_prefix='/v2/images')
+
+
+@blueprint.put('/<image_id>/tags/<tag>')
+def add(image_id, tag):
+    rt, ctx = runtime.current(), runtime.request_context()
+    # The tag must be what the image schema allows in its tags list (at most 255 chars).
+    rt.schemas.validate({'tags': [tag]})
+    rt.registry.image_tag_add(ctx, image_id=image_id, tag=tag,
+                              quotas=image_requests.quotas(rt.conf))
+    return '', 204
+
+
+@blueprint.delete('/<image_id>/tags/<tag>')
+def delete(image_id, tag):
+    rt, ctx = runtime.current(), runtime.request_context()
+    rt.registry.image_tag_delete(ctx, image_id=image_id, tag=tag)
+    return '', 204
