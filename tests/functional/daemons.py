@@ -161,8 +161,10 @@ class Daemon:
 class GlanceService:
     """A glance-api plus any number of glance-registry processes on one private topic."""
 
-    def __init__(self, workdir, db_url, name='glance'):
+    def __init__(self, workdir, db_url, name='glance', extra_api_options=None):
         self.workdir = pathlib.Path(workdir)
+        # {section: {option: value}} merged into glance-api.conf (e.g. small quotas).
+        self.extra_api_options = extra_api_options or {}
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.db_url = db_url
@@ -203,6 +205,8 @@ class GlanceService:
             'auth_strategy': 'noauth',
         })
         sections['glance_store'] = {'filesystem_store_datadir': str(self.datadir)}
+        for section, options in self.extra_api_options.items():
+            sections.setdefault(section, {}).update(options)
         return write_conf(self.workdir / 'glance-api.conf', sections)
 
     # -- lifecycle -------------------------------------------------------------------------

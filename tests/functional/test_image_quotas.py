@@ -1,0 +1,75 @@
+"""image_property_quota and image_tag_quota against real daemons with small limits.
+
+A service of its own (SQLite): the quotas are api options, and the shared services keep the
+defaults.
+"""
+
+import uuid
+
+import pytest
+
+from tests import db_backends
+from tests.functional import daemons
+from tests.functional.http_api import ImagesApi
+
+PROPERTY_QUOTA = 3
+TAG_QUOTA = 2
+
+
+class QuotaService(daemons.GlanceService):
+    def api_conf(self):
+        path = super().api_conf()
+        with open(path, 'a') as conf:
+            # A second [DEFAULT] section merges into the first for oslo.config.
+            conf.write(f'\n[DEFAULT]\nimage_property_quota = {PROPERTY_QUOTA}\n'
+                       f'image_tag_quota = {TAG_QUOTA}\n')
+        return path
+
+
+@pytest.fixture(scope='module')
+def quota_service(tmp_path_factory):
+    daemons.check_rabbitmq()
+    workdir = tmp_path_factory.mktemp('glance-quota')
+    with db_backends.temporary_database('sqlite', str(workdir)) as url:
+        service = QuotaService(workdir / 'service', url, name='quota')
+        service.start()
+        try:
+            yield service
+        finally:
+            service.stop()
+
+
+@pytest.fixture
+def images(quota_service):
+    api = ImagesApi(quota_service.base_url, f'project-{uuid.uuid4().hex[:12]}')
+    yield api
+    api.session.close()
+
+
+def test_create_over_the_property_or_tag_quota_is_413(images):
+    assert images.create(name='p', a='1', b='2', c='3', d='4').status_code == 413
+    assert images.create(name='t', tags=['a', 'b', 'c']).status_code == 413
+    assert images.list().json()['images'] == []
+    assert images.create(name='ok', a='1', b='2', c='3', tags=['a', 'b']).status_code == 201
+
+
+def test_patch_over_the_property_quota_is_413_and_changes_nothing(images):
+    image = images.create_ok(a='1', b='2', c='3')
+    resp = images.patch(image['id'], [{'op': 'replace', 'path': '/a', 'value': 'new'},
+                                      {'op': 'add', 'path': '/d', 'value': '4'}])
+    assert resp.status_code == 413
+    assert 'Maximum: 3' in resp.json()['error']['message']
+    assert images.show(image['id']).json()['a'] == '1'
+    assert images.patch(image['id'], [{'op': 'remove', 'path': '/a'},
+                                      {'op': 'add', 'path': '/d', 'value': '4'}]
+                        ).status_code == 200
+
+
+def test_tag_quota_is_413_on_put_and_patch(images):
+    image = images.create_ok(tags=['a', 'b'])
+    assert images.request('PUT', f'/v2/images/{image["id"]}/tags/c').status_code == 413
+    assert images.request('PUT', f'/v2/images/{image["id"]}/tags/a').status_code == 204
+    resp = images.patch(image['id'], [{'op': 'replace', 'path': '/tags',
+                                       'value': ['x', 'y', 'z']}])
+    assert resp.status_code == 413
+    assert images.show(image['id']).json()['tags'] == ['a', 'b']
