@@ -161,8 +161,11 @@ class Daemon:
 class GlanceService:
     """A glance-api plus any number of glance-registry processes on one private topic."""
 
-    def __init__(self, workdir, db_url, name='glance', extra_api_options=None):
+    def __init__(self, workdir, db_url, name='glance', extra_api_options=None, auth=None):
         self.workdir = pathlib.Path(workdir)
+        # None: auth_strategy = noauth. Else the [keystone_authtoken] options of a
+        # glance-api with auth_strategy = keystone.
+        self.auth = auth
         # {section: {option: value}} merged into glance-api.conf (e.g. small quotas).
         self.extra_api_options = extra_api_options or {}
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -202,8 +205,10 @@ class GlanceService:
             'bind_host': '127.0.0.1',
             'bind_port': self.api_port,
             'workers': API_WORKERS,
-            'auth_strategy': 'noauth',
+            'auth_strategy': 'keystone' if self.auth else 'noauth',
         })
+        if self.auth:
+            sections['keystone_authtoken'] = dict(self.auth)
         sections['glance_store'] = {'filesystem_store_datadir': str(self.datadir)}
         for section, options in self.extra_api_options.items():
             sections.setdefault(section, {}).update(options)
@@ -284,13 +289,17 @@ class GlanceService:
             time.sleep(0.2)
 
     def wait_for_registry(self, timeout=START_TIMEOUT_SECONDS):
-        """Ready means a real metadata call through the api succeeds over RPC."""
+        """Ready means a real metadata call through the api succeeds over RPC.
+
+        With keystone auth there is no token here: the health check's registry ping is.
+        """
         deadline = time.monotonic() + timeout
         last = None
+        path = '/healthcheck' if self.auth else '/v2/images?limit=1'
         while True:
             self._ensure_running(self.api, *self.live_registries())
             try:
-                last = requests.get(self.base_url + '/v2/images?limit=1',
+                last = requests.get(self.base_url + path,
                                     headers=project_headers('readiness'),
                                     timeout=RPC_TIMEOUT + 5)
                 if last.status_code == 200:
@@ -341,3 +350,23 @@ def project_headers(project_id, roles='member,reader', user_id=None):
         'X-User-Id': user_id or f'user-of-{project_id}',
         'X-Roles': roles,
     }
+
+
+@contextlib.contextmanager
+def private_service(workdir, backend='sqlite', name=None, **service_kwargs):
+    """A GlanceService of one test module's own: its own database, topic and options.
+
+    For tests that change options or break daemons, so the shared per-backend services of
+    conftest.py stay untouched. Stops the daemons and drops the database on exit.
+    """
+    from tests import db_backends
+
+    check_rabbitmq()
+    with db_backends.temporary_database(backend, str(workdir)) as url:
+        service = GlanceService(pathlib.Path(workdir) / 'service', url, name=name or backend,
+                                **service_kwargs)
+        service.start()
+        try:
+            yield service
+        finally:
+            service.stop()

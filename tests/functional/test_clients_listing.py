@@ -10,12 +10,10 @@ import re
 import subprocess
 import uuid
 
-import openstack.connection
 import pytest
-from keystoneauth1 import session as ks_session
-from keystoneauth1 import token_endpoint
 
 from tests.functional import daemons
+from tests.functional import sdk
 from tests.functional.http_api import ImagesApi
 
 # The identity api_service gives a noauth caller without identity headers.
@@ -87,10 +85,7 @@ def test_glance_cli_filters_on_a_tag(glance, batch):
 
 @pytest.fixture
 def conn(sqlite_service):
-    session = ks_session.Session(auth=token_endpoint.Token(sqlite_service.base_url, 'x'))
-    connection = openstack.connection.Connection(
-        session=session, image_endpoint_override=sqlite_service.base_url,
-        image_api_version='2')
+    connection = sdk.connection(sqlite_service.base_url)
     yield connection
     connection.close()
 

@@ -13,12 +13,10 @@ import re
 import subprocess
 import uuid
 
-import openstack.connection
 import pytest
-from keystoneauth1 import session as ks_session
-from keystoneauth1 import token_endpoint
 
 from tests.functional import daemons
+from tests.functional import sdk
 from tests.functional.identity_proxy import IdentityProxy
 
 ROW = re.compile(r'^\|(?P<cells>.*)\|$')
@@ -122,18 +120,9 @@ def test_glance_cli_shares_an_image_and_the_member_answers(owner_cli, member_cli
 
 # -- openstacksdk ----------------------------------------------------------------------------
 
-def sdk_connection(base_url, project):
-    session = ks_session.Session(auth=token_endpoint.Token(base_url, 'x'),
-                                 additional_headers={'X-Project-Id': project,
-                                                     'X-User-Id': 'user-of-' + project,
-                                                     'X-Roles': 'member,reader'})
-    return openstack.connection.Connection(session=session, image_endpoint_override=base_url,
-                                           image_api_version='2')
-
-
 @pytest.fixture
 def owner_conn(sqlite_service):
-    conn = sdk_connection(sqlite_service.base_url, new_project())
+    conn = sdk.connection(sqlite_service.base_url, new_project())
     yield conn
     conn.close()
 
@@ -145,7 +134,7 @@ def member_project():
 
 @pytest.fixture
 def member_conn(sqlite_service, member_project):
-    conn = sdk_connection(sqlite_service.base_url, member_project)
+    conn = sdk.connection(sqlite_service.base_url, member_project)
     yield conn
     conn.close()
 

@@ -3,11 +3,9 @@ user drives them (SQLite service)."""
 
 import json
 
-import openstack.connection
 import pytest
-from keystoneauth1 import session as ks_session
-from keystoneauth1 import token_endpoint
 
+from tests.functional import sdk
 from tests.functional.test_glanceclient_cli import GlanceCli
 
 
@@ -18,10 +16,7 @@ def cli(sqlite_service, tmp_path):
 
 @pytest.fixture
 def conn(sqlite_service):
-    session = ks_session.Session(auth=token_endpoint.Token(sqlite_service.base_url, 'x'))
-    connection = openstack.connection.Connection(
-        session=session, image_endpoint_override=sqlite_service.base_url,
-        image_api_version='2')
+    connection = sdk.connection(sqlite_service.base_url)
     yield connection
     connection.close()
 

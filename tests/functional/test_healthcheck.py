@@ -5,21 +5,14 @@ import time
 import pytest
 import requests
 
-from tests import db_backends
 from tests.functional import daemons
 
 
 @pytest.fixture(scope='module')
 def health_service(tmp_path_factory):
-    daemons.check_rabbitmq()
-    workdir = tmp_path_factory.mktemp('glance-health')
-    with db_backends.temporary_database('sqlite', str(workdir)) as url:
-        service = daemons.GlanceService(workdir / 'service', url, name='health')
-        service.start()
-        try:
-            yield service
-        finally:
-            service.stop()
+    with daemons.private_service(tmp_path_factory.mktemp('glance-health'),
+                                 name='health') as service:
+        yield service
 
 
 def _check(service, method='GET'):

@@ -1,7 +1,6 @@
 """Image sharing over real HTTP, RPC and databases: members, their statuses, and what each
 project can see and list because of them."""
 
-import contextlib
 import re
 import uuid
 
@@ -300,15 +299,10 @@ MEMBER_QUOTA = 2
 @pytest.fixture(scope='module', params=db_backends.BACKENDS, ids=list(db_backends.BACKENDS))
 def quota_service(request, tmp_path_factory):
     """A service of its own whose api allows only MEMBER_QUOTA members per image."""
-    daemons.check_rabbitmq()
-    workdir = tmp_path_factory.mktemp(f'member-quota-{request.param}')
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(db_backends.temporary_database(request.param, workdir))
-        service = daemons.GlanceService(
-            workdir / 'service', url, name=f'member-quota-{request.param}',
-            extra_api_options={'DEFAULT': {'image_member_quota': MEMBER_QUOTA}})
-        service.start()
-        stack.callback(service.stop)
+    with daemons.private_service(
+            tmp_path_factory.mktemp(f'member-quota-{request.param}'), request.param,
+            name=f'member-quota-{request.param}',
+            extra_api_options={'DEFAULT': {'image_member_quota': MEMBER_QUOTA}}) as service:
         yield service
 
 

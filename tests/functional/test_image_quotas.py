@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 
-from tests import db_backends
 from tests.functional import daemons
 from tests.functional.http_api import ImagesApi
 
@@ -16,27 +15,12 @@ PROPERTY_QUOTA = 3
 TAG_QUOTA = 2
 
 
-class QuotaService(daemons.GlanceService):
-    def api_conf(self):
-        path = super().api_conf()
-        with open(path, 'a') as conf:
-            # A second [DEFAULT] section merges into the first for oslo.config.
-            conf.write(f'\n[DEFAULT]\nimage_property_quota = {PROPERTY_QUOTA}\n'
-                       f'image_tag_quota = {TAG_QUOTA}\n')
-        return path
-
-
 @pytest.fixture(scope='module')
 def quota_service(tmp_path_factory):
-    daemons.check_rabbitmq()
-    workdir = tmp_path_factory.mktemp('glance-quota')
-    with db_backends.temporary_database('sqlite', str(workdir)) as url:
-        service = QuotaService(workdir / 'service', url, name='quota')
-        service.start()
-        try:
-            yield service
-        finally:
-            service.stop()
+    quotas = {'image_property_quota': PROPERTY_QUOTA, 'image_tag_quota': TAG_QUOTA}
+    with daemons.private_service(tmp_path_factory.mktemp('glance-quota'), name='quota',
+                                 extra_api_options={'DEFAULT': quotas}) as service:
+        yield service
 
 
 @pytest.fixture

@@ -7,18 +7,14 @@ keystone (auth_strategy = noauth) is reached.
 import hashlib
 import os
 
-import openstack.connection
 import pytest
-from keystoneauth1 import session as ks_session
-from keystoneauth1 import token_endpoint
+
+from tests.functional import sdk
 
 
 @pytest.fixture
 def conn(sqlite_service):
-    session = ks_session.Session(auth=token_endpoint.Token(sqlite_service.base_url, 'x'))
-    connection = openstack.connection.Connection(
-        session=session, image_endpoint_override=sqlite_service.base_url,
-        image_api_version='2')
+    connection = sdk.connection(sqlite_service.base_url)
     yield connection
     connection.close()
 

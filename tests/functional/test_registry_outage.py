@@ -11,7 +11,6 @@ import uuid
 import pytest
 import requests
 
-from tests import db_backends
 from tests.functional import daemons
 from tests.functional.http_api import ImagesApi
 
@@ -22,15 +21,9 @@ CLIENT_TIMEOUT = daemons.RPC_TIMEOUT + 20
 
 @pytest.fixture(scope='module')
 def outage_service(tmp_path_factory):
-    daemons.check_rabbitmq()
-    workdir = tmp_path_factory.mktemp('glance-outage')
-    with db_backends.temporary_database('sqlite', str(workdir)) as url:
-        service = daemons.GlanceService(workdir / 'service', url, name='outage')
-        service.start()
-        try:
-            yield service
-        finally:
-            service.stop()
+    with daemons.private_service(tmp_path_factory.mktemp('glance-outage'),
+                                 name='outage') as service:
+        yield service
 
 
 @pytest.fixture

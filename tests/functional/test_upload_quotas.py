@@ -4,7 +4,6 @@ The service runs with ``image_size_cap = 4000``, ``user_storage_quota = 3KB`` (3
 and list limits of 3 by default, 5 at most, on each database backend.
 """
 
-import contextlib
 import uuid
 
 import pytest
@@ -21,15 +20,9 @@ LIMITS = {'image_size_cap': str(SIZE_CAP), 'user_storage_quota': '3KB',
 
 @pytest.fixture(scope='module', params=db_backends.BACKENDS, ids=list(db_backends.BACKENDS))
 def small_service(request, tmp_path_factory):
-    daemons.check_rabbitmq()
-    workdir = tmp_path_factory.mktemp(f'quota-{request.param}')
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(db_backends.temporary_database(request.param, str(workdir)))
-        service = daemons.GlanceService(workdir / 'service', url,
-                                        name=f'quota-{request.param}',
-                                        extra_api_options={'DEFAULT': LIMITS})
-        service.start()
-        stack.callback(service.stop)
+    with daemons.private_service(tmp_path_factory.mktemp(f'quota-{request.param}'),
+                                 request.param, name=f'quota-{request.param}',
+                                 extra_api_options={'DEFAULT': LIMITS}) as service:
         yield service
 
 
