@@ -90,9 +90,9 @@ class RegistryEndpoint:
 
     @_rpc
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
-                      os_hash_value):
+                      os_hash_value, virtual_size=None):
         return uploads.finish(self._db, ctxt, image_id, location, size, checksum,
-                              os_hash_algo, os_hash_value)
+                              os_hash_algo, os_hash_value, virtual_size)
 
     @_rpc
     def abort_upload(self, ctxt, *, image_id):

@@ -90,7 +90,11 @@ def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None):
         return image
 
 
-def finish(db, ctxt, image_id, location, size, checksum, os_hash_algo, os_hash_value):
+def finish(db, ctxt, image_id, location, size, checksum, os_hash_algo, os_hash_value,
+           virtual_size=None):
+    if virtual_size is not None and (not isinstance(virtual_size, int)
+                                     or isinstance(virtual_size, bool) or virtual_size < 0):
+        raise exceptions.Invalid('virtual_size must be a non-negative integer.')
     with db.write() as session:
         row = access.fetch_changeable(session, ctxt, image_id)
         if row.status != states.SAVING:
@@ -98,7 +102,7 @@ def finish(db, ctxt, image_id, location, size, checksum, os_hash_algo, os_hash_v
         return _swap_status(session, row, [states.SAVING], states.ACTIVE,
                             location=location, size=size, checksum=checksum,
                             os_hash_algo=os_hash_algo, os_hash_value=os_hash_value,
-                            upload_expires_at=None)
+                            virtual_size=virtual_size, upload_expires_at=None)
 
 
 def abort(db, ctxt, image_id):

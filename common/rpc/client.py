@@ -3,6 +3,7 @@
 import oslo_messaging
 
 from common import exceptions
+from common.rpc import contract
 from common.rpc import transport as rpc_transport
 
 
@@ -12,8 +13,21 @@ class RegistryClient:
         self._client = rpc_transport.get_client(conf, self._transport)
 
     def _call(self, ctxt, method, **kwargs):
+        version = contract.METHODS[method]
+        for name in list(kwargs):
+            since = contract.OPTIONAL_ARGUMENTS.get((method, name))
+            if since is None:
+                continue
+            if kwargs[name] is None or not self._client.can_send_version(since):
+                # Unset, or newer than the registry version_cap allows: the registry's
+                # default applies (during a rolling upgrade, e.g., quotas go unchecked
+                # until the registries are upgraded).
+                del kwargs[name]
+            elif contract.version_tuple(since) > contract.version_tuple(version):
+                version = since
+        client = self._client.prepare(version=version)
         try:
-            return self._client.call(ctxt, method, **kwargs)
+            return client.call(ctxt, method, **kwargs)
         except (oslo_messaging.MessagingTimeout, oslo_messaging.MessageDeliveryFailure) as exc:
             raise exceptions.RegistryUnavailable() from exc
 
@@ -43,10 +57,10 @@ class RegistryClient:
                           quotas=quotas, expected_size=expected_size)
 
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
-                      os_hash_value):
+                      os_hash_value, virtual_size=None):
         return self._call(ctxt, 'finish_upload', image_id=image_id, location=location,
                           size=size, checksum=checksum, os_hash_algo=os_hash_algo,
-                          os_hash_value=os_hash_value)
+                          os_hash_value=os_hash_value, virtual_size=virtual_size)
 
     def abort_upload(self, ctxt, *, image_id):
         return self._call(ctxt, 'abort_upload', image_id=image_id)

@@ -8,6 +8,7 @@ Version history (bump the minor for every new method or optional argument):
         (image_tag_add/delete), deactivate, reactivate; optional ``quotas`` on
         image_create, image_update and begin_upload, optional ``expected_size`` on
         begin_upload
+* 1.2 - optional ``virtual_size`` on finish_upload (from the api's format inspection)
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -53,9 +54,12 @@ image_delete(image_id)
 begin_upload(image_id, lease_seconds)
     queued -> saving, records the upload lease. Formats unset -> Invalid; other status ->
     InvalidStatusTransition; not owner nor admin -> Forbidden / ImageNotFound.
-finish_upload(image_id, location, size, checksum, os_hash_algo, os_hash_value)
+finish_upload(image_id, location, size, checksum, os_hash_algo, os_hash_value,
+              virtual_size=None)
     saving -> active with the data's attributes. Deleted meanwhile -> ImageNotFound;
-    any other status -> InvalidStatusTransition.
+    any other status -> InvalidStatusTransition. ``virtual_size`` (1.2) is the disk size
+    the api read from the image's format header; None leaves it unset, a value that is not
+    a non-negative integer -> Invalid.
 abort_upload(image_id)
     saving -> queued, clears the lease. Idempotent; a deleted image -> ImageNotFound.
 
@@ -90,7 +94,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.1'
+VERSION = '1.2'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -113,3 +117,19 @@ METHODS = {
     'deactivate': '1.1',
     'reactivate': '1.1',
 }
+
+# Optional arguments added after their method: (method, argument) -> version. A call is sent
+# at the newest version among its method's and its arguments' that it actually uses, so a
+# registry held back by [registry] version_cap is never sent what it does not know.
+OPTIONAL_ARGUMENTS = {
+    ('image_create', 'quotas'): '1.1',
+    ('image_update', 'quotas'): '1.1',
+    ('begin_upload', 'quotas'): '1.1',
+    ('begin_upload', 'expected_size'): '1.1',
+    ('finish_upload', 'virtual_size'): '1.2',
+}
+
+
+def version_tuple(version):
+    major, minor = version.split('.')
+    return int(major), int(minor)

@@ -131,3 +131,44 @@ def test_refusals_are_not_logged_as_server_errors(rpc, caplog):
     with pytest.raises(exceptions.ImageNotFound):
         rpc.image_get(ctxt, image_id='00000000-0000-0000-0000-000000000000')
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_every_optional_argument_belongs_to_a_contract_method():
+    for method, argument in contract.OPTIONAL_ARGUMENTS:
+        assert argument in keyword_parameters(getattr(rpc_client.RegistryClient, method))
+        assert (contract.version_tuple(contract.OPTIONAL_ARGUMENTS[method, argument])
+                > contract.version_tuple(contract.METHODS[method]))
+
+
+def test_version_cap_sends_each_call_at_the_version_it_needs(tmp_path):
+    import oslo_messaging
+
+    db_url = 'sqlite:///%s' % (tmp_path / 'glance.sqlite')
+    migration.upgrade(db_url)
+    alice = context.RequestContext(project_id='project-a', user_id='u1', roles=['member'])
+    with registry_over_memory_transport(db_url) as current:
+        capped_conf = make_conf(db_url)
+        capped_conf.set_override('version_cap', '1.0', group='registry')
+        old_api = rpc_client.RegistryClient(capped_conf, current._transport)
+        sent = []
+        real_prepare = old_api._client.prepare
+
+        def recording_prepare(**kwargs):
+            sent.append(kwargs.get('version'))
+            return real_prepare(**kwargs)
+
+        old_api._client.prepare = recording_prepare
+        # A 1.0 method with a 1.1 argument goes out as 1.0, the argument left out: a 1.0
+        # registry would refuse an unknown keyword.
+        image = old_api.image_create(alice, values={'owner': 'project-a'}, properties={},
+                                     tags=[], quotas={'image_tag_quota': 0})
+        assert image['status'] == 'queued'
+        # can_send_version() prepares a context too; the last one prepared is the call's.
+        assert sent[-1] == '1.0'
+        # A method the capped registry does not have is refused on the api side.
+        with pytest.raises(oslo_messaging.RPCVersionCapError):
+            old_api.deactivate(alice, image_id=image['id'])
+        # Uncapped, the same argument travels and the registry enforces it.
+        with pytest.raises(exceptions.QuotaExceeded):
+            current.image_create(alice, values={'owner': 'project-a'}, properties={},
+                                 tags=['t'], quotas={'image_tag_quota': 0})
