@@ -11,8 +11,10 @@ from oslo_config import cfg
 
 from api_service import config
 from api_service import errors
+from api_service import policy
 from api_service import runtime
 from api_service import schemas
+from api_service.middleware import auth as auth_middleware
 from api_service.middleware import context as context_middleware
 from api_service.middleware import request_id
 from api_service.middleware import version_negotiation
@@ -37,7 +39,7 @@ class ConfigurationError(Exception):
     """The configuration cannot work; glance-api must not start."""
 
 
-def build_pipeline(flask_wsgi_app, conf):
+def build_pipeline(flask_wsgi_app, conf, pol):
     """The WSGI middleware around the Flask app, outermost first.
 
     A request meets them in this order:
@@ -45,13 +47,19 @@ def build_pipeline(flask_wsgi_app, conf):
        req-<uuid>, and stamps x-openstack-request-id on every response that leaves,
        including errors raised by anything below;
     2. version negotiation: /v2.N/... becomes /v2/..., an unknown version goes to /;
-    3. authentication: nothing for noauth (keystonemiddleware's auth_token will sit here);
-    4. context: builds the RequestContext (user, project, roles, request id) from the
-       identity headers for the views to pass to the registry;
-    5. Flask: routing, the view, and the one error handler in api_service/errors.py.
+    3. authentication: with keystone, auth_token validates the token (401 without a valid
+       one) and sets the identity headers from it; /, /versions and /healthcheck pass
+       without one. Nothing for noauth;
+    4. context: builds the RequestContext (user, project, roles, service catalog, request
+       id) from the identity headers, with is_admin from the policy's context_is_admin;
+    5. Flask: routing, the view (which checks the policy before calling the registry),
+       and the one error handler in api_service/errors.py.
     """
+    strategy = config.auth_strategy(conf)
     app = flask_wsgi_app
-    app = context_middleware.ContextMiddleware(app)
+    app = context_middleware.ContextMiddleware(app, pol, strategy)
+    if strategy == 'keystone':
+        app = auth_middleware.KeystoneAuthMiddleware(app, conf)
     app = version_negotiation.VersionNegotiationMiddleware(app)
     app = request_id.RequestIdMiddleware(app, conf.max_request_id_length)
     return app
@@ -59,10 +67,10 @@ def build_pipeline(flask_wsgi_app, conf):
 
 def check_config(conf):
     """Raise ConfigurationError for settings glance-api cannot run with."""
-    if conf.auth_strategy == 'keystone':
-        raise ConfigurationError(
-            'auth_strategy = keystone is not supported by this release of glance-api; '
-            'use auth_strategy = noauth (testing or trusted proxies only).')
+    try:
+        config.auth_strategy(conf)
+    except config.UnknownFlavor as exc:
+        raise ConfigurationError(str(exc)) from exc
     try:
         # oslo.config checks a value against its regex only when it is read: read the
         # options uploads depend on now, so a typo stops the start, not a user's upload.
@@ -82,18 +90,21 @@ def create_app(conf, registry=None, stores=None):
     transport, ``stores`` to the configured StoreCatalog."""
     config.register_opts(conf)
     check_config(conf)
-    _warn_noauth()
+    if config.auth_strategy(conf) == 'noauth':
+        _warn_noauth()
+    pol = policy.Policy(conf)
     app = flask.Flask(__name__)
     app.json.sort_keys = False
     app.extensions[runtime.EXTENSION_KEY] = runtime.Runtime(
         conf=conf,
         registry=registry if registry is not None else rpc_client.RegistryClient(conf),
         stores=stores if stores is not None else catalog.from_config(conf),
-        schemas=schemas.ImageSchemas(conf))
+        schemas=schemas.ImageSchemas(conf),
+        policy=pol)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.register(app)
-    app.wsgi_app = build_pipeline(app.wsgi_app, conf)
+    app.wsgi_app = build_pipeline(app.wsgi_app, conf, pol)
     return app
 
 

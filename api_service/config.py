@@ -23,11 +23,16 @@ server_opts = [
                help='Threads per worker process (gunicorn gthread worker). Each in-flight '
                     'request, including a long upload or download, occupies one thread. '
                     'Related: workers.'),
-    cfg.StrOpt('auth_strategy', default='noauth', choices=['noauth', 'keystone'],
-               help='How requests are authenticated. "noauth" trusts the X-User-Id, '
-                    'X-Project-Id and X-Roles headers as sent: use it only for testing or '
-                    'behind a trusted proxy. "keystone" is not available yet; glance-api '
-                    'refuses to start with it.'),
+    cfg.StrOpt('auth_strategy', default='noauth', choices=['keystone', 'noauth'],
+               help='How requests are authenticated. "keystone": keystonemiddleware\'s '
+                    'auth_token validates the X-Auth-Token of every request (configured in '
+                    '[keystone_authtoken]); only /, /versions and /healthcheck need no '
+                    'token. "noauth" trusts the X-User-Id, X-Project-Id and X-Roles headers '
+                    'as sent (a caller naming no roles is a member): use it only for '
+                    'testing or behind a trusted proxy. When this option is not set in '
+                    'the configuration, [paste_deploy] flavor decides if it is set; when '
+                    'both are set, this option wins. Related: [paste_deploy] flavor, [oslo_policy] '
+                    'policy_file.'),
     cfg.StrOpt('public_endpoint',
                help='Public URL of this service (e.g. https://image.example.com) used in '
                     'the version document links. Unset: the URL the request came to.'),
@@ -35,6 +40,20 @@ server_opts = [
                help='Longest X-Openstack-Request-ID a caller may send; a longer one is '
                     'refused with 431. A request without one gets a generated '
                     'req-<uuid>.'),
+]
+
+# Upstream Glance picks its paste pipeline by flavor; glimpse has no paste file but accepts
+# the option so an existing glance-api.conf keeps its meaning.
+KEYSTONE_FLAVORS = ('keystone', 'keystone+caching', 'keystone+cachemanagement')
+NOAUTH_FLAVORS = ('', 'caching', 'cachemanagement')
+
+paste_deploy_opts = [
+    cfg.StrOpt('flavor',
+               help='Accepted for compatibility with upstream Glance configuration files: '
+                    '"keystone", "keystone+caching" and "keystone+cachemanagement" mean '
+                    'auth_strategy = keystone; unset, "caching" and "cachemanagement" mean '
+                    'noauth. Any other value stops glance-api at start. An explicit '
+                    '[DEFAULT] auth_strategy wins over it. Related: auth_strategy.'),
 ]
 
 image_opts = [
@@ -98,6 +117,25 @@ image_format_opts = [
                 default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi',
                          'iso', 'ploop'],
                 help='Disk formats an image may declare (disk_format).'),
+    cfg.BoolOpt('require_image_format_match', default=True,
+                help='Refuse (415) an upload whose content is not the disk format the image '
+                     'declares, as detected while the data streams in (container_format '
+                     'bare only). A raw or iso image may carry a partition table, a '
+                     'bootable ISO counts as iso, and formats no inspector knows (ami, '
+                     'aki, ari, ploop) are taken as declared. Turn it off only to accept '
+                     'images whose metadata is known to be wrong; safety checks apply '
+                     'either way. Related: vmdk_allowed_types, gpt_safety_checks_nonfatal.'),
+    cfg.ListOpt('vmdk_allowed_types', default=['streamOptimized', 'monolithicSparse'],
+                help='VMDK subformats (createType in the descriptor) an uploaded vmdk image '
+                     'may have; any other is refused with 415. Subformats that keep their '
+                     'data in other files (monolithicFlat, twoGbMaxExtent*, vmfs ...) are '
+                     'never accepted, whatever this says, because a reader would open '
+                     'those files on the host.'),
+    cfg.BoolOpt('gpt_safety_checks_nonfatal', default=False,
+                help='Accept, with a warning, an image whose MBR or GPT partition table '
+                     'fails the safety checks, instead of refusing it with 415. Meant as '
+                     'a temporary relief for images with harmless but unusual partition '
+                     'tables.'),
 ]
 
 
@@ -110,6 +148,7 @@ def register_opts(conf):
     conf.register_opts(quota_opts)
     conf.register_opts(store_opts, group='glance_store')
     conf.register_opts(image_format_opts, group='image_format')
+    conf.register_opts(paste_deploy_opts, group='paste_deploy')
     try:
         logging.register_options(conf)
     except cfg.ArgsAlreadyParsedError:
@@ -123,4 +162,23 @@ def list_opts():
         ('DEFAULT', server_opts + image_opts + quota_opts),
         ('glance_store', store_opts),
         ('image_format', image_format_opts),
+        ('paste_deploy', paste_deploy_opts),
     ]
+
+
+class UnknownFlavor(ValueError):
+    """[paste_deploy] flavor names no pipeline glimpse knows."""
+
+
+def auth_strategy(conf):
+    """The effective auth strategy: [DEFAULT] auth_strategy, else [paste_deploy] flavor."""
+    explicit = conf.get_location('auth_strategy').location != cfg.Locations.opt_default
+    flavor = (conf.paste_deploy.flavor or '').strip().lower()
+    if explicit or not flavor:
+        return conf.auth_strategy
+    if flavor in KEYSTONE_FLAVORS:
+        return 'keystone'
+    if flavor in NOAUTH_FLAVORS:
+        return 'noauth'
+    raise UnknownFlavor('[paste_deploy] flavor = %s is not one of: %s'
+                        % (flavor, ', '.join(f for f in KEYSTONE_FLAVORS + NOAUTH_FLAVORS if f)))

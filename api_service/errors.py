@@ -16,6 +16,7 @@ import flask
 from werkzeug import exceptions as http_exceptions
 
 from api_service import exceptions as api_exceptions
+from api_service.services import format_inspection
 from common import exceptions
 
 LOG = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ STATUS_BY_CLASS = {
     api_exceptions.StorageWriteDenied: 503,
     api_exceptions.ImageGone: 410,
     api_exceptions.UnsupportedMediaType: 415,
+    format_inspection.InvalidImageData: 415,
     api_exceptions.RequestIdTooLong: 431,
 }
 

@@ -39,25 +39,11 @@ def _is_reserved(name):
     return name in RESERVED or name.startswith(RESERVED_PREFIX)
 
 
-# TODO(policy): the owner and publicize checks below mirror upstream's defaults (add_image's
-# owner check, the PATCH owner rule and publicize_image); api_service/policy.py will own them
-# once it exists.
-def _check_new_owner(ctx, owner):
-    if not ctx.is_admin and owner != ctx.project_id:
-        raise exceptions.Forbidden("You are not permitted to create images owned by '%s'."
-                                   % owner)
-
-
 def _check_owner_change(ctx):
-    # Upstream refuses any owner write by a non-admin, even one naming their own project.
+    # Upstream refuses any owner write by a non-admin (context_is_admin), even one naming
+    # their own project; the policy's rules for the rest run in the view (api_service/policy).
     if not ctx.is_admin:
         raise exceptions.Forbidden("Owner can't be updated by non admin.")
-
-
-def _check_visibility(ctx, value):
-    if value == 'public' and not ctx.is_admin:
-        raise exceptions.Forbidden('You are not authorized to complete publicize_image '
-                                   'action.')
 
 
 def quotas(conf):
@@ -95,10 +81,8 @@ def parse_create(body, ctx, schemas):
         _check_property_name(name)
         if _is_reserved(name) or name in CREATE_RESERVED:
             raise exceptions.ReservedProperty(name=name)
-    if 'owner' in values:
-        _check_new_owner(ctx, values['owner'])
-    if 'visibility' in values:
-        _check_visibility(ctx, values['visibility'])
+    # add_image, publicize_image and communitize_image are checked on these values by the
+    # view (api_service/policy.check_create).
     values.setdefault('owner', ctx.project_id)
     return values, body, sorted(set(tags))
 
@@ -178,7 +162,5 @@ def parse_patch(content_type, body, ctx, schemas):
             schemas.validate({name: raw['value']})
             if name == 'owner':
                 _check_owner_change(ctx)
-            elif name == 'visibility':
-                _check_visibility(ctx, raw['value'])
         changes.append(change)
     return changes

@@ -15,6 +15,7 @@ class Runtime:
     registry: object    # common.rpc.client.RegistryClient (or anything with its methods)
     stores: object      # api_service.stores.catalog.StoreCatalog
     schemas: object     # api_service.schemas.ImageSchemas
+    policy: object      # api_service.policy.Policy
 
 
 def current():

@@ -107,8 +107,12 @@ def parse_range(range_header, content_range_header, size):
     return None
 
 
-def open_data(ctx, registry, stores, image_id, range_header=None, content_range_header=None):
+def open_data(ctx, registry, stores, image_id, range_header=None, content_range_header=None,
+              authorize=None):
+    """``authorize(image)`` raises when the caller may not download the image it was given."""
     image = registry.image_get(ctx, image_id=image_id)
+    if authorize is not None:
+        authorize(image)
     if image['status'] == states.DEACTIVATED and not ctx.is_admin:
         raise exceptions.Forbidden('The requested image has been deactivated. Image data '
                                    'download is forbidden.')

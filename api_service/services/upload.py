@@ -10,8 +10,12 @@ The order, each step's failure handling beside it:
 3. store.add streams, hashes and publishes the data, while the body is checked against the
    size cap, the quota budget (413) and the announced size (400); on any failure the store
    has removed its partial file and we call abort_upload (saving -> queued) before
-   re-raising;
-4. finish_upload: saving -> active. If the image was deleted meanwhile, the bytes go and the
+   re-raising. For a bare container the same pass feeds the format inspectors
+   (format_inspection.py), which may stop it early when the content cannot be the declared
+   disk_format (415; the rest of the body is then read and dropped, see _discard_rest);
+4. the inspection's verdict: an unsafe image, or one whose content is not its disk_format,
+   loses its bytes and goes back to queued (415); otherwise it gives virtual_size;
+5. finish_upload: saving -> active. If the image was deleted meanwhile, the bytes go and the
    answer is 410; if its status moved on (409) the bytes go too. If the registry did not
    answer we cannot know whether it committed: abort_upload decides - if it succeeds the
    image is queued again and the bytes go; if not, they stay for the image that has them.
@@ -21,6 +25,7 @@ import logging
 import re
 
 from api_service import exceptions as api_exceptions
+from api_service.services import format_inspection
 from common import exceptions
 
 LOG = logging.getLogger(__name__)
@@ -99,6 +104,25 @@ def request_chunks(stream, content_length, chunk_size, size_cap, budget=None,
         raise _size_mismatch(expected_size, received)
 
 
+def _discard_rest(stream, chunk_size, limit):
+    """Read and drop what the client still sends, up to ``limit`` bytes.
+
+    Most clients read the answer only once they have sent the whole body, and a server that
+    closes a socket with unread data resets the connection, losing the answer with it:
+    draining lets a refused upload end with its 415 rather than a connection error, while
+    nothing more is written or hashed.
+    """
+    try:
+        while limit > 0:
+            chunk = stream.read(min(chunk_size, limit))
+            if not chunk:
+                return
+            limit -= len(chunk)
+    except Exception:
+        # The client went away: there is nobody left to answer.
+        return
+
+
 def _abort(ctx, registry, image_id):
     """Return the image to queued; True if the registry confirmed it."""
     try:
@@ -138,19 +162,34 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
     began = registry.begin_upload(ctx, image_id=image_id,
                                   lease_seconds=conf.upload_lease_seconds, quotas=quotas,
                                   expected_size=known)
+    inspection = format_inspection.for_image(conf, began)
+    chunk_size = conf.glance_store.filesystem_store_chunk_size
     try:
-        chunks = request_chunks(stream, content_length,
-                                conf.glance_store.filesystem_store_chunk_size, cap,
+        chunks = request_chunks(stream, content_length, chunk_size, cap,
                                 budget=began.get('upload_budget'),
                                 expected_size=expected_size)
+        if inspection is not None:
+            chunks = inspection.wrap(chunks)
         uri, size, checksum, multihash = store.add(image_id, chunks)
+    except format_inspection.InvalidImageData:
+        _abort(ctx, registry, image_id)
+        # Never past the announced length: the server may hand us the raw socket.
+        total = content_length if content_length is not None else cap
+        _discard_rest(stream, chunk_size, total - inspection.bytes_seen)
+        raise
     except BaseException:
+        _abort(ctx, registry, image_id)
+        raise
+    try:
+        virtual_size = inspection.verdict() if inspection is not None else None
+    except BaseException:
+        _delete_quietly(store, uri)
         _abort(ctx, registry, image_id)
         raise
     try:
         return registry.finish_upload(ctx, image_id=image_id, location=uri, size=size,
                                       checksum=checksum, os_hash_algo=conf.hashing_algorithm,
-                                      os_hash_value=multihash)
+                                      os_hash_value=multihash, virtual_size=virtual_size)
     except exceptions.ImageNotFound as exc:
         _delete_quietly(store, uri)
         raise api_exceptions.ImageGone(image_id=image_id) from exc

@@ -1,12 +1,14 @@
 """POST /v2/images/{id}/actions/deactivate and /reactivate: 204 with no body.
 
-Only the owner or an admin may act (the registry decides, 403 or 404). An image in any
+Who may act is the policy's deactivate / reactivate rule; the registry still allows only
+the owner or an admin (403 or 404). An image in any
 status other than active or deactivated cannot be acted on: upstream answers 403 there,
 where the registry contract says InvalidStatusTransition.
 """
 
 import flask
 
+from api_service import policy
 from api_service import runtime
 from common import exceptions
 
@@ -15,6 +17,9 @@ blueprint = flask.Blueprint('actions', __name__, url_prefix='/v2/images')
 
 def _act(action, image_id):
     rt, ctx = runtime.current(), runtime.request_context()
+    # The rules are named after the actions: deactivate, reactivate.
+    policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
+                              action)
     try:
         getattr(rt.registry, action)(ctx, image_id=image_id)
     except exceptions.InvalidStatusTransition as exc:

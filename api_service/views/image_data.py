@@ -4,6 +4,7 @@ import flask
 from werkzeug import wsgi
 
 from api_service import exceptions as api_exceptions
+from api_service import policy
 from api_service import runtime
 from api_service.services import download
 from api_service.services import upload
@@ -27,6 +28,8 @@ def put_file(image_id):
     chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
     if content_length is None and not chunked and not environ.get('wsgi.input_terminated'):
         content_length = 0
+    policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
+                              'upload_image')
     expected_size = upload.expected_size_from(
         flask.request.headers.get('x-openstack-image-size'))
     upload.upload(ctx, rt.registry, rt.stores.default, rt.conf, image_id,
@@ -39,6 +42,8 @@ def get_file(image_id):
     rt, ctx = runtime.current(), runtime.request_context()
     headers = flask.request.headers
     data = download.open_data(ctx, rt.registry, rt.stores, image_id,
+                              authorize=lambda image: policy.check_image_action(
+                                  rt.policy, ctx, image, 'download_image'),
                               range_header=headers.get('Range'),
                               content_range_header=headers.get('Content-Range'))
     if data.file is None:

@@ -7,6 +7,7 @@ import flask
 from api_service import image_requests
 from api_service import image_view
 from api_service import list_query
+from api_service import policy
 from api_service import runtime
 from api_service.views import request_body
 
@@ -20,6 +21,7 @@ def create():
     rt, ctx = runtime.current(), runtime.request_context()
     values, properties, tags = image_requests.parse_create(request_body.json_body(), ctx,
                                                            rt.schemas)
+    policy.check_create(rt.policy, ctx, values)
     image = rt.registry.image_create(ctx, values=values, properties=properties, tags=tags,
                                      quotas=image_requests.quotas(rt.conf))
     response = flask.jsonify(image_view.to_json(image))
@@ -34,6 +36,7 @@ def create():
 @blueprint.get('')
 def index():
     rt, ctx = runtime.current(), runtime.request_context()
+    policy.check_list(rt.policy, ctx)
     args = flask.request.args
     query = list_query.parse_query(args, rt.conf)
     images = rt.registry.image_list(ctx, **query)
@@ -46,7 +49,9 @@ def index():
 @blueprint.get('/<image_id>')
 def show(image_id):
     rt, ctx = runtime.current(), runtime.request_context()
-    return flask.jsonify(image_view.to_json(rt.registry.image_get(ctx, image_id=image_id)))
+    image = rt.registry.image_get(ctx, image_id=image_id)
+    policy.check_visible(rt.policy, ctx, image)
+    return flask.jsonify(image_view.to_json(image))
 
 
 @blueprint.patch('/<image_id>')
@@ -56,6 +61,7 @@ def update(image_id):
     image_requests.check_patch_media_type(flask.request.content_type)
     changes = image_requests.parse_patch(flask.request.content_type,
                                          request_body.json_body(), ctx, rt.schemas)
+    policy.check_update(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id), changes)
     image = rt.registry.image_update(ctx, image_id=image_id, changes=changes,
                                      quotas=image_requests.quotas(rt.conf))
     return flask.jsonify(image_view.to_json(image))
@@ -64,6 +70,8 @@ def update(image_id):
 @blueprint.delete('/<image_id>')
 def delete(image_id):
     rt, ctx = runtime.current(), runtime.request_context()
+    policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
+                              'delete_image')
     image = rt.registry.image_delete(ctx, image_id=image_id)
     location = image.get('location')
     if location:

@@ -3,10 +3,16 @@
 import flask
 
 from api_service import member_view
+from api_service import policy
 from api_service import runtime
 from api_service.views import request_body
 
 blueprint = flask.Blueprint('members', __name__, url_prefix='/v2/images/<image_id>/members')
+
+
+def _check(rt, ctx, image_id, rule):
+    policy.check_member_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
+                               rule)
 
 
 def _quotas(conf):
@@ -17,6 +23,7 @@ def _quotas(conf):
 def create(image_id):
     rt, ctx = runtime.current(), runtime.request_context()
     member_id = member_view.parse_create(request_body.json_body())
+    _check(rt, ctx, image_id, 'add_member')
     member = rt.registry.image_member_create(ctx, image_id=image_id, member_id=member_id,
                                              quotas=_quotas(rt.conf))
     # Upstream answers 200 here, not 201.
@@ -26,6 +33,7 @@ def create(image_id):
 @blueprint.get('')
 def index(image_id):
     rt, ctx = runtime.current(), runtime.request_context()
+    _check(rt, ctx, image_id, 'get_members')
     return flask.jsonify(member_view.list_to_json(
         rt.registry.image_member_list(ctx, image_id=image_id)))
 
@@ -33,6 +41,7 @@ def index(image_id):
 @blueprint.get('/<member_id>')
 def show(image_id, member_id):
     rt, ctx = runtime.current(), runtime.request_context()
+    _check(rt, ctx, image_id, 'get_member')
     return flask.jsonify(member_view.to_json(
         rt.registry.image_member_get(ctx, image_id=image_id, member_id=member_id)))
 
@@ -41,6 +50,7 @@ def show(image_id, member_id):
 def update(image_id, member_id):
     rt, ctx = runtime.current(), runtime.request_context()
     status = member_view.parse_update(request_body.json_body())
+    _check(rt, ctx, image_id, 'modify_member')
     return flask.jsonify(member_view.to_json(
         rt.registry.image_member_update(ctx, image_id=image_id, member_id=member_id,
                                         status=status)))
@@ -49,5 +59,6 @@ def update(image_id, member_id):
 @blueprint.delete('/<member_id>')
 def delete(image_id, member_id):
     rt, ctx = runtime.current(), runtime.request_context()
+    _check(rt, ctx, image_id, 'delete_member')
     rt.registry.image_member_delete(ctx, image_id=image_id, member_id=member_id)
     return '', 204

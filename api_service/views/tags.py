@@ -3,9 +3,16 @@
 import flask
 
 from api_service import image_requests
+from api_service import policy
 from api_service import runtime
 
 blueprint = flask.Blueprint('tags', __name__, url_prefix='/v2/images')
+
+
+def _check(rt, ctx, image_id):
+    # As upstream, a tag is a change to the image: modify_image.
+    policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
+                              'modify_image')
 
 
 @blueprint.put('/<image_id>/tags/<tag>')
@@ -13,6 +20,7 @@ def add(image_id, tag):
     rt, ctx = runtime.current(), runtime.request_context()
     # The tag must be what the image schema allows in its tags list (at most 255 chars).
     rt.schemas.validate({'tags': [tag]})
+    _check(rt, ctx, image_id)
     rt.registry.image_tag_add(ctx, image_id=image_id, tag=tag,
                               quotas=image_requests.quotas(rt.conf))
     return '', 204
@@ -21,5 +29,6 @@ def add(image_id, tag):
 @blueprint.delete('/<image_id>/tags/<tag>')
 def delete(image_id, tag):
     rt, ctx = runtime.current(), runtime.request_context()
+    _check(rt, ctx, image_id)
     rt.registry.image_tag_delete(ctx, image_id=image_id, tag=tag)
     return '', 204

@@ -6,8 +6,6 @@ import socket
 import threading
 import time
 
-import pytest
-
 from tests.functional import daemons
 from tests.functional import disk_images
 
@@ -84,8 +82,6 @@ def test_download_streams_in_pieces_with_the_announced_length(images):
     assert received == data
 
 
-@pytest.mark.xfail(strict=True, reason='contract 1.0 finish_upload carries no virtual_size, '
-                                       'so an upload never sets it (upstream does)')
 def test_upload_of_a_qcow2_sets_virtual_size_from_its_header(images):
     image = images.create_ok(name='qcow', disk_format='qcow2')
     data = disk_images.qcow2(virtual_size=32 * 1024 * 1024)

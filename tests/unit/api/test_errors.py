@@ -78,9 +78,3 @@ def test_unreachable_registry_is_503(silent_registry_client):
     assert time.monotonic() - started < 5
     assert_error_body(response, 503, 'Service Unavailable')
     assert response.headers['x-openstack-request-id'].startswith('req-')
-
-
-def test_keystone_auth_strategy_refuses_to_start(conf, registry):
-    conf.set_override('auth_strategy', 'keystone')
-    with pytest.raises(app_module.ConfigurationError, match='keystone'):
-        app_module.create_app(conf, registry=registry)

@@ -1,0 +1,34 @@
+"""keystonemiddleware's auth_token in front of everything but the public documents.
+
+auth_token reads ``[keystone_authtoken]`` from glance-api's own ConfigOpts (passed as
+``oslo_config_config``), validates the X-Auth-Token of each request with Keystone, replaces
+the identity headers with the token's, and answers 401 itself (a JSON body in the same
+``{"error": {...}}`` shape as ours, with ``WWW-Authenticate: Keystone uri="..."``) for a
+missing, invalid or expired token.
+"""
+
+from keystonemiddleware import auth_token
+
+from api_service.middleware import context as context_middleware
+
+# As upstream, the version documents and the health check need no token.
+PUBLIC_PATHS = frozenset(['/', '/versions', '/healthcheck'])
+
+
+def _path(environ):
+    return environ.get('PATH_INFO', '') or '/'
+
+
+class KeystoneAuthMiddleware:
+    """Sends public paths straight to ``app``; everything else through auth_token first."""
+
+    def __init__(self, app, conf):
+        self.app = app
+        self.protected = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
+
+    def __call__(self, environ, start_response):
+        if (_path(environ).rstrip('/') or '/') in PUBLIC_PATHS:
+            environ[context_middleware.UNAUTHENTICATED_KEY] = True
+            return self.app(environ, start_response)
+        environ.pop(context_middleware.UNAUTHENTICATED_KEY, None)
+        return self.protected(environ, start_response)

@@ -1,0 +1,135 @@
+"""oslo.policy in glance-api: the enforcer, the targets, and the checks every view makes.
+
+Views call these functions in a visible order before the registry call that acts:
+
+* a call on an existing image first reads it (the registry answers 404 for an image the
+  caller may not see), then checks ``get_image`` (a refusal is a 404 too, so nobody learns
+  an image exists), then the action's rule (a refusal is a 403);
+* a list or a new image is checked against the caller's own project.
+
+The registry still applies ownership and visibility from the request context, whatever the
+policy file says. So a policy file can refuse anything, but it can allow only what the
+registry allows too: it decides roles (who may publicize, download, deactivate ...), not
+who owns what.
+"""
+
+from oslo_config import cfg
+from oslo_policy import policy as oslo_policy
+
+from api_service import policy_rules
+from common import exceptions
+
+# Where a rule lives in the policy file if the operator did not say otherwise.
+DEFAULT_POLICY_FILE = 'policy.yaml'
+
+
+class Policy:
+    """One oslo.policy Enforcer on the api's ConfigOpts; reloads the file when it changes."""
+
+    def __init__(self, conf):
+        self.enforcer = make_enforcer(conf)
+
+    def allowed(self, ctx, rule, target):
+        try:
+            return self.enforcer.enforce(rule, target, ctx)
+        except oslo_policy.InvalidScope:
+            return False
+
+    def enforce(self, ctx, rule, target):
+        """Raise Forbidden (403) unless RULE allows CTX on TARGET."""
+        if not self.allowed(ctx, rule, target):
+            raise exceptions.Forbidden('You are not authorized to complete %s action.' % rule)
+
+    def is_admin(self, ctx):
+        """The ``context_is_admin`` rule: decides the context's is_admin flag."""
+        return bool(self.allowed(ctx, 'context_is_admin', {'project_id': ctx.project_id}))
+
+
+def make_enforcer(conf):
+    oslo_policy.opts.set_defaults(conf, policy_file=DEFAULT_POLICY_FILE)
+    enforcer = oslo_policy.Enforcer(conf)
+    enforcer.register_defaults(policy_rules.list_rules())
+    return enforcer
+
+
+def get_enforcer():
+    """The ``oslo.policy.enforcer`` entry point (oslopolicy-checker, -policy-generator ...)."""
+    conf = cfg.CONF
+    try:
+        conf([], project='glance')
+    except cfg.ArgsAlreadyParsedError:
+        pass
+    return make_enforcer(conf)
+
+
+# -- targets ----------------------------------------------------------------------------------
+
+def project_target(ctx):
+    """For a list: the rules' project is the caller's own."""
+    return {'project_id': ctx.project_id, 'owner': ctx.project_id}
+
+
+def image_target(image, member_id=None):
+    return {'id': image['id'], 'project_id': image['owner'], 'owner': image['owner'],
+            'visibility': image['visibility'], 'member_id': member_id}
+
+
+def _member_of_visible(ctx, image):
+    # The registry showed a shared image the caller does not own: the caller is one of its
+    # members (or an admin), which is what upstream's image target says in member_id.
+    if image['visibility'] == 'shared' and image['owner'] != ctx.project_id:
+        return ctx.project_id
+    return None
+
+
+# -- the checks ---------------------------------------------------------------------------------
+
+def _visibility_rule(visibility):
+    return {'public': 'publicize_image', 'community': 'communitize_image'}.get(visibility)
+
+
+def check_create(pol, ctx, values):
+    """add_image on the new image (its owner as requested), then the visibility's rule."""
+    target = {'project_id': values['owner'], 'owner': values['owner'],
+              'visibility': values.get('visibility', 'shared'), 'member_id': None}
+    if not pol.allowed(ctx, 'add_image', target):
+        if values['owner'] != ctx.project_id:
+            raise exceptions.Forbidden("You are not permitted to create images owned by "
+                                       "'%s'." % values['owner'])
+        raise exceptions.Forbidden('You are not authorized to complete add_image action.')
+    rule = _visibility_rule(values.get('visibility'))
+    if rule:
+        pol.enforce(ctx, rule, target)
+
+
+def check_list(pol, ctx):
+    pol.enforce(ctx, 'get_images', project_target(ctx))
+
+
+def check_visible(pol, ctx, image):
+    """get_image; a refusal looks like a missing image (404)."""
+    if not pol.allowed(ctx, 'get_image', image_target(image, _member_of_visible(ctx, image))):
+        raise exceptions.ImageNotFound(image_id=image['id'])
+
+
+def check_image_action(pol, ctx, image, rule):
+    """get_image (404), then RULE on the image (403)."""
+    check_visible(pol, ctx, image)
+    pol.enforce(ctx, rule, image_target(image, _member_of_visible(ctx, image)))
+
+
+def check_update(pol, ctx, image, changes):
+    """modify_image, then publicize/communitize for a visibility change."""
+    check_image_action(pol, ctx, image, 'modify_image')
+    for change in changes:
+        if change['path'] == 'visibility' and change['op'] != 'remove':
+            rule = _visibility_rule(change.get('value'))
+            if rule:
+                pol.enforce(ctx, rule, image_target(image))
+
+
+def check_member_action(pol, ctx, image, rule):
+    """get_image (404), then RULE (403). As upstream, ``member_id`` is the caller's own
+    membership of the image, not the member named in the URL: a member may read (only)
+    itself and answer for itself; the registry enforces which member that is."""
+    check_image_action(pol, ctx, image, rule)

@@ -1,0 +1,197 @@
+"""oslo.policy in the views: upstream's defaults, a policy file's overrides, and is_admin.
+
+Runs under noauth against the real registry (tests/unit/api/conftest.py), so each answer is
+the policy and the registry together, as in production.
+"""
+
+import json
+
+import pytest
+from oslo_policy import opts as policy_opts
+
+from api_service import app as app_module
+from api_service.middleware import context as context_middleware
+from tests.unit.api.conftest import ADMIN
+from tests.unit.api.conftest import ALICE
+
+PATCH = {'Content-Type': 'application/openstack-images-v2.1-json-patch'}
+OCTET = {'Content-Type': 'application/octet-stream'}
+READER_A = {'X-User-Id': 'rita', 'X-Project-Id': 'project-a', 'X-Roles': 'reader'}
+MEMBER_B = {'X-User-Id': 'bob', 'X-Project-Id': 'project-b', 'X-Roles': 'member'}
+
+
+def patch(client, image_id, ops, headers):
+    return client.patch('/v2/images/%s' % image_id, data=json.dumps(ops),
+                        headers={**headers, **PATCH})
+
+
+def replace(name, value):
+    return [{'op': 'replace', 'path': '/' + name, 'value': value}]
+
+
+@pytest.fixture
+def uploaded(client, create_image):
+    image = create_image(disk_format='raw', container_format='bare')
+    response = client.put('/v2/images/%s/file' % image['id'], data=b'policy bytes',
+                          headers={**ALICE, **OCTET})
+    assert response.status_code == 204
+    return image['id']
+
+
+def app_with_policy(conf, registry, tmp_path, rules):
+    """Another app on the same registry, whose [oslo_policy] policy_file holds RULES."""
+    path = tmp_path / 'policy.yaml'
+    path.write_text(json.dumps(rules))
+    policy_opts.set_defaults(conf)
+    conf.set_override('policy_file', str(path), group='oslo_policy')
+    return app_module.create_app(conf, registry=registry).test_client()
+
+
+# -- upstream's defaults ---------------------------------------------------------------------
+
+def test_reader_lists_and_shows_but_cannot_create_update_or_delete(client, create_image):
+    image_id = create_image()['id']
+    listed = client.get('/v2/images', headers=READER_A)
+    assert listed.status_code == 200
+    assert [i['id'] for i in listed.get_json()['images']] == [image_id]
+    assert client.get('/v2/images/%s' % image_id, headers=READER_A).status_code == 200
+    created = client.post('/v2/images', json={'name': 'no'}, headers=READER_A)
+    assert created.status_code == 403
+    assert 'add_image' in created.get_json()['error']['message']
+    updated = patch(client, image_id, replace('name', 'renamed'), READER_A)
+    assert updated.status_code == 403
+    assert 'modify_image' in updated.get_json()['error']['message']
+    assert client.delete('/v2/images/%s' % image_id, headers=READER_A).status_code == 403
+    assert client.get('/v2/images/%s' % image_id, headers=ALICE).get_json()['name'] == \
+        'test-image'
+
+
+def test_reader_downloads_but_cannot_upload(client, uploaded, create_image):
+    # Glimpse's download_image default lets project readers download (upstream: members).
+    assert client.get('/v2/images/%s/file' % uploaded, headers=READER_A).status_code == 200
+    queued = create_image()['id']
+    response = client.put('/v2/images/%s/file' % queued, data=b'x',
+                          headers={**READER_A, **OCTET})
+    assert response.status_code == 403
+    assert 'upload_image' in response.get_json()['error']['message']
+
+
+def test_member_of_another_project_gets_404_not_403(client, create_image):
+    image_id = create_image()['id']
+    assert client.get('/v2/images/%s' % image_id, headers=MEMBER_B).status_code == 404
+    assert patch(client, image_id, replace('name', 'x'), MEMBER_B).status_code == 404
+    assert client.delete('/v2/images/%s' % image_id, headers=MEMBER_B).status_code == 404
+    assert client.post('/v2/images/%s/actions/deactivate' % image_id,
+                       headers=MEMBER_B).status_code == 404
+
+
+def test_publicize_image_is_admin_only(client, create_image):
+    refused = client.post('/v2/images', json={'visibility': 'public'}, headers=ALICE)
+    assert refused.status_code == 403
+    assert refused.get_json()['error']['message'] == (
+        'You are not authorized to complete publicize_image action.')
+    image_id = create_image()['id']
+    assert patch(client, image_id, replace('visibility', 'public'), ALICE).status_code == 403
+    assert patch(client, image_id, replace('visibility', 'public'), ADMIN).status_code == 200
+    assert client.post('/v2/images', json={'visibility': 'public'},
+                       headers=ADMIN).status_code == 201
+
+
+def test_member_may_communitize_its_own_image(client, create_image):
+    image_id = create_image()['id']
+    response = patch(client, image_id, replace('visibility', 'community'), ALICE)
+    assert response.status_code == 200
+    assert response.get_json()['visibility'] == 'community'
+
+
+def test_member_cannot_create_an_image_for_another_project(client):
+    response = client.post('/v2/images', json={'owner': 'project-b'}, headers=ALICE)
+    assert response.status_code == 403
+    assert "owned by 'project-b'" in response.get_json()['error']['message']
+    assert client.post('/v2/images', json={'owner': 'project-b'},
+                       headers=ADMIN).get_json()['owner'] == 'project-b'
+
+
+def test_modify_member_is_for_the_member_not_the_owner(client, create_image):
+    image_id = create_image(visibility='shared')['id']
+    url = '/v2/images/%s/members' % image_id
+    assert client.post(url, json={'member': 'project-b'}, headers=ALICE).status_code == 200
+    by_owner = client.put(url + '/project-b', json={'status': 'accepted'}, headers=ALICE)
+    assert by_owner.status_code == 403
+    assert 'modify_member' in by_owner.get_json()['error']['message']
+    by_member = client.put(url + '/project-b', json={'status': 'accepted'}, headers=MEMBER_B)
+    assert by_member.status_code == 200
+    # Accepted, the member now sees the image and may list (only) itself.
+    assert client.get('/v2/images/%s' % image_id, headers=MEMBER_B).status_code == 200
+    assert [m['member_id'] for m in client.get(url, headers=MEMBER_B).get_json()['members']] \
+        == ['project-b']
+
+
+def test_reader_cannot_tag_an_image(client, create_image):
+    image_id = create_image()['id']
+    assert client.put('/v2/images/%s/tags/t1' % image_id,
+                      headers=READER_A).status_code == 403
+    assert client.put('/v2/images/%s/tags/t1' % image_id, headers=ALICE).status_code == 204
+
+
+# -- the policy file --------------------------------------------------------------------------
+
+def test_policy_file_lets_a_member_publicize(conf, tmp_path, registry):
+    client = app_with_policy(conf, registry, tmp_path, {'publicize_image': 'role:member'})
+    response = client.post('/v2/images', json={'visibility': 'public'}, headers=ALICE)
+    assert response.status_code == 201
+    assert response.get_json()['visibility'] == 'public'
+
+
+def test_policy_file_restores_upstreams_member_only_download(conf, tmp_path, registry,
+                                                             uploaded):
+    client = app_with_policy(conf, registry, tmp_path, {
+        'download_image': 'rule:context_is_admin or (role:member and '
+                          'project_id:%(project_id)s)'})
+    response = client.get('/v2/images/%s/file' % uploaded, headers=READER_A)
+    assert response.status_code == 403
+    assert 'download_image' in response.get_json()['error']['message']
+
+
+def test_policy_file_can_forbid_what_the_registry_allows(conf, tmp_path, registry):
+    client = app_with_policy(conf, registry, tmp_path, {'get_images': '!'})
+    response = client.get('/v2/images', headers=ADMIN)
+    assert response.status_code == 403
+    assert 'get_images' in response.get_json()['error']['message']
+
+
+def test_context_is_admin_decides_is_admin(conf, tmp_path, registry, create_image):
+    image_id = create_image()['id']
+    client = app_with_policy(conf, registry, tmp_path, {'context_is_admin': 'role:cloud-admin'})
+    # role:admin is no longer an admin: project-b's admin cannot see project-a's image ...
+    plain_admin = {'X-Project-Id': 'project-b', 'X-Roles': 'admin'}
+    assert client.get('/v2/images/%s' % image_id, headers=plain_admin).status_code == 404
+    # ... while the new admin role sees everything.
+    cloud_admin = {'X-Project-Id': 'project-b', 'X-Roles': 'cloud-admin,reader'}
+    assert client.get('/v2/images/%s' % image_id, headers=cloud_admin).status_code == 200
+
+
+# -- the noauth context -----------------------------------------------------------------------
+
+def _ctx(headers):
+    environ = {'HTTP_' + k.upper().replace('-', '_'): v for k, v in headers.items()}
+    return context_middleware.noauth_context(environ, 'req-1')
+
+
+def test_noauth_caller_without_roles_is_a_member_and_reader():
+    assert _ctx({'X-Project-Id': 'p'}).roles == ['member', 'reader']
+    assert _ctx({}).project_id == context_middleware.DEFAULT_PROJECT_ID
+
+
+def test_noauth_roles_are_lowercased_and_get_keystones_implied_roles():
+    assert _ctx({'X-Project-Id': 'p', 'X-Roles': 'Admin'}).roles == ['admin', 'member',
+                                                                    'reader']
+    assert _ctx({'X-Project-Id': 'p', 'X-Roles': 'MEMBER'}).roles == ['member', 'reader']
+    assert _ctx({'X-Project-Id': 'p', 'X-Roles': 'reader'}).roles == ['reader']
+
+
+def test_service_catalog_header_reaches_the_context():
+    catalog = [{'type': 'image', 'endpoints': [{'url': 'http://x'}]}]
+    ctx = _ctx({'X-Project-Id': 'p', 'X-Service-Catalog': json.dumps(catalog)})
+    assert ctx.service_catalog == catalog
+    assert _ctx({'X-Project-Id': 'p', 'X-Service-Catalog': 'not json'}).service_catalog == []
