@@ -180,6 +180,23 @@ def password_auth_body(user, password, project=None, domain=DOMAIN_NAME):
     return body
 
 
+def authtoken_options(info):
+    """glance-api's [keystone_authtoken] for this Keystone, as an operator writes it: the
+    glance service user validates the callers' tokens."""
+    glance = info['users'][info['service_user']]
+    return {
+        'www_authenticate_uri': info['auth_url'],
+        'auth_url': info['auth_url'],
+        'auth_type': 'password',
+        'project_name': info['service_project'],
+        'username': glance['name'],
+        'password': glance['password'],
+        'user_domain_name': info['user_domain_name'],
+        'project_domain_name': info['project_domain_name'],
+        'service_token_roles_required': 'false',
+    }
+
+
 def issue_token(auth_url, user, password, project=None):
     """(token, token body) for a user, scoped to PROJECT when given."""
     headers, body = call('POST', f'{auth_url}/auth/tokens',

@@ -23,21 +23,6 @@ JSON_PATCH = 'application/openstack-images-v2.1-json-patch'
 OCTET = 'application/octet-stream'
 
 
-def authtoken_options(info):
-    """[keystone_authtoken] as an operator writes it: the glance service user."""
-    glance = info['users'][info['service_user']]
-    return {
-        'www_authenticate_uri': info['auth_url'],
-        'auth_url': info['auth_url'],
-        'auth_type': 'password',
-        'project_name': info['service_project'],
-        'username': glance['name'],
-        'password': glance['password'],
-        'user_domain_name': info['user_domain_name'],
-        'project_domain_name': info['project_domain_name'],
-    }
-
-
 @pytest.fixture(scope='module')
 def keystone_glance(keystone, tmp_path_factory):  # noqa: F811
     """glance-api (keystone auth, policy.yaml) + one registry on SQLite, in the catalog."""
@@ -47,7 +32,7 @@ def keystone_glance(keystone, tmp_path_factory):  # noqa: F811
     policy_file.write_text('# upstream defaults\n{}\n')
     service = daemons.GlanceService(
         workdir / 'service', 'sqlite:///%s' % (workdir / 'glance.sqlite'), name='keystone',
-        auth=authtoken_options(keystone.info),
+        auth=load_tool().authtoken_options(keystone.info),
         extra_api_options={'oslo_policy': {'policy_file': str(policy_file)}})
     service.policy_file = policy_file
     service.start()

@@ -163,7 +163,7 @@ def http_status(url, token=None):
         return exc.code
 
 
-def glance_configs(state, info, auth, api_port, topic):
+def glance_configs(state, authtoken, auth, api_port, topic):
     logs = {'use_stderr': 'false', 'transport_url': TRANSPORT_URL}
     registry = write_ini(state / 'glance-registry.conf', {
         'DEFAULT': {**logs, 'log_file': state / 'glance-registry.log'},
@@ -171,24 +171,13 @@ def glance_configs(state, info, auth, api_port, topic):
         'database': {'connection': f'sqlite:///{state / "glance.sqlite"}'},
     })
     (state / 'policy.yaml').write_text('# upstream defaults; add overrides here\n{}\n')
-    glance = info['users'][info['service_user']]
     api = write_ini(state / 'glance-api.conf', {
         'DEFAULT': {**logs, 'log_file': state / 'glance-api.log', 'bind_host': '127.0.0.1',
                     'bind_port': api_port, 'workers': 2,
                     'auth_strategy': 'keystone' if auth == 'keystone' else 'noauth'},
         'registry': {'topic': topic},
         'glance_store': {'filesystem_store_datadir': state / 'images'},
-        'keystone_authtoken': {
-            'www_authenticate_uri': info['auth_url'],
-            'auth_url': info['auth_url'],
-            'auth_type': 'password',
-            'project_name': info['service_project'],
-            'username': glance['name'],
-            'password': glance['password'],
-            'user_domain_name': info['user_domain_name'],
-            'project_domain_name': info['project_domain_name'],
-            'service_token_roles_required': 'false',
-        },
+        'keystone_authtoken': authtoken,
         'oslo_policy': {'policy_file': state / 'policy.yaml'},
     })
     return registry, api
@@ -247,7 +236,8 @@ def run(args):
         say(f'Keystone at {info["auth_url"]} ({timings["keystone start"]:.0f}s)')
 
         started = time.monotonic()
-        registry_conf, api_conf = glance_configs(state, info, args.auth, api_port, topic)
+        registry_conf, api_conf = glance_configs(state, tool.authtoken_options(info), args.auth,
+                                                   api_port, topic)
         subprocess.run([console_script('glance-manage'), '--config-file', str(registry_conf),
                         'db', 'sync'], check=True, cwd=state, capture_output=True)
         procs.start('glance-registry',
