@@ -56,23 +56,26 @@ def datadir(tmp_path):
 
 @pytest.fixture(scope='session')
 def stopped_registries():
-    """Registries stopped by tests, joined together at the end of the session.
+    """Retires the registries tests stopped, each in a thread of its own, right away.
 
-    server.wait() idles for the transport's one-second poll; joining them all in parallel
-    once keeps the suite fast.
+    server.wait() idles for the transport's one-second poll, so no test waits for it; but
+    each retirement starts at once, so the transports' polling threads do not pile up over
+    the session (hundreds of them slowed every later test).
     """
-    stopped = []
-    yield stopped
+    retiring = []
 
     def finish(server, transport):
         server.wait()
         server.registry_database.dispose()
         transport.cleanup()
 
-    threads = [threading.Thread(target=finish, args=pair) for pair in stopped]
-    for thread in threads:
+    def retire(server, transport):
+        thread = threading.Thread(target=finish, args=(server, transport), daemon=True)
         thread.start()
-    for thread in threads:
+        retiring.append(thread)
+
+    yield retire
+    for thread in retiring:
         thread.join()
 
 
@@ -94,7 +97,7 @@ def registry(conf, tmp_path, migrated_database, stopped_registries):
     client = rpc_client.RegistryClient(conf, transport=transport)
     yield client
     server.stop()
-    stopped_registries.append((server, transport))
+    stopped_registries(server, transport)
 
 
 @pytest.fixture
