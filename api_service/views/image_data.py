@@ -7,6 +7,7 @@ from api_service import exceptions as api_exceptions
 from api_service import policy
 from api_service import runtime
 from api_service.services import download
+from api_service.services import socket_body
 from api_service.services import upload
 
 blueprint = flask.Blueprint('image_data', __name__, url_prefix='/v2/images')
@@ -33,7 +34,8 @@ def put_file(image_id):
     expected_size = upload.expected_size_from(
         flask.request.headers.get('x-openstack-image-size'))
     upload.upload(ctx, rt.registry, rt.stores.default, rt.conf, image_id,
-                  environ['wsgi.input'], content_length, expected_size)
+                  socket_body.reader_for(environ, content_length), content_length,
+                  expected_size)
     return '', 204
 
 
