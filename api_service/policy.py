@@ -13,6 +13,8 @@ registry allows too: it decides roles (who may publicize, download, deactivate .
 who owns what.
 """
 
+import time
+
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 
@@ -21,6 +23,28 @@ from common import exceptions
 
 # Where a rule lives in the policy file if the operator did not say otherwise.
 DEFAULT_POLICY_FILE = 'policy.yaml'
+# How often the policy file and the policy.d directories are looked at for changes.
+RELOAD_CHECK_SECONDS = 1.0
+# Every visibility an image can have (the targets decided_for_own_images probes).
+_VISIBILITIES = ('public', 'private', 'shared', 'community')
+
+
+class _Enforcer(oslo_policy.Enforcer):
+    """oslo.policy's Enforcer, looking for policy file changes at most once a second.
+
+    Why: the stock Enforcer searches every configuration directory for the policy file and
+    each policy.d directory on every check, and a request makes several checks; profiling
+    the metadata path showed these stat() calls as a tenth of the api's CPU time. An edited
+    policy file still takes effect within RELOAD_CHECK_SECONDS.
+    """
+
+    _next_check = None
+
+    def load_rules(self, force_reload=False):
+        now = time.monotonic()
+        if force_reload or self._next_check is None or now >= self._next_check:
+            super().load_rules(force_reload)
+            self._next_check = now + RELOAD_CHECK_SECONDS
 
 
 class Policy:
@@ -47,7 +71,7 @@ class Policy:
 
 def make_enforcer(conf):
     oslo_policy.opts.set_defaults(conf, policy_file=DEFAULT_POLICY_FILE)
-    enforcer = oslo_policy.Enforcer(conf)
+    enforcer = _Enforcer(conf)
     enforcer.register_defaults(policy_rules.list_rules())
     return enforcer
 
@@ -126,6 +150,35 @@ def check_update(pol, ctx, image, changes):
             rule = _visibility_rule(change.get('value'))
             if rule:
                 pol.enforce(ctx, rule, image_target(image))
+
+
+def decided_for_own_images(pol, ctx, image_id, rules):
+    """True when RULES allow CTX on every image the registry would let CTX change.
+
+    The registry lets a caller who is not an admin change only the images of its own
+    project, whatever the policy says. If each rule allows the caller on an image it owns,
+    of every visibility, reading the image to build the policy target first would only
+    confirm what the registry's answer will say (404 for an image it cannot see, 403 for
+    one it does not own): the view may then act in one registry call instead of two. Any
+    other outcome - an admin, a rule that depends on the image - leaves the full check.
+    """
+    if ctx.is_admin:
+        return False
+    owned = {'id': image_id, 'project_id': ctx.project_id, 'owner': ctx.project_id,
+             'member_id': None}
+    return all(pol.allowed(ctx, rule, dict(owned, visibility=visibility))
+               for visibility in _VISIBILITIES for rule in rules)
+
+
+def update_rules(changes):
+    """The rules check_update applies on top of get_image for CHANGES."""
+    rules = ['get_image', 'modify_image']
+    for change in changes:
+        if change['path'] == 'visibility' and change['op'] != 'remove':
+            rule = _visibility_rule(change.get('value'))
+            if rule:
+                rules.append(rule)
+    return rules
 
 
 def check_member_action(pol, ctx, image, rule):

@@ -61,7 +61,10 @@ def update(image_id):
     image_requests.check_patch_media_type(flask.request.content_type)
     changes = image_requests.parse_patch(flask.request.content_type,
                                          request_body.json_body(), ctx, rt.schemas)
-    policy.check_update(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id), changes)
+    if not policy.decided_for_own_images(rt.policy, ctx, image_id,
+                                         policy.update_rules(changes)):
+        policy.check_update(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
+                            changes)
     image = rt.registry.image_update(ctx, image_id=image_id, changes=changes,
                                      quotas=image_requests.quotas(rt.conf))
     return flask.jsonify(image_view.to_json(image))
@@ -70,8 +73,11 @@ def update(image_id):
 @blueprint.delete('/<image_id>')
 def delete(image_id):
     rt, ctx = runtime.current(), runtime.request_context()
-    policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
-                              'delete_image')
+    if not policy.decided_for_own_images(rt.policy, ctx, image_id,
+                                         ['get_image', 'delete_image']):
+        policy.check_image_action(rt.policy, ctx,
+                                  rt.registry.image_get(ctx, image_id=image_id),
+                                  'delete_image')
     image = rt.registry.image_delete(ctx, image_id=image_id)
     location = image.get('location')
     if location:

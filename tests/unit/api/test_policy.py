@@ -195,3 +195,78 @@ def test_service_catalog_header_reaches_the_context():
     ctx = _ctx({'X-Project-Id': 'p', 'X-Service-Catalog': json.dumps(catalog)})
     assert ctx.service_catalog == catalog
     assert _ctx({'X-Project-Id': 'p', 'X-Service-Catalog': 'not json'}).service_catalog == []
+
+
+# -- acting in one registry call -------------------------------------------------------------
+
+def _policy_and_context(tmp_path, roles, rules=None, is_admin=False):
+    from oslo_config import cfg
+
+    from api_service import policy as policy_module
+    from common import context as common_context
+    conf = cfg.ConfigOpts()
+    conf([], project='glance')
+    policy_opts.set_defaults(conf)
+    if rules is not None:
+        path = tmp_path / 'policy.yaml'
+        path.write_text(json.dumps(rules))
+        conf.set_override('policy_file', str(path), group='oslo_policy')
+    ctx = common_context.RequestContext(user_id='u', project_id='p', roles=roles,
+                                        is_admin=is_admin)
+    return policy_module, policy_module.Policy(conf), ctx
+
+
+def test_member_needs_no_image_read_to_modify_or_delete_its_own_images(tmp_path):
+    policy, pol, ctx = _policy_and_context(tmp_path, ['member', 'reader'])
+    assert policy.decided_for_own_images(pol, ctx, 'id', ['get_image', 'modify_image'])
+    assert policy.decided_for_own_images(pol, ctx, 'id', ['get_image', 'delete_image'])
+
+
+def test_reader_admin_and_publicizing_take_the_full_check(tmp_path):
+    policy, pol, reader = _policy_and_context(tmp_path, ['reader'])
+    assert not policy.decided_for_own_images(pol, reader, 'id', ['get_image', 'modify_image'])
+    policy, pol, admin = _policy_and_context(tmp_path, ['admin'], is_admin=True)
+    assert not policy.decided_for_own_images(pol, admin, 'id', ['get_image', 'modify_image'])
+    policy, pol, member = _policy_and_context(tmp_path, ['member'])
+    rules = policy.update_rules([{'op': 'replace', 'path': 'visibility', 'value': 'public'}])
+    assert 'publicize_image' in rules
+    assert not policy.decided_for_own_images(pol, member, 'id', rules)
+
+
+def test_a_rule_that_looks_at_the_image_takes_the_full_check(tmp_path):
+    policy, pol, ctx = _policy_and_context(
+        tmp_path, ['member'], rules={'modify_image': "'private':%(visibility)s"})
+    assert not policy.decided_for_own_images(pol, ctx, 'id', ['get_image', 'modify_image'])
+
+
+def test_an_edited_policy_file_takes_effect_within_the_reload_interval(tmp_path, monkeypatch):
+    policy, pol, ctx = _policy_and_context(tmp_path, ['member'], rules={'delete_image': ''})
+    target = {'id': 'i', 'project_id': 'p', 'owner': 'p', 'visibility': 'private',
+              'member_id': None}
+    assert pol.allowed(ctx, 'delete_image', target)
+    (tmp_path / 'policy.yaml').write_text(json.dumps({'delete_image': '!'}))
+    monkeypatch.setattr(policy, 'RELOAD_CHECK_SECONDS', 0.0)
+    pol.enforcer._next_check = 0.0
+    assert not pol.allowed(ctx, 'delete_image', target)
+
+
+def test_owner_patch_and_delete_make_one_registry_call_and_others_still_get_403(
+        client, create_image, registry, monkeypatch):
+    reads = []
+    original = type(registry).image_get
+
+    def counting_image_get(self, ctxt, **kwargs):
+        reads.append(kwargs['image_id'])
+        return original(self, ctxt, **kwargs)
+
+    monkeypatch.setattr(type(registry), 'image_get', counting_image_get)
+    image_id = create_image(visibility='shared')['id']
+    assert patch(client, image_id, replace('name', 'fast'), ALICE).status_code == 200
+    assert reads == []
+    # Another project's member may not change it: the registry's answer, as before.
+    assert patch(client, image_id, replace('name', 'no'), MEMBER_B).status_code == 404
+    # A reader's rules need the full check, which reads the image first.
+    assert patch(client, image_id, replace('name', 'no'), READER_A).status_code == 403
+    assert reads == [image_id]
+    assert client.delete('/v2/images/%s' % image_id, headers=ALICE).status_code == 204
+    assert reads == [image_id]
