@@ -11,12 +11,14 @@ from oslo_config import cfg
 
 from api_service import config
 from api_service import errors
+from api_service import path_params
 from api_service import policy
 from api_service import runtime
 from api_service import schemas
 from api_service.middleware import auth as auth_middleware
 from api_service.middleware import context as context_middleware
 from api_service.middleware import request_id
+from api_service.middleware import url_check
 from api_service.middleware import version_negotiation
 from api_service.stores import catalog
 from api_service.views import actions
@@ -24,6 +26,7 @@ from api_service.views import health
 from api_service.views import image_data
 from api_service.views import images
 from api_service.views import members
+from api_service.views import openapi
 from api_service.views import schemas as schema_views
 from api_service.views import tags
 from api_service.views import versions
@@ -32,7 +35,8 @@ from common.rpc import client as rpc_client
 LOG = logging.getLogger(__name__)
 
 BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, images.blueprint,
-              image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint)
+              image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint,
+              openapi.blueprint)
 
 
 class ConfigurationError(Exception):
@@ -46,14 +50,16 @@ def build_pipeline(flask_wsgi_app, conf, pol):
     1. request id: takes the caller's X-Openstack-Request-ID (431 if too long) or makes
        req-<uuid>, and stamps x-openstack-request-id on every response that leaves,
        including errors raised by anything below;
-    2. version negotiation: /v2.N/... becomes /v2/..., an unknown version goes to /;
-    3. authentication: with keystone, auth_token validates the token (401 without a valid
-       one) and sets the identity headers from it; /, /versions and /healthcheck pass
-       without one. Nothing for noauth;
-    4. context: builds the RequestContext (user, project, roles, service catalog, request
+    2. URL check: a path or query string that is not UTF-8 or holds a NUL is a 400;
+    3. version negotiation: /v2.N/... becomes /v2/..., an unknown version goes to /;
+    4. authentication: with keystone, auth_token validates the token (401 without a valid
+       one) and sets the identity headers from it; /, /versions, /healthcheck and the
+       OpenAPI document pass without one. Nothing for noauth;
+    5. context: builds the RequestContext (user, project, roles, service catalog, request
        id) from the identity headers, with is_admin from the policy's context_is_admin;
-    5. Flask: routing, the view (which checks the policy before calling the registry),
-       and the one error handler in api_service/errors.py.
+    6. Flask: routing, the path checks (an image id that is not a UUID is a 404), the view
+       (which checks the policy before calling the registry), and the one error handler
+       in api_service/errors.py.
     """
     strategy = config.auth_strategy(conf)
     app = flask_wsgi_app
@@ -61,6 +67,7 @@ def build_pipeline(flask_wsgi_app, conf, pol):
     if strategy == 'keystone':
         app = auth_middleware.KeystoneAuthMiddleware(app, conf)
     app = version_negotiation.VersionNegotiationMiddleware(app)
+    app = url_check.UrlCheckMiddleware(app)
     app = request_id.RequestIdMiddleware(app, conf.max_request_id_length)
     return app
 
@@ -103,6 +110,7 @@ def create_app(conf, registry=None, stores=None):
         policy=pol)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.url_value_preprocessor(path_params.check)
     errors.register(app)
     app.wsgi_app = build_pipeline(app.wsgi_app, conf, pol)
     return app

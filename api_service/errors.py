@@ -13,6 +13,7 @@ import http
 import logging
 
 import flask
+import kombu.exceptions
 from werkzeug import exceptions as http_exceptions
 
 from api_service import exceptions as api_exceptions
@@ -31,6 +32,9 @@ STATUS_BY_CLASS = {
     exceptions.QuotaExceeded: 413,
     exceptions.RegistryUnavailable: 503,
     exceptions.DatabaseUnavailable: 503,
+    # oslo.messaging lets kombu's error through (instead of MessageDeliveryFailure) when a
+    # call opens one more pooled connection while RabbitMQ is down; common may not import kombu.
+    kombu.exceptions.OperationalError: 503,
     api_exceptions.StorageWriteDenied: 503,
     api_exceptions.ImageGone: 410,
     api_exceptions.UnsupportedMediaType: 415,

@@ -2,7 +2,10 @@
 
 Upstream's rules: some attributes may never be sent (403 read-only), some names are
 reserved (403), values must match the image schema (400), extra properties are
-string -> string with names of at most 255 characters (400).
+string -> string with names of at most 255 characters (400), and min_ram / min_disk fit the
+database's 4-byte INT (400). Extra property values are TEXT in upstream's database, at most
+65535 bytes on MySQL; the same limit is applied here on every backend (400), so a value
+PostgreSQL would keep is not refused by MySQL alone.
 """
 
 from api_service import exceptions as api_exceptions
@@ -33,6 +36,11 @@ PATCH_MEDIA_TYPES = {
 }
 PATCH_OPS = ('add', 'remove', 'replace')
 MAX_PROPERTY_NAME = 255
+# MySQL's TEXT column: 65535 bytes, whatever the characters.
+MAX_PROPERTY_VALUE_BYTES = 65535
+# The 4-byte INT columns (upstream checks the same bound before writing).
+MAX_DB_INT = 2 ** 31 - 1
+INT_ATTRIBUTES = ('min_ram', 'min_disk')
 
 
 def _is_reserved(name):
@@ -58,6 +66,18 @@ def _check_property_name(name):
                                  % MAX_PROPERTY_NAME)
 
 
+def _check_property_value(name, value):
+    if len(value.encode('utf-8')) > MAX_PROPERTY_VALUE_BYTES:
+        raise exceptions.Invalid('Value of property %s is longer than %d bytes (UTF-8).'
+                                 % (name, MAX_PROPERTY_VALUE_BYTES))
+
+
+def _check_int_attribute(name, value):
+    if name in INT_ATTRIBUTES and value is not None and value > MAX_DB_INT:
+        raise exceptions.Invalid("'%s' value out of range, must not exceed %d."
+                                 % (name, MAX_DB_INT))
+
+
 def parse_create(body, ctx, schemas):
     """-> (values, properties, tags) for RegistryClient.image_create."""
     if not isinstance(body, dict):
@@ -77,10 +97,12 @@ def parse_create(body, ctx, schemas):
     for name in WRITABLE_BASE:
         if name in body:
             values[name] = body.pop(name)
-    for name in body:
+            _check_int_attribute(name, values[name])
+    for name, value in body.items():
         _check_property_name(name)
         if _is_reserved(name) or name in CREATE_RESERVED:
             raise exceptions.ReservedProperty(name=name)
+        _check_property_value(name, value)
     # add_image, publicize_image and communitize_image are checked on these values by the
     # view (api_service/policy.check_create).
     values.setdefault('owner', ctx.project_id)
@@ -160,6 +182,9 @@ def parse_patch(content_type, body, ctx, schemas):
                                          % op)
             change['value'] = raw['value']
             schemas.validate({name: raw['value']})
+            _check_int_attribute(name, raw['value'])
+            if name not in schemas.base_names:
+                _check_property_value(name, raw['value'])
             if name == 'owner':
                 _check_owner_change(ctx)
         changes.append(change)

@@ -7,6 +7,8 @@ is read by the registry, next to the SQL it becomes.
 
 from urllib import parse
 
+from oslo_utils import timeutils
+
 from common import exceptions
 
 SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at',
@@ -15,9 +17,17 @@ SORT_DIRS = ('asc', 'desc')
 DEFAULT_SORT_KEY = 'created_at'
 DEFAULT_SORT_DIR = 'desc'
 VISIBILITY_FILTERS = ('community', 'public', 'private', 'shared', 'all')
+TIME_FILTERS = ('created_at', 'updated_at')
 MEMBER_STATUSES = ('pending', 'accepted', 'rejected', 'all')
 # Paging and sorting parameters; everything else in the query string is a filter.
 _CONTROL_PARAMS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_status', 'tag')
+# Filters compared with an integer column: exact (size=...) or a bound (size_min=...).
+_INT_COLUMNS = ('size', 'virtual_size', 'min_ram', 'min_disk')
+INT_FILTERS = _INT_COLUMNS + tuple(c + suffix for c in _INT_COLUMNS
+                                   for suffix in ('_min', '_max'))
+# A signed 64-bit integer: beyond it no database column can compare, and the drivers fail
+# (SQLite's with OverflowError) instead of finding nothing.
+_MIN_INT64, _MAX_INT64 = -2 ** 63, 2 ** 63 - 1
 
 
 def _limit(args, conf):
@@ -64,8 +74,47 @@ def _sorting(args):
     return keys or [DEFAULT_SORT_KEY], dirs or [DEFAULT_SORT_DIR]
 
 
+def _check_int_filter(name, value):
+    # Only the range is checked here; the registry reads the value and refuses a
+    # non-number with its own message.
+    try:
+        number = int(value)
+    except ValueError:
+        return
+    if not _MIN_INT64 <= number <= _MAX_INT64:
+        raise exceptions.Invalid('Filter %s is out of range: %s.' % (name, value))
+
+
+def _parsed_time(text):
+    try:
+        return timeutils.parse_isotime(text)
+    except ValueError:
+        return None
+
+
+def _check_time_filter(name, expression):
+    # A time near year 1 or 9999 whose UTC offset carries it past either end parses, but
+    # cannot be turned into the UTC time the registry compares with. Only that is checked
+    # here; the registry reads the operator and refuses what does not parse.
+    moment = _parsed_time(expression)
+    if moment is None:
+        moment = _parsed_time(expression.partition(':')[2])
+    if moment is None:
+        return
+    try:
+        timeutils.normalize_time(moment)
+    except OverflowError:
+        raise exceptions.Invalid('Filter %s is out of range: %s.' % (name, expression)) from None
+
+
 def _filters(args):
     filters = {k: v for k, v in args.items() if k not in _CONTROL_PARAMS}
+    for name in INT_FILTERS:
+        if name in filters:
+            _check_int_filter(name, filters[name])
+    for name in TIME_FILTERS:
+        if name in filters:
+            _check_time_filter(name, filters[name])
     if 'changes-since' in filters:
         raise exceptions.Invalid('The "changes-since" filter is no longer available on v2.')
     visibility = filters.get('visibility')

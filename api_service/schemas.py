@@ -12,8 +12,8 @@ import jsonschema
 from common import exceptions
 from common import states
 
-_UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
-                 '-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$')
+UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
+                '-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$')
 
 VISIBILITIES = ['community', 'public', 'private', 'shared']
 
@@ -26,7 +26,7 @@ _STATUS_ENUM = [states.QUEUED, states.SAVING, states.ACTIVE, states.KILLED, stat
 def base_properties(container_formats, disk_formats):
     return {
         'id': {'type': 'string', 'description': 'Unique identifier of the image (a UUID).',
-               'pattern': _UUID_PATTERN},
+               'pattern': UUID_PATTERN},
         'name': {'type': ['null', 'string'], 'description': 'Human-readable image name.',
                  'maxLength': 255},
         'status': {'type': 'string', 'readOnly': True,
@@ -175,7 +175,7 @@ def member_schema():
             'member_id': {'type': 'string',
                           'description': 'The project the image is shared with.'},
             'image_id': {'type': 'string', 'description': 'The shared image.',
-                         'pattern': _UUID_PATTERN},
+                         'pattern': UUID_PATTERN},
             'created_at': {'type': 'string',
                            'description': 'When the image was shared with this project.'},
             'updated_at': {'type': 'string',

@@ -10,9 +10,11 @@ missing, invalid or expired token.
 from keystonemiddleware import auth_token
 
 from api_service.middleware import context as context_middleware
+from api_service.views import openapi
 
-# As upstream, the version documents and the health check need no token.
-PUBLIC_PATHS = frozenset(['/', '/versions', '/healthcheck'])
+# As upstream, the version documents and the health check need no token; nor does the
+# OpenAPI document, which describes the API as the version documents do.
+PUBLIC_PATHS = frozenset(['/', '/versions', '/healthcheck', openapi.DOCUMENT_PATH])
 
 
 def _path(environ):

@@ -2,11 +2,13 @@
 
 import flask
 
+from api_service import json_request
 from common import exceptions
 
 
 def json_body():
     """The decoded JSON body, whatever Content-Type claims (as upstream); 400 if absent."""
-    if not flask.request.get_data(cache=True):
+    raw = flask.request.get_data(cache=True)
+    if not raw:
         raise exceptions.Invalid('Body expected in request.')
-    return flask.request.get_json(force=True)
+    return json_request.loads(raw)

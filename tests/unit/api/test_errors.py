@@ -55,7 +55,8 @@ def test_unexpected_error_is_500_with_request_id(conf, registry, datadir):
             raise ZeroDivisionError('boom')
 
     client = app_module.create_app(conf, registry=BrokenRegistry()).test_client()
-    response = client.get('/v2/images/x', headers={'X-Openstack-Request-ID': 'req-oops'})
+    response = client.get('/v2/images/6a0f5c0e-0000-4000-8000-000000000000',
+                          headers={'X-Openstack-Request-ID': 'req-oops'})
     assert_error_body(response, 500, 'Internal Server Error')
     assert 'req-oops' in response.get_json()['error']['message']
     assert 'boom' not in response.get_json()['error']['message']
