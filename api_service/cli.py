@@ -9,13 +9,17 @@ from gunicorn.app import base as gunicorn_base
 
 from api_service import app as app_module
 from api_service import config_files
+from api_service import runtime
+from api_service.stores import partial_sweeper
 
 LOG = logging.getLogger(__name__)
 
 # gthread workers heartbeat from their main loop, so a long transfer does not trip this;
 # it only bounds a worker that stopped responding altogether.
 WORKER_TIMEOUT = 900
-# On SIGTERM, workers stop accepting and finish in-flight requests for up to this long.
+# On SIGTERM, workers stop accepting and finish in-flight requests for up to this long; the
+# master then kills what is left. An upload cut that way is cleaned up like one whose worker
+# died: the registry's lease sweep and the store's partial sweeper.
 GRACEFUL_TIMEOUT = 120
 
 
@@ -34,6 +38,12 @@ class GunicornServer(gunicorn_base.BaseApplication):
         def when_ready(server):
             LOG.info('glance-api listening on %s', address)
 
+        def post_worker_init(worker):
+            # Each worker sweeps the store for partial data of uploads whose worker died
+            # (one such worker may be the one this one replaces).
+            rt = worker.wsgi.extensions[runtime.EXTENSION_KEY]
+            partial_sweeper.start(rt.conf, rt.stores.default)
+
         def worker_exit(server, worker):
             # Closing the message-bus connection lets the worker exit in about a second
             # after SIGTERM instead of several while oslo.messaging's threads wind down.
@@ -44,13 +54,15 @@ class GunicornServer(gunicorn_base.BaseApplication):
             'bind': [address],
             'workers': self.conf.workers,
             'threads': self.conf.threads,
-            'worker_class': 'gthread',
+            # gthread, answering requests gunicorn cannot parse in the API's JSON error shape.
+            'worker_class': 'api_service.gunicorn_worker.JsonErrorWorker',
             # Each worker builds the app (and its AMQP connection) after fork.
             'preload_app': False,
             'timeout': WORKER_TIMEOUT,
             'graceful_timeout': GRACEFUL_TIMEOUT,
             'proc_name': 'glance-api',
             'when_ready': when_ready,
+            'post_worker_init': post_worker_init,
             'worker_exit': worker_exit,
         }
         if 'control_socket_disable' in self.cfg.settings:

@@ -7,5 +7,9 @@ connection when this module is imported, which must happen in each worker after 
 
 from api_service import app as app_module
 from api_service import config_files
+from api_service import runtime
+from api_service.stores import partial_sweeper
 
 application = app_module.create_app(config_files.load())
+_runtime = application.extensions[runtime.EXTENSION_KEY]
+partial_sweeper.start(_runtime.conf, _runtime.stores.default)

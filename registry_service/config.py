@@ -1,4 +1,5 @@
-"""Options glance-registry (and glance-manage) read: where the image database lives."""
+"""Options glance-registry (and glance-manage) read: where the image database lives, and
+how often abandoned uploads are returned to queued."""
 
 from oslo_config import cfg
 
@@ -31,10 +32,27 @@ database_opts = [
                     'also logs result rows. For debugging only.'),
 ]
 
+sweep_opts = [
+    cfg.IntOpt('upload_sweep_interval', default=60, min=0,
+               help='Seconds between two sweeps for abandoned uploads. An upload holds its '
+                    'image in "saving" under a lease that glance-api renews while data '
+                    'flows in (its length is glance-api\'s upload_lease_seconds); when the '
+                    'api worker dies mid-upload, or cannot reach any registry for a whole '
+                    'lease, the lease passes and the next sweep returns the image to '
+                    '"queued", so it can be uploaded again, and logs a warning naming it. '
+                    'Every registry sweeps (the first time at start); registries sharing '
+                    'one database never return an image twice, and an upload that '
+                    'renewed meanwhile is left alone. Keep the clocks of the registry '
+                    'hosts in sync (NTP): leases are compared with each host\'s clock. '
+                    '0 disables the sweep: such images then stay in "saving" until an '
+                    'admin deletes them. Related: glance-api upload_lease_seconds.'),
+]
+
 
 def register_opts(conf):
     common_config.register_opts(conf)
     conf.register_opts(database_opts, group='database')
+    conf.register_opts(sweep_opts)
 
 
 def executor_thread_pool_size(conf):
@@ -50,4 +68,4 @@ def executor_thread_pool_size(conf):
 
 
 def list_opts():
-    return [('database', database_opts)]
+    return [('DEFAULT', sweep_opts), ('database', database_opts)]

@@ -26,6 +26,22 @@ LOG = logging.getLogger(__name__)
 # Errors meaning "the database is not there right now", not "this call is wrong".
 UNAVAILABLE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError,
                       sa.exc.DisconnectionError, sa.exc.TimeoutError)
+# MySQL error codes that pymysql reports as OperationalError although they refuse a value
+# (incorrect string value, out of range, data truncated, data too long), not a lost server.
+_MYSQL_VALUE_ERRORS = (1264, 1265, 1366, 1406)
+
+
+def _refused_value(exc):
+    """True when the database refused a value of the call, rather than being unavailable.
+
+    The api validates what it sends, so this is a last line of defence: the caller gets a
+    400 rather than a 503 or a 500 for a value one backend takes and another refuses.
+    """
+    if isinstance(exc, sa.exc.DataError):
+        return True
+    code = getattr(getattr(exc, 'orig', None), 'args', (None,))[:1]
+    return isinstance(exc, sa.exc.OperationalError) and bool(code) and \
+        code[0] in _MYSQL_VALUE_ERRORS
 
 
 def _rpc(method):
@@ -37,7 +53,11 @@ def _rpc(method):
         try:
             try:
                 return method(self, ctxt, **kwargs)
-            except UNAVAILABLE_ERRORS as exc:
+            except (sa.exc.DataError,) + UNAVAILABLE_ERRORS as exc:
+                if _refused_value(exc):
+                    LOG.warning('%s: the database refused a value: %s', method.__name__, exc)
+                    raise exceptions.Invalid('The database refused a value of the request.') \
+                        from exc
                 LOG.error('%s: database unavailable: %s', method.__name__, exc)
                 raise exceptions.DatabaseUnavailable() from exc
         except exceptions.GlimpseError as exc:
@@ -97,6 +117,10 @@ class RegistryEndpoint:
     @_rpc
     def abort_upload(self, ctxt, *, image_id):
         return uploads.abort(self._db, ctxt, image_id)
+
+    @_rpc
+    def renew_upload(self, ctxt, *, image_id, lease_seconds):
+        return uploads.renew(self._db, ctxt, image_id, lease_seconds)
 
     @_rpc
     def image_member_create(self, ctxt, *, image_id, member_id, quotas=None):

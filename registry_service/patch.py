@@ -24,10 +24,15 @@ _BOOLEANS = ('protected', 'os_hidden')
 _COUNTS = ('min_ram', 'min_disk')
 
 
+def _text(value, max_length):
+    """A str PostgreSQL, MySQL and SQLite all store alike: no NUL (PostgreSQL refuses it)."""
+    return isinstance(value, str) and len(value) <= max_length and '\x00' not in value
+
+
 def check_base_value(name, value):
     """Invalid unless `value` has the type (and range) attribute `name` needs."""
     if name in _STRING_OR_NONE:
-        ok = value is None or (isinstance(value, str) and len(value) <= MAX_NAME_LENGTH)
+        ok = value is None or _text(value, MAX_NAME_LENGTH)
     elif name in _BOOLEANS:
         ok = isinstance(value, bool)
     elif name in _COUNTS:
@@ -41,15 +46,16 @@ def check_base_value(name, value):
 
 
 def check_property(name, value):
-    if not isinstance(name, str) or not name or len(name) > MAX_NAME_LENGTH:
+    if not name or not _text(name, MAX_NAME_LENGTH):
         raise exceptions.Invalid('Invalid property name %r.' % (name,))
-    if not isinstance(value, str):
-        raise exceptions.Invalid('Property %s must be a string.' % name)
+    if not isinstance(value, str) or '\x00' in value:
+        raise exceptions.Invalid('Property %s must be a string without NUL characters.'
+                                 % name)
 
 
 def check_tags(tags):
     if not isinstance(tags, (list, tuple)) or not all(
-            isinstance(t, str) and 0 < len(t) <= MAX_NAME_LENGTH for t in tags):
+            t and _text(t, MAX_NAME_LENGTH) for t in tags):
         raise exceptions.Invalid('Tags must be a list of non-empty strings of at most %d '
                                  'characters.' % MAX_NAME_LENGTH)
     return sorted(set(tags))

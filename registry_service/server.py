@@ -12,6 +12,7 @@ from oslo_log import log as logging
 from common.rpc import transport as rpc_transport
 from registry_service import config
 from registry_service import endpoint
+from registry_service import lease_sweeper
 from registry_service.db import migration
 from registry_service.db import session as db_session
 
@@ -76,14 +77,18 @@ def main(argv=None):
     server_name = default_server_name()
     server = make_rpc_server(conf, transport, server_name=server_name)
     server.start()
+    sweeper = lease_sweeper.start(conf, server.registry_database)
     LOG.info('glance-registry serving topic %s as %s', conf.registry.topic, server_name)
     # Sleep in short waits: the signal handler runs in this (main) thread between them.
     while not stopping.wait(1):
         pass
     server.stop()
+    if sweeper is not None:
+        # Lets a sweep in progress commit before the connections are disposed of.
+        sweeper.stop()
     server.wait()
     server.registry_database.dispose()
-    transport.cleanup()
+    rpc_transport.close_transport(transport)
     LOG.info('glance-registry stopped')
     return 0
 

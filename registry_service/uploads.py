@@ -1,7 +1,9 @@
 """The upload state machine: queued -> saving -> active, or back to queued on failure.
 
 Each step is a compare-and-swap on the status, so two uploads of one image, or an upload and
-a delete, cannot both win.
+a delete, cannot both win. An upload in ``saving`` holds a lease (``upload_expires_at``)
+that its api worker renews while bytes flow; expire_leases() returns the images whose
+lease has passed (their worker died, or lost the registry for a whole lease) to ``queued``.
 """
 
 import datetime
@@ -67,10 +69,18 @@ def _upload_budget(session, row, quotas, expected_size):
     return budget
 
 
-def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None):
+def _check_lease_seconds(lease_seconds):
     if not isinstance(lease_seconds, int) or isinstance(lease_seconds, bool) \
             or lease_seconds <= 0:
         raise exceptions.Invalid('lease_seconds must be a positive integer.')
+
+
+def _lease_end(lease_seconds):
+    return utcnow() + datetime.timedelta(seconds=lease_seconds)
+
+
+def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None):
+    _check_lease_seconds(lease_seconds)
     if expected_size is not None and (not isinstance(expected_size, int)
                                       or isinstance(expected_size, bool)
                                       or expected_size < 0):
@@ -83,9 +93,8 @@ def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None):
             raise exceptions.Invalid('Properties disk_format, container_format must be set '
                                      'prior to saving data.')
         budget = _upload_budget(session, row, quotas, expected_size)
-        expires = utcnow() + datetime.timedelta(seconds=lease_seconds)
         image = _swap_status(session, row, states.sources_of(states.SAVING), states.SAVING,
-                             upload_expires_at=expires)
+                             upload_expires_at=_lease_end(lease_seconds))
         image['upload_budget'] = budget
         return image
 
@@ -115,3 +124,62 @@ def abort(db, ctxt, image_id):
             raise exceptions.InvalidStatusTransition(current=row.status, target=states.QUEUED)
         return _swap_status(session, row, [states.SAVING], states.QUEUED,
                             upload_expires_at=None)
+
+
+def renew(db, ctxt, image_id, lease_seconds):
+    """Move the lease of an upload in progress to ``lease_seconds`` from now.
+
+    A lease that has passed but was not swept yet is renewed too: the upload is evidently
+    alive, and the sweep's own conditions keep the two from both winning.
+    """
+    _check_lease_seconds(lease_seconds)
+    with db.write() as session:
+        row = access.fetch_changeable(session, ctxt, image_id)
+        if row.status != states.SAVING:
+            raise exceptions.InvalidStatusTransition(current=row.status, target=states.SAVING)
+        result = session.execute(
+            sa.update(Image)
+            .where(Image.id == row.id, Image.deleted == sa.false(),
+                   Image.status == states.SAVING)
+            .values(upload_expires_at=_lease_end(lease_seconds))
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise exceptions.InvalidStatusTransition(current=row.status, target=states.SAVING)
+        session.refresh(row)
+        return image_dicts.to_dicts(session, [row])[0]
+
+
+def _lease_passed(now):
+    return sa.and_(Image.deleted == sa.false(), Image.status == states.SAVING,
+                   Image.upload_expires_at < now)
+
+
+def expire_leases(db, now=None):
+    """saving -> queued for every upload whose lease passed before ``now``.
+
+    -> [{'id', 'owner', 'upload_expires_at'}] of the images this call returned to queued.
+    Several registries may sweep one database at once: the rows are locked as they are
+    read and the UPDATE repeats the conditions (a compare-and-swap), so each image is
+    returned by one sweep only, and an upload that renewed its lease meanwhile keeps it.
+    """
+    now = now or utcnow()
+    columns = (Image.id, Image.owner, Image.upload_expires_at)
+    # Nearly every sweep finds nothing: look first without taking a write lock (SQLite's
+    # write transactions lock the whole database).
+    with db.read() as session:
+        if session.execute(sa.select(Image.id).where(_lease_passed(now)).limit(1)).first() \
+                is None:
+            return []
+    with db.write() as session:
+        rows = session.execute(
+            sa.select(*columns).where(_lease_passed(now)).with_for_update()).all()
+        if not rows:
+            return []
+        session.execute(
+            sa.update(Image)
+            .where(Image.id.in_([row.id for row in rows]), _lease_passed(now))
+            .values(status=states.QUEUED, upload_expires_at=None, updated_at=utcnow())
+            .execution_options(synchronize_session=False))
+        return [{'id': row.id, 'owner': row.owner,
+                 'upload_expires_at': image_dicts.isotime(row.upload_expires_at)}
+                for row in rows]

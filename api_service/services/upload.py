@@ -6,13 +6,16 @@ The order, each step's failure handling beside it:
    the two disagreeing (400);
 2. begin_upload: queued -> saving, with a lease (404/403/409/400 as the registry says); it
    also refuses (413) when the expected size would pass user_storage_quota and tells how
-   many bytes the upload may still write;
+   many bytes the upload may still write. From then on an UploadLease (upload_lease.py)
+   renews the lease from its own thread; should the image be deleted (410) or the lease
+   be lost (409), the upload stops at the next chunk and its partial file is removed,
+   with no abort_upload (a lost lease is the registry's sweep to undo);
 3. store.add streams, hashes and publishes the data, while the body is checked against the
    size cap, the quota budget (413) and the announced size (400); on any failure the store
-   has removed its partial file and we call abort_upload (saving -> queued) before
-   re-raising. For a bare container the same pass feeds the format inspectors
-   (format_inspection.py), which may stop it early when the content cannot be the declared
-   disk_format (415; the rest of the body is then read and dropped, see _discard_rest);
+   has removed its partial file and we call abort_upload (saving -> queued), read and drop
+   the rest of a refused body (up to DRAIN_LIMIT, see _discard_rest), and re-raise. For a
+   bare container the same pass feeds the format inspectors (format_inspection.py), which
+   may stop it early when the content cannot be the declared disk_format (415);
 4. the inspection's verdict: an unsafe image, or one whose content is not its disk_format,
    loses its bytes and goes back to queued (415); otherwise it gives virtual_size;
 5. finish_upload: saving -> active. If the image was deleted meanwhile, the bytes go and the
@@ -26,9 +29,15 @@ import re
 
 from api_service import exceptions as api_exceptions
 from api_service.services import format_inspection
+from api_service.services import upload_lease
 from common import exceptions
+from common import states
 
 LOG = logging.getLogger(__name__)
+
+# How much of a refused upload's body is read and dropped so that the client gets its
+# answer on a connection that stays open (see _discard_rest); past it the connection closes.
+DRAIN_LIMIT = 256 * 1024 * 1024
 
 # upstream's user_storage_quota syntax: digits, then optionally B, KB, MB, GB or TB (1024s).
 _QUOTA = re.compile(r'^(\d+)((K|M|G|T)?B)?$')
@@ -108,9 +117,12 @@ def _discard_rest(stream, chunk_size, limit):
     """Read and drop what the client still sends, up to ``limit`` bytes.
 
     Most clients read the answer only once they have sent the whole body, and a server that
-    closes a socket with unread data resets the connection, losing the answer with it:
-    draining lets a refused upload end with its 415 rather than a connection error, while
-    nothing more is written or hashed.
+    closes a socket with unread data resets the connection, losing the answer with it; and
+    gunicorn drains only 64 KiB of an unread body before closing a keep-alive connection
+    its answer said stays open, so the client's next request on it fails. Draining lets a
+    refused upload end with its 413 or 415 on a connection that stays usable, while nothing
+    more is written or hashed. The readers stop at the end of the body (Content-Length or
+    last chunk), so this never reads into a next request.
     """
     try:
         while limit > 0:
@@ -121,6 +133,28 @@ def _discard_rest(stream, chunk_size, limit):
     except Exception:
         # The client went away: there is nobody left to answer.
         return
+
+
+class _Bounded:
+    """``stream`` read no further than ``length`` bytes (None: to its end).
+
+    Some servers hand the application the raw connection, where a next request may follow
+    the body: neither the upload nor the drain of a refused one may read into it.
+    """
+
+    def __init__(self, stream, length):
+        self._stream = stream
+        self._left = length
+
+    def read(self, size):
+        if self._left is None:
+            return self._stream.read(size)
+        size = min(size, self._left)
+        if size <= 0:
+            return b''
+        data = self._stream.read(size)
+        self._left -= len(data)
+        return data
 
 
 def _abort(ctx, registry, image_id):
@@ -159,27 +193,32 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
     known = _known_size(content_length, expected_size, cap)
     quota = storage_quota_bytes(conf.user_storage_quota)
     quotas = {'user_storage_quota': quota} if quota > 0 else None
+    lease = upload_lease.UploadLease(ctx, registry, image_id, conf.upload_lease_seconds)
     began = registry.begin_upload(ctx, image_id=image_id,
                                   lease_seconds=conf.upload_lease_seconds, quotas=quotas,
                                   expected_size=known)
     inspection = format_inspection.for_image(conf, began)
     chunk_size = conf.glance_store.filesystem_store_chunk_size
+    stream = _Bounded(stream, content_length)
+    lease.start()
     try:
         chunks = request_chunks(stream, content_length, chunk_size, cap,
                                 budget=began.get('upload_budget'),
                                 expected_size=expected_size)
         if inspection is not None:
             chunks = inspection.wrap(chunks)
-        uri, size, checksum, multihash = store.add(image_id, chunks)
-    except format_inspection.InvalidImageData:
-        _abort(ctx, registry, image_id)
-        # Never past the announced length: the server may hand us the raw socket.
-        total = content_length if content_length is not None else cap
-        _discard_rest(stream, chunk_size, total - inspection.bytes_seen)
+        uri, size, checksum, multihash = store.add(image_id, lease.guard(chunks))
+    except BaseException as exc:
+        # Deleted, or queued again by the sweep (or may be): an abort now could return a
+        # newer upload of the same image to queued.
+        if not isinstance(exc, (api_exceptions.ImageGone, upload_lease.LeaseExpired)):
+            _abort(ctx, registry, image_id)
+        if isinstance(exc, Exception) and \
+                not isinstance(exc, api_exceptions.ClientDisconnected):
+            _discard_rest(stream, chunk_size, DRAIN_LIMIT)
         raise
-    except BaseException:
-        _abort(ctx, registry, image_id)
-        raise
+    finally:
+        lease.stop()
     try:
         virtual_size = inspection.verdict() if inspection is not None else None
     except BaseException:
@@ -193,8 +232,12 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
     except exceptions.ImageNotFound as exc:
         _delete_quietly(store, uri)
         raise api_exceptions.ImageGone(image_id=image_id) from exc
-    except exceptions.Conflict:
+    except exceptions.Conflict as exc:
         _delete_quietly(store, uri)
+        if exc.kwargs.get('current') == states.QUEUED:
+            # The lease passed (e.g. this worker was stopped for longer) and was swept.
+            raise upload_lease.LeaseExpired(image_id=image_id,
+                                            seconds=conf.upload_lease_seconds) from exc
         raise
     except BaseException:
         if _abort(ctx, registry, image_id):

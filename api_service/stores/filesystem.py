@@ -2,24 +2,34 @@
 
 A write goes to ``<id>.<random>.partial`` in the data directory, is fsynced, and is then
 renamed to ``<id>``: readers never see a half-written image, and a worker that dies
-mid-upload leaves only ``*.partial`` files, which a sweeper can recognise and remove.
+mid-upload leaves only ``*.partial`` files, which remove_stale_partials() recognises by
+their name and age and removes (partial_sweeper.py calls it from every api worker).
 """
 
 import errno
 import logging
 import os
+import time
 import uuid
 from urllib import parse
 
 from api_service import exceptions
 from api_service.stores import base
+from api_service.stores import file_writer
 from api_service.stores import hashing
+from common import exceptions as common_exceptions
 
 LOG = logging.getLogger(__name__)
 
 PARTIAL_SUFFIX = '.partial'
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _DENIED_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+class PartialDataRemoved(common_exceptions.Conflict):
+    msg_fmt = ('The data uploaded for image %(image_id)s was removed from the store before '
+               'the upload completed (an upload that sends nothing for too long is taken '
+               'for abandoned). Nothing was stored; upload it again.')
 
 
 def _translate_write_error(exc):
@@ -71,16 +81,20 @@ class FilesystemStore(base.Store):
                 try:
                     fd = os.open(partial_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
                                  self.file_mode)
-                    with open(fd, 'wb') as out:
+                    with file_writer.SyncingWriter(fd) as out:
                         for chunk in chunks:
                             if not chunk:
                                 continue
                             hasher.update(chunk)
                             out.write(chunk)
                             size += len(chunk)
-                        out.flush()
-                        os.fsync(out.fileno())
-                    os.rename(partial_path, final_path)
+                        out.finish()
+                    try:
+                        os.rename(partial_path, final_path)
+                    except FileNotFoundError as exc:
+                        # The sweep of stale partial files (or an operator) took it: the
+                        # writes went to a file nobody will ever see.
+                        raise PartialDataRemoved(image_id=image_id) from exc
                     self._fsync_dir()
                 except OSError as exc:
                     translated = _translate_write_error(exc)
@@ -108,6 +122,38 @@ class FilesystemStore(base.Store):
             pass
         except OSError as exc:
             LOG.warning('Could not remove partial image file %s: %s', path, exc)
+
+    def remove_stale_partials(self, max_age, now=None):
+        """Remove the partial files not written to for ``max_age`` seconds; -> their names.
+
+        Several workers (and hosts sharing the directory) may sweep at once: a file that
+        vanishes under one of them was removed by another, which is what both wanted.
+        """
+        now = time.time() if now is None else now
+        removed = []
+        try:
+            entries = list(os.scandir(self.datadir))
+        except OSError as exc:
+            LOG.warning('Cannot list %s to sweep partial uploads: %s', self.datadir, exc)
+            return removed
+        for entry in entries:
+            if not entry.name.endswith(PARTIAL_SUFFIX):
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+                if not entry.is_file(follow_symlinks=False) or \
+                        now - stat.st_mtime < max_age:
+                    continue
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                LOG.warning('Could not remove stale partial upload %s: %s', entry.path, exc)
+                continue
+            LOG.warning('Removed %s: partial data of an abandoned upload, not written to '
+                        'for %.0f s.', entry.path, now - stat.st_mtime)
+            removed.append(entry.name)
+        return removed
 
     def open(self, uri):
         path = self.path_of(uri)

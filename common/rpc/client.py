@@ -11,6 +11,8 @@ class RegistryClient:
     def __init__(self, conf, transport=None):
         self._transport = transport or rpc_transport.get_transport(conf)
         self._client = rpc_transport.get_client(conf, self._transport)
+        self._reply_queue = rpc_transport.ReplyQueue(self._transport)
+        self._timeout = conf.registry.rpc_timeout
 
     def _call(self, ctxt, method, **kwargs):
         version = contract.METHODS[method]
@@ -27,6 +29,7 @@ class RegistryClient:
                 version = since
         client = self._client.prepare(version=version)
         try:
+            self._reply_queue.wait(self._timeout)
             return client.call(ctxt, method, **kwargs)
         except (oslo_messaging.MessagingTimeout, oslo_messaging.MessageDeliveryFailure) as exc:
             raise exceptions.RegistryUnavailable() from exc
@@ -65,6 +68,9 @@ class RegistryClient:
     def abort_upload(self, ctxt, *, image_id):
         return self._call(ctxt, 'abort_upload', image_id=image_id)
 
+    def renew_upload(self, ctxt, *, image_id, lease_seconds):
+        return self._call(ctxt, 'renew_upload', image_id=image_id, lease_seconds=lease_seconds)
+
     def image_member_create(self, ctxt, *, image_id, member_id, quotas=None):
         return self._call(ctxt, 'image_member_create', image_id=image_id, member_id=member_id,
                           quotas=quotas)
@@ -95,4 +101,4 @@ class RegistryClient:
         return self._call(ctxt, 'reactivate', image_id=image_id)
 
     def close(self):
-        self._transport.cleanup()
+        rpc_transport.close_transport(self._transport)

@@ -9,6 +9,7 @@ Version history (bump the minor for every new method or optional argument):
         image_create, image_update and begin_upload, optional ``expected_size`` on
         begin_upload
 * 1.2 - optional ``virtual_size`` on finish_upload (from the api's format inspection)
+* 1.3 - renew_upload (the api keeps an upload's lease alive while bytes flow)
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -62,6 +63,14 @@ finish_upload(image_id, location, size, checksum, os_hash_algo, os_hash_value,
     a non-negative integer -> Invalid.
 abort_upload(image_id)
     saving -> queued, clears the lease. Idempotent; a deleted image -> ImageNotFound.
+renew_upload(image_id, lease_seconds)  (1.3)
+    Moves the lease of an image in ``saving`` to ``lease_seconds`` from now (also when it
+    has just passed but was not swept yet) and returns the image. Deleted or not visible ->
+    ImageNotFound; any status but saving (the upload finished, or its lease was swept and the
+    image is queued again) -> InvalidStatusTransition; not owner nor admin -> Forbidden.
+    glance-registry returns every image whose lease has passed to ``queued`` on its own
+    ([DEFAULT] upload_sweep_interval), so an upload whose api worker died does not hold its
+    image in ``saving`` forever.
 
 ``quotas`` (1.1) is the api's configured limits, enforced by the registry inside the
 transaction that would exceed them (QuotaExceeded): ``{'image_property_quota': int,
@@ -94,7 +103,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.2'
+VERSION = '1.3'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -116,6 +125,7 @@ METHODS = {
     'image_tag_delete': '1.1',
     'deactivate': '1.1',
     'reactivate': '1.1',
+    'renew_upload': '1.3',
 }
 
 # Optional arguments added after their method: (method, argument) -> version. A call is sent

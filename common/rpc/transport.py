@@ -1,6 +1,8 @@
 """The only factories of oslo.messaging transports, clients and servers in Glimpse."""
 
 import importlib
+import logging
+import threading
 
 import oslo_messaging
 from oslo_messaging import opts as messaging_opts
@@ -8,8 +10,20 @@ from oslo_messaging import opts as messaging_opts
 from common import config as common_config
 from common import context
 
+LOG = logging.getLogger(__name__)
+
 # The api rebuilds these as the very classes the registry raised.
 ALLOWED_EXMODS = ['common.exceptions']
+
+# How often a call may reconnect to the broker to send its message. oslo.messaging's default
+# retries forever, so while RabbitMQ is down every api request would hang long past
+# rpc_timeout. One reconnect still replaces a pooled connection that a restarted (or failed
+# over) broker closed; a broker that stays away costs the caller about kombu_reconnect_delay +
+# rabbit_retry_interval (2 s by default) before its 503.
+SEND_RETRIES = 1
+
+# How long a stopping daemon waits for its transport to close its connections.
+CLOSE_TIMEOUT_SECONDS = 5
 
 
 # Option lists oslo.messaging registers on the global cfg.CONF at import and leaves out of its
@@ -50,7 +64,8 @@ def target(conf, version=None, server=None):
 def get_client(conf, transport):
     return oslo_messaging.get_rpc_client(
         transport, target(conf), serializer=context.ContextSerializer(),
-        timeout=conf.registry.rpc_timeout, version_cap=conf.registry.version_cap)
+        timeout=conf.registry.rpc_timeout, version_cap=conf.registry.version_cap,
+        retry=SEND_RETRIES)
 
 
 def get_server(conf, transport, endpoints, server_name):
@@ -63,3 +78,56 @@ def get_server(conf, transport, endpoints, server_name):
         raise RuntimeError('glance-registry needs the threading executor, got %s'
                            % server.executor_type)
     return server
+
+
+def close_transport(transport, timeout=CLOSE_TIMEOUT_SECONDS):
+    """``transport.cleanup()``, given up after ``timeout`` seconds; for a daemon that exits.
+
+    While the broker is unreachable the cleanup may wait without bound: closing a connection
+    joins its heartbeat thread, which may sleep for up to rabbit_interval_max seconds between
+    reconnect attempts (forever, for connections that retry without bound, such as the
+    registry's reply connections or a reply queue still being set up).
+    """
+    closing = threading.Thread(target=transport.cleanup, name='rpc-transport-close',
+                               daemon=True)
+    closing.start()
+    closing.join(timeout)
+    if closing.is_alive():
+        LOG.warning('The RPC transport did not close within %s seconds (is the message bus '
+                    'reachable?); exiting without waiting for it.', timeout)
+
+
+class ReplyQueue:
+    """The queue a transport's RPC replies come back on, set up in a thread of its own.
+
+    oslo.messaging declares it during the first call, retrying the broker without bound while
+    holding a lock every later call waits for: an api worker whose first request arrives while
+    RabbitMQ is down would hang all its threads until the broker returns. Set up here in the
+    background, each call waits for it no longer than its own timeout.
+    """
+
+    def __init__(self, transport):
+        self._ready = threading.Event()
+        # A private method of oslo.messaging's AMQP drivers (rabbit, kombu+memory); other
+        # drivers have no reply queue to wait for.
+        set_up = getattr(getattr(transport, '_driver', None), '_get_reply_q', None)
+        if set_up is None:
+            self._ready.set()
+            return
+        threading.Thread(target=self._set_up, args=(set_up,), name='rpc-reply-queue',
+                         daemon=True).start()
+
+    def _set_up(self, set_up):
+        try:
+            set_up()
+        except Exception:
+            # The first call tries again and reports what is wrong.
+            LOG.exception('Could not set up the RPC reply queue')
+        finally:
+            self._ready.set()
+
+    def wait(self, timeout):
+        """Return once replies can be received; MessagingTimeout after ``timeout`` seconds."""
+        if not self._ready.wait(timeout):
+            raise oslo_messaging.MessagingTimeout(
+                'The message bus was not reachable within %s seconds.' % timeout)

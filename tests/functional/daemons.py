@@ -161,13 +161,16 @@ class Daemon:
 class GlanceService:
     """A glance-api plus any number of glance-registry processes on one private topic."""
 
-    def __init__(self, workdir, db_url, name='glance', extra_api_options=None, auth=None):
+    def __init__(self, workdir, db_url, name='glance', extra_api_options=None, auth=None,
+                 extra_registry_options=None):
         self.workdir = pathlib.Path(workdir)
         # None: auth_strategy = noauth. Else the [keystone_authtoken] options of a
         # glance-api with auth_strategy = keystone.
         self.auth = auth
         # {section: {option: value}} merged into glance-api.conf (e.g. small quotas).
         self.extra_api_options = extra_api_options or {}
+        # The same for every glance-registry-N.conf (e.g. a short upload_sweep_interval).
+        self.extra_registry_options = extra_registry_options or {}
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.db_url = db_url
@@ -197,6 +200,8 @@ class GlanceService:
     def registry_conf(self, index):
         sections = self._common_sections(str(self.workdir / f'registry-{index}.log'))
         sections['database'] = {'connection': self.db_url}
+        for section, options in self.extra_registry_options.items():
+            sections.setdefault(section, {}).update(options)
         return write_conf(self.workdir / f'glance-registry-{index}.conf', sections)
 
     def api_conf(self):
@@ -324,6 +329,22 @@ class GlanceService:
 
     def logs_since(self, marks):
         return '\n'.join(d.log_text(marks) for d in self._daemons())
+
+
+def child_pids(pid):
+    """The pids of the direct children of ``pid`` (e.g. gunicorn's workers), from /proc."""
+    children = []
+    for entry in pathlib.Path('/proc').iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / 'stat').read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        if int(stat.rsplit(')', 1)[1].split()[1]) == pid:
+            children.append(int(entry.name))
+    return children
 
 
 def delete_topic_queues(topic, registry_pids):

@@ -172,3 +172,28 @@ def test_version_cap_sends_each_call_at_the_version_it_needs(tmp_path):
         with pytest.raises(exceptions.QuotaExceeded):
             current.image_create(alice, values={'owner': 'project-a'}, properties={},
                                  tags=['t'], quotas={'image_tag_quota': 0})
+
+
+def test_renew_upload_travels_at_1_3_and_a_lower_cap_refuses_it(tmp_path):
+    import oslo_messaging
+
+    db_url = 'sqlite:///%s' % (tmp_path / 'glance.sqlite')
+    migration.upgrade(db_url)
+    alice = context.RequestContext(project_id='project-a', user_id='u1', roles=['member'])
+    with registry_over_memory_transport(db_url) as current:
+        image = current.image_create(alice, values={'owner': 'project-a', 'disk_format': 'raw',
+                                                    'container_format': 'bare'},
+                                     properties={}, tags=[])
+        began = current.begin_upload(alice, image_id=image['id'], lease_seconds=60)
+        renewed = current.renew_upload(alice, image_id=image['id'], lease_seconds=600)
+        assert renewed['status'] == 'saving'
+        assert renewed['upload_expires_at'] > began['upload_expires_at']
+        current.abort_upload(alice, image_id=image['id'])
+        with pytest.raises(exceptions.InvalidStatusTransition):
+            current.renew_upload(alice, image_id=image['id'], lease_seconds=60)
+
+        capped_conf = make_conf(db_url)
+        capped_conf.set_override('version_cap', '1.2', group='registry')
+        old_api = rpc_client.RegistryClient(capped_conf, current._transport)
+        with pytest.raises(oslo_messaging.RPCVersionCapError):
+            old_api.renew_upload(alice, image_id=image['id'], lease_seconds=60)

@@ -7,6 +7,7 @@ from common import exceptions
 from registry_service import access
 from registry_service import images
 from registry_service import uploads
+from registry_service.db.types import utcnow
 from tests.unit.registry.helpers import new_image
 from tests.unit.registry.helpers import ready_image
 
@@ -131,3 +132,102 @@ def test_concurrent_begins_have_exactly_one_winner(db, alice):
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(attempt, range(8)))
     assert sorted(outcomes) == ['lost'] * 7 + ['saving']
+
+
+def later(seconds):
+    return utcnow() + datetime.timedelta(seconds=seconds)
+
+
+def test_renew_moves_the_lease_and_keeps_the_image_saving(db, alice):
+    image = ready_image(db, alice)
+    first = uploads.begin(db, alice, image['id'], 60)
+    renewed = uploads.renew(db, alice, image['id'], 600)
+    assert renewed['status'] == 'saving'
+    gained = parse(renewed['upload_expires_at']) - parse(first['upload_expires_at'])
+    assert datetime.timedelta(seconds=539) < gained <= datetime.timedelta(seconds=541)
+    # Internal bookkeeping, not a change the owner made.
+    assert renewed['updated_at'] == first['updated_at']
+
+
+def test_renew_of_an_image_not_saving_is_an_invalid_transition(db, alice):
+    image = ready_image(db, alice)
+    with pytest.raises(exceptions.InvalidStatusTransition):
+        uploads.renew(db, alice, image['id'], 60)
+    uploads.begin(db, alice, image['id'], 60)
+    finish(db, alice, image['id'])
+    with pytest.raises(exceptions.InvalidStatusTransition):
+        uploads.renew(db, alice, image['id'], 60)
+    assert images.get(db, alice, image['id'])['status'] == 'active'
+
+
+def test_renew_of_a_deleted_or_invisible_image_is_not_found(db, alice, bob):
+    image = ready_image(db, alice)
+    uploads.begin(db, alice, image['id'], 60)
+    with pytest.raises(exceptions.ImageNotFound):
+        uploads.renew(db, bob, image['id'], 60)
+    images.delete(db, alice, image['id'])
+    with pytest.raises(exceptions.ImageNotFound):
+        uploads.renew(db, alice, image['id'], 60)
+
+
+def test_renew_rejects_a_bad_lease(db, alice):
+    image = ready_image(db, alice)
+    uploads.begin(db, alice, image['id'], 60)
+    for bad in (0, -5, True, 1.5, '60'):
+        with pytest.raises(exceptions.Invalid):
+            uploads.renew(db, alice, image['id'], bad)
+
+
+def test_expired_lease_is_swept_back_to_queued(db, alice):
+    image = ready_image(db, alice)
+    saving = uploads.begin(db, alice, image['id'], 60)
+
+    swept = uploads.expire_leases(db, now=later(61))
+
+    assert swept == [{'id': image['id'], 'owner': alice.owner,
+                      'upload_expires_at': saving['upload_expires_at']}]
+    queued = images.get(db, alice, image['id'])
+    assert queued['status'] == 'queued' and queued['upload_expires_at'] is None
+    # Uploadable again; the upload that lost its lease can neither renew nor finish.
+    with pytest.raises(exceptions.InvalidStatusTransition):
+        uploads.renew(db, alice, image['id'], 60)
+    with pytest.raises(exceptions.InvalidStatusTransition):
+        finish(db, alice, image['id'])
+    assert uploads.begin(db, alice, image['id'], 60)['status'] == 'saving'
+
+
+def test_live_lease_and_other_statuses_are_not_swept(db, alice):
+    live = ready_image(db, alice)
+    uploads.begin(db, alice, live['id'], 600)
+    renewed = ready_image(db, alice)
+    uploads.begin(db, alice, renewed['id'], 60)
+    uploads.renew(db, alice, renewed['id'], 600)
+    queued = ready_image(db, alice)
+    active = ready_image(db, alice)
+    uploads.begin(db, alice, active['id'], 60)
+    finish(db, alice, active['id'])
+    deleted = ready_image(db, alice)
+    uploads.begin(db, alice, deleted['id'], 60)
+    images.delete(db, alice, deleted['id'])
+
+    assert uploads.expire_leases(db, now=later(61)) == []
+
+    statuses = {name: images.get(db, alice, image['id'])['status']
+                for name, image in [('live', live), ('renewed', renewed), ('queued', queued),
+                                    ('active', active)]}
+    assert statuses == {'live': 'saving', 'renewed': 'saving', 'queued': 'queued',
+                        'active': 'active'}
+
+
+def test_concurrent_sweeps_return_each_image_once(db, alice):
+    expired = [ready_image(db, alice)['id'] for _ in range(6)]
+    for image_id in expired:
+        uploads.begin(db, alice, image_id, 60)
+    now = later(61)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: uploads.expire_leases(db, now=now), range(4)))
+
+    returned = [image['id'] for result in results for image in result]
+    assert sorted(returned) == sorted(expired)
+    assert {images.get(db, alice, i)['status'] for i in expired} == {'queued'}

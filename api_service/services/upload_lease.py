@@ -1,0 +1,128 @@
+"""Keeping an upload's lease alive while its bytes flow, and stopping it once the lease is lost.
+
+begin_upload grants a lease of ``upload_lease_seconds``; glance-registry returns an image
+whose lease has passed to ``queued`` (its worker is presumed dead). An UploadLease renews
+it from a thread of its own every third of the lease, whatever the client's pace (a slow
+client may take longer than that to fill one chunk), so the data path never waits for the
+registry. The chunk iterator wrapped by guard() ends the upload when the lease is lost:
+
+* the image was deleted meanwhile (renewal -> ImageNotFound): 410, as when
+  finish_upload finds it deleted;
+* the image left ``saving`` (renewal -> InvalidStatusTransition: the lease was swept), or
+  no renewal succeeded for a whole lease (the registry could not be reached, so it may
+  have been swept): LeaseExpired, 409. Going on could publish this upload's data over a
+  newer upload of the same image.
+
+A registry that does not answer one renewal is not fatal: the next interval tries again.
+"""
+
+import logging
+import threading
+import time
+
+import oslo_messaging
+
+from api_service import exceptions as api_exceptions
+from common import exceptions
+
+LOG = logging.getLogger(__name__)
+
+# Renew after this fraction of the lease: two renewals may fail before the lease passes.
+RENEW_FRACTION = 1.0 / 3
+
+
+class ImageDeletedDuringUpload(api_exceptions.ImageGone):
+    msg_fmt = ('Image %(image_id)s was deleted during the upload; the data received was '
+               'discarded.')
+
+
+class LeaseExpired(exceptions.Conflict):
+    msg_fmt = ('The upload of image %(image_id)s lost its lease (%(seconds)d s): it could '
+               'not be renewed in time, so the image was, or may have been, returned to '
+               'queued. The data received was discarded; upload it again.')
+
+
+class UploadLease:
+    """The lease of one upload. Make it just before begin_upload, start() it once granted.
+
+    Its clock starts when it is made, no later than the registry's, so it never believes
+    in a lease the registry already considers passed.
+    """
+
+    def __init__(self, ctx, registry, image_id, lease_seconds, clock=time.monotonic):
+        self._ctx = ctx
+        self._registry = registry
+        self.image_id = image_id
+        self.lease_seconds = lease_seconds
+        self.interval = lease_seconds * RENEW_FRACTION
+        self._clock = clock
+        # When the last lease the registry confirmed was asked for.
+        self._confirmed_at = clock()
+        self._renewable = True
+        self._lost = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+
+    def start(self):
+        thread = threading.Thread(target=self._run, daemon=True,
+                                  name='upload-lease-%s' % self.image_id)
+        thread.start()
+
+    def stop(self):
+        # Not joined: a renewal in flight may take up to the RPC timeout, and its answer no
+        # longer matters.
+        self._stopping.set()
+
+    def _run(self):
+        while not self._stopping.wait(self.interval):
+            if not self.renew():
+                return
+
+    def renew(self):
+        """Ask the registry for a fresh lease; False once renewing has become pointless."""
+        asked = self._clock()
+        try:
+            self._registry.renew_upload(self._ctx, image_id=self.image_id,
+                                        lease_seconds=self.lease_seconds)
+        except exceptions.ImageNotFound:
+            self._lost = ImageDeletedDuringUpload(image_id=self.image_id)
+            return False
+        except exceptions.InvalidStatusTransition:
+            self._lost = LeaseExpired(image_id=self.image_id, seconds=self.lease_seconds)
+            return False
+        except oslo_messaging.RPCVersionCapError:
+            # [registry] version_cap holds the registries below 1.3 (a rolling upgrade):
+            # the lease stays as begin_upload granted it, as before renewal existed.
+            LOG.info('Registry version cap forbids renewing upload leases; the upload of '
+                     'image %s keeps its first lease.', self.image_id)
+            self._renewable = False
+            return False
+        except Exception as exc:
+            if not self._stopping.is_set():
+                LOG.warning('Could not renew the upload lease of image %s (%s); trying '
+                            'again in %.0f s.', self.image_id, exc, self.interval)
+            return True
+        with self._lock:
+            self._confirmed_at = max(self._confirmed_at, asked)
+        return True
+
+    def check(self):
+        """Raise if the upload must stop: the image is gone, or the lease is lost."""
+        if self._lost is not None:
+            raise self._lost
+        if self._renewable and self._clock() - self._confirmed_at > self.lease_seconds:
+            raise LeaseExpired(image_id=self.image_id, seconds=self.lease_seconds)
+
+    def guard(self, chunks):
+        """Pass ``chunks`` on, checking the lease before each one and after the last.
+
+        After the last chunk the store fsyncs, publishes and then finish_upload runs: a
+        lease already a third gone is renewed first, so that publishing happens well
+        inside a lease the registry holds.
+        """
+        for chunk in chunks:
+            self.check()
+            yield chunk
+        if self._renewable and self._clock() - self._confirmed_at > self.interval:
+            self.renew()
+        self.check()

@@ -1,0 +1,61 @@
+"""The thread that removes the partial data of uploads whose api worker died.
+
+A worker killed mid-upload leaves its ``*.partial`` file behind; the registry returns the
+image to queued once the upload's lease passes, and this sweeper, run in every api worker,
+removes the file once it has not been written to for the lease plus one sweep interval: a
+live upload writes all the time, a dead one never again. It sweeps when the worker starts
+and then every ``[glance_store] filesystem_store_partial_sweep_interval`` seconds.
+"""
+
+import logging
+import threading
+
+LOG = logging.getLogger(__name__)
+
+
+class PartialSweeper:
+    def __init__(self, store, max_age, interval):
+        self._store = store
+        self.max_age = max_age
+        self.interval = interval
+        self._stopping = threading.Event()
+        self._thread = None
+
+    def sweep_once(self):
+        """One sweep; -> the names of the files removed. Never raises."""
+        try:
+            return self._store.remove_stale_partials(self.max_age)
+        except Exception:
+            LOG.exception('Sweep of partial uploads in %s failed; trying again in %d s.',
+                          getattr(self._store, 'datadir', self._store), self.interval)
+            return []
+
+    def _run(self):
+        self.sweep_once()
+        while not self._stopping.wait(self.interval):
+            self.sweep_once()
+
+    def start(self):
+        # A daemon thread: it must never hold up a worker's exit.
+        self._thread = threading.Thread(target=self._run, name='partial-upload-sweeper',
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout=None):
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def start(conf, store):
+    """A started sweeper for ``store`` per glance-api's ``conf``; None if it needs none.
+
+    Call it once per worker process, after fork: a thread started before the fork would
+    not run in the worker.
+    """
+    interval = conf.glance_store.filesystem_store_partial_sweep_interval
+    if interval <= 0 or not hasattr(store, 'remove_stale_partials'):
+        return None
+    sweeper = PartialSweeper(store, conf.upload_lease_seconds + interval, interval)
+    sweeper.start()
+    return sweeper

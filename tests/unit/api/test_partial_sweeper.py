@@ -1,0 +1,126 @@
+"""The filesystem store's sweep of partial upload files, and an upload whose file it took."""
+
+import concurrent.futures
+import io
+import os
+import time
+
+import pytest
+
+from api_service import app as app_module
+from api_service.stores import filesystem
+from api_service.stores import partial_sweeper
+from tests.unit.api.conftest import ALICE
+
+OCTET = {'Content-Type': 'application/octet-stream'}
+
+
+@pytest.fixture
+def store(tmp_path):
+    return filesystem.FilesystemStore(str(tmp_path / 'data'), 'sha512')
+
+
+def make_file(store, name, age):
+    path = os.path.join(store.datadir, name)
+    with open(path, 'wb') as f:
+        f.write(b'x')
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def test_only_partial_files_older_than_the_age_are_removed(store):
+    make_file(store, 'img-a.0123abcd.partial', age=120)
+    make_file(store, 'img-b.4567cdef.partial', age=5)
+    make_file(store, 'img-c', age=1000)
+    make_file(store, 'notes.partial.txt', age=1000)
+    os.mkdir(os.path.join(store.datadir, 'dir.partial'))
+
+    removed = store.remove_stale_partials(max_age=60)
+
+    assert removed == ['img-a.0123abcd.partial']
+    assert sorted(os.listdir(store.datadir)) == ['dir.partial', 'img-b.4567cdef.partial',
+                                                 'img-c', 'notes.partial.txt']
+
+
+def test_concurrent_sweeps_remove_each_file_once_and_do_not_fail(store):
+    names = ['img-%d.%08x.partial' % (i, i) for i in range(200)]
+    for name in names:
+        make_file(store, name, age=120)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: store.remove_stale_partials(60), range(4)))
+
+    removed = [name for result in results for name in result]
+    assert sorted(removed) == sorted(names)
+    assert os.listdir(store.datadir) == []
+
+
+def test_upload_whose_partial_file_was_swept_fails_cleanly(store):
+    def chunks():
+        yield b'a' * 1000
+        # A sweep (or an operator) takes the file while the upload still writes to it.
+        for name in os.listdir(store.datadir):
+            os.unlink(os.path.join(store.datadir, name))
+        yield b'b' * 1000
+
+    with pytest.raises(filesystem.PartialDataRemoved):
+        store.add('img-1', chunks())
+    assert os.listdir(store.datadir) == []
+
+
+def test_swept_partial_file_answers_409_and_returns_the_image_to_queued(conf, registry,
+                                                                         datadir):
+    app = app_module.create_app(conf, registry=registry)
+    client = app.test_client()
+    image_id = client.post('/v2/images', headers=ALICE,
+                           json={'disk_format': 'raw', 'container_format': 'bare'}
+                           ).get_json()['id']
+
+    class SweptMidway(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell():
+                for name in os.listdir(datadir):
+                    os.unlink(datadir / name)
+            return super().read(min(size, 4096) if size >= 0 else 4096)
+
+    response = client.put('/v2/images/%s/file' % image_id, input_stream=SweptMidway(
+        b'z' * 10000), headers=dict(ALICE, **OCTET),
+        environ_overrides={'CONTENT_LENGTH': '10000'})
+
+    assert response.status_code == 409
+    assert response.headers['Content-Type'] == 'application/json'
+    assert 'removed from the store' in response.get_json()['error']['message']
+    image = client.get('/v2/images/%s' % image_id, headers=ALICE).get_json()
+    assert image['status'] == 'queued'
+    assert os.listdir(datadir) == []
+
+
+def test_sweeper_thread_sweeps_at_start_and_then_periodically(store):
+    old = make_file(store, 'img-a.0123abcd.partial', age=120)
+    sweeper = partial_sweeper.PartialSweeper(store, max_age=60, interval=0.1)
+    sweeper.start()
+    try:
+        deadline = time.monotonic() + 5
+        while os.path.exists(old) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not os.path.exists(old)
+        later = make_file(store, 'img-b.4567cdef.partial', age=120)
+        while os.path.exists(later) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not os.path.exists(later)
+    finally:
+        sweeper.stop(timeout=5)
+    assert not sweeper._thread.is_alive()
+
+
+def test_sweeper_age_is_the_lease_plus_the_interval_and_0_disables_it(conf, store):
+    conf.set_override('upload_lease_seconds', 30)
+    conf.set_override('filesystem_store_partial_sweep_interval', 10, group='glance_store')
+    sweeper = partial_sweeper.start(conf, store)
+    try:
+        assert (sweeper.max_age, sweeper.interval) == (40, 10)
+    finally:
+        sweeper.stop(timeout=5)
+    conf.set_override('filesystem_store_partial_sweep_interval', 0, group='glance_store')
+    assert partial_sweeper.start(conf, store) is None
