@@ -5,6 +5,7 @@ Every RPC call runs in exactly one transaction, opened with ``Database.read()`` 
 """
 
 import contextlib
+import threading
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -72,6 +73,13 @@ class Database:
         self._reader = orm.sessionmaker(bind=engine, expire_on_commit=False)
         self._writer = orm.sessionmaker(
             bind=engine.execution_options(glimpse_write=True), expire_on_commit=False)
+        # SQLite has one writer at a time, and a writer that finds the lock taken polls for
+        # it in sleeps of growing length (up to 100 ms each), long after the lock came free.
+        # Writers of this process queue here instead, and each starts as soon as the last one
+        # ends; busy_timeout still arbitrates between processes. Reentrant, so that a nested
+        # write fails with "database is locked" after busy_timeout rather than hanging.
+        self._write_turn = (threading.RLock() if _is_sqlite(engine.url)
+                            else contextlib.nullcontext())
 
     @classmethod
     def from_conf(cls, conf):
@@ -84,7 +92,7 @@ class Database:
 
     @contextlib.contextmanager
     def write(self):
-        with self._writer.begin() as session:
+        with self._write_turn, self._writer.begin() as session:
             yield session
 
     def ping(self):

@@ -331,22 +331,6 @@ class GlanceService:
         return '\n'.join(d.log_text(marks) for d in self._daemons())
 
 
-def child_pids(pid):
-    """The pids of the direct children of ``pid`` (e.g. gunicorn's workers), from /proc."""
-    children = []
-    for entry in pathlib.Path('/proc').iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / 'stat').read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        if int(stat.rsplit(')', 1)[1].split()[1]) == pid:
-            children.append(int(entry.name))
-    return children
-
-
 def delete_topic_queues(topic, registry_pids):
     """Drop the queues a run's topic left in RabbitMQ; nothing else ever consumes them.
 

@@ -17,6 +17,7 @@ import uuid
 import pytest
 
 from tests.functional import daemons
+from tests.functional import process_ids
 from tests.functional.http_api import ImagesApi
 
 MiB = 1024 * 1024
@@ -111,7 +112,7 @@ def _socket_inode(local_port, remote_port):
 def _worker_holding(service, sock):
     """The pid of the gunicorn worker that accepted ``sock``'s connection."""
     inode = _socket_inode(service.api_port, sock.getsockname()[1])
-    for pid in daemons.child_pids(service.api.pid):
+    for pid in process_ids.children(service.api.pid):
         fd_dir = f'/proc/{pid}/fd'
         for fd in os.listdir(fd_dir):
             try:
