@@ -97,8 +97,9 @@ class CycleClient:
             self.cycle(serial)
 
 
-def _list_all(session, base_url):
-    images, url = [], base_url + '/v2/images?limit=1000'
+def _list_all(session, base_url, owner):
+    # Only the project's own images: the shared service may hold other tests' public ones.
+    images, url = [], base_url + '/v2/images?limit=1000&owner=' + owner
     while url:
         resp = session.get(url, timeout=60)
         assert resp.status_code == 200, resp.text
@@ -125,7 +126,8 @@ def test_concurrent_clients_cycling_images_get_no_error_and_the_state_they_were_
     assert len(deleted) == CLIENTS * CYCLES - len(kept)
 
     with _session(project_id) as session:
-        listed = {image['id']: image for image in _list_all(session, sqlite_service.base_url)}
+        listed = {image['id']: image for image in _list_all(session, sqlite_service.base_url,
+                                                              project_id)}
         assert set(listed) == set(kept)
         for image_id, values in kept.items():
             assert {key: listed[image_id].get(key) for key in values} == values
