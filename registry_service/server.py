@@ -63,6 +63,27 @@ def _stop_on_signals():
     return stopping
 
 
+# How long a stopping registry waits for the calls in progress. A call's reply cannot leave
+# while the broker is down (oslo.messaging retries it without end), and by then the api has
+# long given up on it (rpc_timeout); systemd's own stop timeout is longer than this.
+STOP_TIMEOUT = 60
+
+
+def stop_within(server, sweeper, timeout):
+    """Stop serving and wait for the calls in progress; False if that took over TIMEOUT s."""
+    def stop():
+        server.stop()
+        if sweeper is not None:
+            # Lets a sweep in progress commit before the connections are disposed of.
+            sweeper.stop()
+        server.wait()
+
+    stopper = threading.Thread(target=stop, name='registry-stop', daemon=True)
+    stopper.start()
+    stopper.join(timeout)
+    return not stopper.is_alive()
+
+
 def main(argv=None):
     conf = cfg.CONF
     config.register_opts(conf)
@@ -82,11 +103,11 @@ def main(argv=None):
     # Sleep in short waits: the signal handler runs in this (main) thread between them.
     while not stopping.wait(1):
         pass
-    server.stop()
-    if sweeper is not None:
-        # Lets a sweep in progress commit before the connections are disposed of.
-        sweeper.stop()
-    server.wait()
+    if not stop_within(server, sweeper, STOP_TIMEOUT):
+        LOG.error('glance-registry: calls still in progress after %d s (is the broker '
+                  'down?); exiting without them', STOP_TIMEOUT)
+        # The RPC executor's threads would hold the interpreter's exit.
+        os._exit(1)
     server.registry_database.dispose()
     rpc_transport.close_transport(transport)
     LOG.info('glance-registry stopped')

@@ -7,8 +7,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
+from registry_service import server
 from registry_service.db import migration
 
 GLANCE_REGISTRY = os.path.join(os.path.dirname(sys.executable), 'glance-registry')
@@ -50,3 +52,32 @@ def test_registry_serves_and_exits_zero_on_sigterm(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+class _StuckServer:
+    """An RPC server whose wait() never returns, as when a reply cannot reach a down broker."""
+
+    def __init__(self, stuck):
+        self.stuck = stuck
+        self.stopped = False
+        self._never = threading.Event()
+
+    def stop(self):
+        self.stopped = True
+
+    def wait(self):
+        if self.stuck:
+            self._never.wait()
+
+
+def test_stop_within_gives_up_on_calls_that_cannot_finish():
+    stuck = _StuckServer(stuck=True)
+    started = time.monotonic()
+    assert server.stop_within(stuck, None, timeout=0.5) is False
+    assert stuck.stopped
+    assert time.monotonic() - started < 5
+
+
+def test_stop_within_returns_once_calls_finished():
+    done = _StuckServer(stuck=False)
+    assert server.stop_within(done, None, timeout=5) is True
