@@ -34,7 +34,7 @@ class _Enforcer(oslo_policy.Enforcer):
 
     Why: the stock Enforcer searches every configuration directory for the policy file and
     each policy.d directory on every check, and a request makes several checks; profiling
-    the metadata path showed these stat() calls as a tenth of the api's CPU time. An edited
+    the metadata path showed these stat() calls as about 8 % of the api's CPU time. An edited
     policy file still takes effect within RELOAD_CHECK_SECONDS.
     """
 
