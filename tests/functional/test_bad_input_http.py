@@ -12,50 +12,13 @@ import time
 
 import pytest
 
-from tests.functional import daemons
+from tests.functional import raw_http
 from tests.functional.http_api import ImagesApi
-
-TIMEOUT = 10
 
 
 def _store_files(service):
     return {str(p.relative_to(service.datadir)) for p in service.datadir.rglob('*')
             if p.is_file()}
-
-
-def _identity(project_id):
-    return ''.join(f'{name}: {value}\r\n'
-                   for name, value in daemons.project_headers(project_id).items())
-
-
-def _read_responses(sock, count):
-    """Read ``count`` HTTP/1.1 responses (Content-Length bodies) or until the peer closes."""
-    data, responses = b'', []
-    while len(responses) < count:
-        while b'\r\n\r\n' not in data:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return responses, True
-            data += chunk
-        head, _, data = data.partition(b'\r\n\r\n')
-        lines = head.decode('latin-1').split('\r\n')
-        headers = {k.lower(): v for k, v in (line.split(': ', 1) for line in lines[1:])}
-        length = int(headers.get('content-length', 0))
-        while len(data) < length:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        body, data = data[:length], data[length:]
-        responses.append((int(lines[0].split()[1]), headers, body))
-    return responses, False
-
-
-def _exchange(service, raw, count=1):
-    """Send raw bytes on one connection; -> (responses, whether the server closed it)."""
-    with socket.create_connection(('127.0.0.1', service.api_port), timeout=TIMEOUT) as sock:
-        sock.sendall(raw)
-        return _read_responses(sock, count)
 
 
 def _assert_json_error(response, status):
@@ -71,9 +34,9 @@ def _assert_json_error(response, status):
 # --- what gunicorn answers itself: JSON, upstream's status ----------------------------------
 
 def test_a_header_over_the_size_limit_is_a_json_400(sqlite_service, project_id):
-    raw = (f'GET /v2/images HTTP/1.1\r\nHost: x\r\n{_identity(project_id)}'
+    raw = (f'GET /v2/images HTTP/1.1\r\nHost: x\r\n{raw_http.identity(project_id)}'
            f'X-Big: {"a" * 9000}\r\n\r\n').encode()
-    (response,), closed = _exchange(sqlite_service, raw)
+    (response,), closed = raw_http.exchange(sqlite_service, raw)
     error = _assert_json_error(response, 400)
     assert 'headers are too large' in error['message']
     assert response[1]['connection'] == 'close'
@@ -81,15 +44,16 @@ def test_a_header_over_the_size_limit_is_a_json_400(sqlite_service, project_id):
 
 def test_too_many_headers_is_a_json_400(sqlite_service, project_id):
     many = ''.join(f'X-H{n}: v\r\n' for n in range(150))
-    raw = f'GET /v2/images HTTP/1.1\r\nHost: x\r\n{_identity(project_id)}{many}\r\n'.encode()
-    (response,), _ = _exchange(sqlite_service, raw)
+    identity = raw_http.identity(project_id)
+    raw = f'GET /v2/images HTTP/1.1\r\nHost: x\r\n{identity}{many}\r\n'.encode()
+    (response,), _ = raw_http.exchange(sqlite_service, raw)
     _assert_json_error(response, 400)
 
 
 def test_a_request_line_over_the_limit_is_a_json_414(sqlite_service, project_id):
     raw = (f'GET /v2/images?name={"n" * 9000} HTTP/1.1\r\nHost: x\r\n'
-           f'{_identity(project_id)}\r\n').encode()
-    (response,), _ = _exchange(sqlite_service, raw)
+           f'{raw_http.identity(project_id)}\r\n').encode()
+    (response,), _ = raw_http.exchange(sqlite_service, raw)
     error = _assert_json_error(response, 414)
     assert 'too long' in error['message']
 
@@ -101,14 +65,14 @@ def test_a_request_line_over_the_limit_is_a_json_414(sqlite_service, project_id)
     b'GET /v2/images HTTP/9.9\r\nHost: x\r\n\r\n',
 ], ids=['header-name', 'raw-non-utf8', 'content-length', 'version'])
 def test_requests_gunicorn_cannot_parse_are_json_400s(sqlite_service, raw):
-    (response,), _ = _exchange(sqlite_service, raw)
+    (response,), _ = raw_http.exchange(sqlite_service, raw)
     _assert_json_error(response, 400)
 
 
 def test_the_api_still_answers_after_refused_requests(sqlite_service, project_id):
     raw = f'GET /v2/images HTTP/1.1\r\nHost: x\r\nX-Big: {"a" * 9000}\r\n\r\n'.encode()
     for _ in range(5):
-        _exchange(sqlite_service, raw)
+        raw_http.exchange(sqlite_service, raw)
     api = ImagesApi(sqlite_service.base_url, project_id)
     assert api.list().status_code == 200
 
@@ -122,9 +86,9 @@ def test_the_api_still_answers_after_refused_requests(sqlite_service, project_id
 def test_percent_encoded_non_utf8_or_nul_in_the_url_is_a_json_400(sqlite_service,
                                                                   project_id, target):
     method = 'PUT' if '/tags/' in target else 'GET'
-    raw = (f'{method} {target} HTTP/1.1\r\nHost: x\r\n{_identity(project_id)}'
+    raw = (f'{method} {target} HTTP/1.1\r\nHost: x\r\n{raw_http.identity(project_id)}'
            'Content-Length: 0\r\n\r\n').encode()
-    (response,), _ = _exchange(sqlite_service, raw)
+    (response,), _ = raw_http.exchange(sqlite_service, raw)
     _assert_json_error(response, 400)
 
 
@@ -135,16 +99,16 @@ def test_a_body_on_get_or_delete_is_ignored_and_keep_alive_goes_on(sqlite_servic
     image = api.create_ok(name='with-a-body')
     body = b'{"garbage": true, "protected": true}' * 10
     first = (f'{method} /v2/images/{image["id"]} HTTP/1.1\r\nHost: x\r\n'
-             f'{_identity(project_id)}Content-Length: {len(body)}\r\n\r\n').encode() + body
-    second = (f'GET /v2/images?limit=1 HTTP/1.1\r\nHost: x\r\n{_identity(project_id)}'
+             f'{raw_http.identity(project_id)}Content-Length: {len(body)}\r\n\r\n').encode() + body
+    second = (f'GET /v2/images?limit=1 HTTP/1.1\r\nHost: x\r\n{raw_http.identity(project_id)}'
               '\r\n').encode()
-    responses, _ = _exchange(sqlite_service, first + second, count=2)
+    responses, _ = raw_http.exchange(sqlite_service, first + second, count=2)
     assert [r[0] for r in responses] == [200 if method == 'GET' else 204, 200]
     assert json.loads(responses[1][2])['schema'] == '/v2/schemas/images'
 
 
 def _chunked_upload_head(service, project_id, image_id):
-    return (f'PUT /v2/images/{image_id}/file HTTP/1.1\r\nHost: x\r\n{_identity(project_id)}'
+    return (f'PUT /v2/images/{image_id}/file HTTP/1.1\r\nHost: x\r\n{raw_http.identity(project_id)}'
             'Content-Type: application/octet-stream\r\n'
             'Transfer-Encoding: chunked\r\n\r\n').encode()
 
@@ -171,10 +135,10 @@ def test_a_broken_chunked_upload_is_400_and_leaves_the_image_queued_without_data
     raw = (_chunked_upload_head(sqlite_service, project_id, image['id'])
            + b'8000\r\n' + b'a' * 0x8000 + b'\r\n' + broken_tail)
     with socket.create_connection(('127.0.0.1', sqlite_service.api_port),
-                                  timeout=TIMEOUT) as sock:
+                                  timeout=raw_http.TIMEOUT) as sock:
         sock.sendall(raw)
         sock.shutdown(socket.SHUT_WR)
-        responses, _ = _read_responses(sock, 1)
+        responses, _ = raw_http.read_responses(sock, 1)
     assert responses, 'the api closed the connection without an answer'
     _assert_json_error(responses[0], 400)
     assert _wait_for(lambda: api.show(image['id']).json()['status'] == 'queued')

@@ -10,9 +10,9 @@ import hashlib
 import http.client
 import json
 import os
-import socket
 
 from tests.functional import daemons
+from tests.functional import raw_http
 
 BODY = os.urandom(3 * 1024 * 1024 + 17)
 
@@ -80,70 +80,35 @@ def test_connection_serves_the_next_request_after_an_upload_refused_unread(sqlit
     conn.close()
 
 
-def test_request_pipelined_behind_an_upload_body_is_answered(sqlite_service, project_id):
-    setup = _connection(sqlite_service)
+def _upload_then_show(service, project_id, framing, body):
+    """PUT ``body`` (after the ``framing`` header line) and a GET of the image, in one send:
+    the GET arrives in the same segments as the body's end. -> the two responses."""
+    setup = _connection(service)
     image_id = _create(setup, project_id)
     setup.close()
-    auth = ''.join('%s: %s\r\n' % item for item in daemons.project_headers(project_id).items())
-    upload = ('PUT /v2/images/%s/file HTTP/1.1\r\nHost: glimpse\r\n%s'
-              'Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n'
-              % (image_id, auth, len(BODY))).encode() + BODY
-    show = ('GET /v2/images/%s HTTP/1.1\r\nHost: glimpse\r\n%s\r\n'
-            % (image_id, auth)).encode()
-    with socket.create_connection(('127.0.0.1', sqlite_service.api_port), timeout=30) as sock:
-        # One send: the second request arrives in the same segments as the body's end.
-        sock.sendall(upload + show)
-        responses = _read_responses(sock, 2)
-    assert responses[0][0] == 204
-    assert responses[1][0] == 200
-    assert json.loads(responses[1][1])['checksum'] == hashlib.md5(BODY).hexdigest()
-
-
-def _read_responses(sock, count):
-    """[(status, body)] of the next COUNT responses on SOCK (bodies sized by Content-Length)."""
-    buffered = b''
-    responses = []
-    while len(responses) < count:
-        while b'\r\n\r\n' not in buffered:
-            data = sock.recv(65536)
-            assert data, 'connection closed after %d responses' % len(responses)
-            buffered += data
-        head, buffered = buffered.split(b'\r\n\r\n', 1)
-        lines = head.decode('latin-1').split('\r\n')
-        headers = dict(line.split(': ', 1) for line in lines[1:])
-        length = int(headers.get('Content-Length', 0))
-        while len(buffered) < length:
-            data = sock.recv(65536)
-            assert data, 'connection closed inside a response body'
-            buffered += data
-        responses.append((int(lines[0].split()[1]), buffered[:length]))
-        buffered = buffered[length:]
+    identity = raw_http.identity(project_id)
+    upload = (f'PUT /v2/images/{image_id}/file HTTP/1.1\r\nHost: glimpse\r\n{identity}'
+              f'Content-Type: application/octet-stream\r\n{framing}\r\n\r\n').encode() + body
+    show = f'GET /v2/images/{image_id} HTTP/1.1\r\nHost: glimpse\r\n{identity}\r\n'.encode()
+    responses, _ = raw_http.exchange(service, upload + show, count=2, timeout=30)
     return responses
 
 
-def _chunked(data, piece):
-    """DATA in chunked framing, with a chunk extension and a trailer field to skip."""
-    framed = b''.join(b'%x;note=glimpse\r\n%s\r\n' % (len(data[i:i + piece]), data[i:i + piece])
-                      for i in range(0, len(data), piece))
-    return framed + b'0\r\nX-Checksum-Trailer: ignored\r\n\r\n'
+def test_request_pipelined_behind_an_upload_body_is_answered(sqlite_service, project_id):
+    responses = _upload_then_show(sqlite_service, project_id,
+                                  'Content-Length: %d' % len(BODY), BODY)
+    assert responses[0][0] == 204
+    assert responses[1][0] == 200
+    assert json.loads(responses[1][2])['checksum'] == hashlib.md5(BODY).hexdigest()
 
 
 def test_chunked_upload_with_extensions_and_trailers_then_a_pipelined_request(sqlite_service,
                                                                                project_id):
-    setup = _connection(sqlite_service)
-    image_id = _create(setup, project_id)
-    setup.close()
-    auth = ''.join('%s: %s\r\n' % item for item in daemons.project_headers(project_id).items())
-    upload = ('PUT /v2/images/%s/file HTTP/1.1\r\nHost: glimpse\r\n%s'
-              'Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n'
-              % (image_id, auth)).encode() + _chunked(BODY, 65536 + 3)
-    show = ('GET /v2/images/%s HTTP/1.1\r\nHost: glimpse\r\n%s\r\n'
-            % (image_id, auth)).encode()
-    with socket.create_connection(('127.0.0.1', sqlite_service.api_port), timeout=30) as sock:
-        sock.sendall(upload + show)
-        responses = _read_responses(sock, 2)
+    body = raw_http.chunked(BODY, 65536 + 3, trailer=b'X-Checksum-Trailer: ignored\r\n')
+    responses = _upload_then_show(sqlite_service, project_id, 'Transfer-Encoding: chunked',
+                                  body)
     assert responses[0][0] == 204
     assert responses[1][0] == 200
-    image = json.loads(responses[1][1])
+    image = json.loads(responses[1][2])
     assert image['size'] == len(BODY)
     assert image['checksum'] == hashlib.md5(BODY).hexdigest()
