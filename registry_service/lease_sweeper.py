@@ -6,21 +6,20 @@ uploads.expire_leases() at start and then every ``[DEFAULT] upload_sweep_interva
 seconds, on the same database as the RPC endpoint.
 """
 
-import threading
-
 from oslo_log import log as logging
 
+from common import sweeper
 from registry_service import uploads
 
 LOG = logging.getLogger(__name__)
 
 
-class LeaseSweeper:
+class LeaseSweeper(sweeper.Sweeper):
+    thread_name = 'upload-lease-sweeper'
+
     def __init__(self, database, interval):
+        super().__init__(interval)
         self._db = database
-        self.interval = interval
-        self._stopping = threading.Event()
-        self._thread = None
 
     def sweep_once(self):
         """One sweep; -> the images it returned to queued. Never raises."""
@@ -38,23 +37,9 @@ class LeaseSweeper:
                         image['owner'], image['upload_expires_at'])
         return expired
 
-    def _run(self):
-        self.sweep_once()
-        while not self._stopping.wait(self.interval):
-            self.sweep_once()
-
     def start(self):
-        # A daemon thread: should stop() never be reached, it cannot keep the process alive.
-        self._thread = threading.Thread(target=self._run, name='upload-lease-sweeper',
-                                        daemon=True)
-        self._thread.start()
+        super().start()
         LOG.info('Sweeping for abandoned uploads every %d s.', self.interval)
-
-    def stop(self, timeout=None):
-        """Ask the thread to stop and wait for the sweep in progress, if any, to end."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
 
 def start(conf, database):
@@ -63,6 +48,6 @@ def start(conf, database):
         LOG.warning('upload_sweep_interval = 0: images whose upload was abandoned stay in '
                     '"saving" until deleted.')
         return None
-    sweeper = LeaseSweeper(database, conf.upload_sweep_interval)
-    sweeper.start()
-    return sweeper
+    lease_sweeper = LeaseSweeper(database, conf.upload_sweep_interval)
+    lease_sweeper.start()
+    return lease_sweeper

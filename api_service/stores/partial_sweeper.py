@@ -8,18 +8,19 @@ and then every ``[glance_store] filesystem_store_partial_sweep_interval`` second
 """
 
 import logging
-import threading
+
+from common import sweeper
 
 LOG = logging.getLogger(__name__)
 
 
-class PartialSweeper:
+class PartialSweeper(sweeper.Sweeper):
+    thread_name = 'partial-upload-sweeper'
+
     def __init__(self, store, max_age, interval):
+        super().__init__(interval)
         self._store = store
         self.max_age = max_age
-        self.interval = interval
-        self._stopping = threading.Event()
-        self._thread = None
 
     def sweep_once(self):
         """One sweep; -> the names of the files removed. Never raises."""
@@ -29,22 +30,6 @@ class PartialSweeper:
             LOG.exception('Sweep of partial uploads in %s failed; trying again in %d s.',
                           getattr(self._store, 'datadir', self._store), self.interval)
             return []
-
-    def _run(self):
-        self.sweep_once()
-        while not self._stopping.wait(self.interval):
-            self.sweep_once()
-
-    def start(self):
-        # A daemon thread: it must never hold up a worker's exit.
-        self._thread = threading.Thread(target=self._run, name='partial-upload-sweeper',
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout=None):
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
 
 def start(conf, store):
@@ -56,6 +41,6 @@ def start(conf, store):
     interval = conf.glance_store.filesystem_store_partial_sweep_interval
     if interval <= 0 or not hasattr(store, 'remove_stale_partials'):
         return None
-    sweeper = PartialSweeper(store, conf.upload_lease_seconds + interval, interval)
-    sweeper.start()
-    return sweeper
+    partial_sweeper = PartialSweeper(store, conf.upload_lease_seconds + interval, interval)
+    partial_sweeper.start()
+    return partial_sweeper
