@@ -268,6 +268,15 @@ class GlanceService:
             daemon.wait_stopped()
         delete_topic_queues(self.topic, [r.pid for r in self.registries])
 
+    @contextlib.contextmanager
+    def running(self):
+        """The started service, for a ``with`` block; its daemons stop when it ends."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
     def live_registries(self):
         return [r for r in self.registries if r.alive()]
 
@@ -368,10 +377,6 @@ def private_service(workdir, backend='sqlite', name=None, **service_kwargs):
 
     check_rabbitmq()
     with db_backends.temporary_database(backend, str(workdir)) as url:
-        service = GlanceService(pathlib.Path(workdir) / 'service', url, name=name or backend,
-                                **service_kwargs)
-        service.start()
-        try:
+        with GlanceService(pathlib.Path(workdir) / 'service', url, name=name or backend,
+                           **service_kwargs).running() as service:
             yield service
-        finally:
-            service.stop()

@@ -34,13 +34,9 @@ def cluster():
 @pytest.fixture(scope='module')
 def pg_service(cluster, tmp_path_factory):
     url = cluster.create_database('glimpse')
-    service = daemons.GlanceService(tmp_path_factory.mktemp('glance-pg-fault') / 'service',
-                                    url, name='pg-fault')
-    service.start()
-    try:
+    with daemons.GlanceService(tmp_path_factory.mktemp('glance-pg-fault') / 'service',
+                               url, name='pg-fault').running() as service:
         yield service
-    finally:
-        service.stop()
 
 
 def test_database_stopped_under_traffic_gives_503_then_full_service_without_restarts(

@@ -49,13 +49,9 @@ def broker():
 def bus_service(broker, tmp_path_factory):
     workdir = tmp_path_factory.mktemp('glance-bus')
     with db_backends.temporary_database('sqlite', str(workdir)) as url:
-        service = private_rabbitmq.GlanceServiceOnBroker(
-            workdir / 'service', url, broker.transport_url, name='bus')
-        service.start()
-        try:
+        with private_rabbitmq.GlanceServiceOnBroker(
+                workdir / 'service', url, broker.transport_url, name='bus').running() as service:
             yield service
-        finally:
-            service.stop()
 
 
 @pytest.fixture
