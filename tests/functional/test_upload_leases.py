@@ -123,6 +123,22 @@ def _worker_holding(service, sock):
     raise AssertionError('no glance-api worker holds the upload connection')
 
 
+def _paced(data, piece, pause):
+    """DATA in PIECE-byte chunks, PAUSE seconds apart (a chunked upload's body)."""
+    for start in range(0, len(data), piece):
+        yield data[start:start + piece]
+        time.sleep(pause)
+
+
+def _upload_in_background(images, image_id, chunks):
+    """Start uploading CHUNKS in a thread; -> (the thread, a dict that gets 'resp')."""
+    result = {}
+    uploader = threading.Thread(
+        target=lambda: result.update(resp=images.upload(image_id, chunks)))
+    uploader.start()
+    return uploader, result
+
+
 def _assert_stored(images, image_id, data):
     image = images.show(image_id).json()
     assert image['status'] == 'active'
@@ -188,19 +204,10 @@ def test_renewal_keeps_a_slow_upload_saving_past_its_lease_until_it_completes(
         lease_service, images):
     image_id = images.create_ok(name='slow')['id']
     data = os.urandom(8 * MiB)
-    piece = 64 * 1024
-    result = {}
-
-    def slowly():
-        # 128 pieces, 50 ms apart: more than two leases long, ~1.3 MB/s.
-        for start in range(0, len(data), piece):
-            yield data[start:start + piece]
-            time.sleep(0.05)
-
-    uploader = threading.Thread(
-        target=lambda: result.update(resp=images.upload(image_id, slowly())))
     started = time.monotonic()
-    uploader.start()
+    # 128 pieces, 50 ms apart: more than two leases long, ~1.3 MB/s.
+    uploader, result = _upload_in_background(images, image_id,
+                                             _paced(data, 64 * 1024, 0.05))
     try:
         _wait_for(lambda: _status(images, image_id) == 'saving', 10, 'upload begun')
         # Past the first lease and a few sweeps, the upload still holds its image.
@@ -218,18 +225,9 @@ def test_renewal_keeps_a_slow_upload_saving_past_its_lease_until_it_completes(
 def test_sigterm_to_the_api_master_lets_an_upload_in_flight_complete(lease_service, images):
     image_id = images.create_ok(name='graceful')['id']
     data = os.urandom(16 * MiB)
-    piece = 256 * 1024
-    result = {}
-
-    def paced():
-        # 64 pieces, 40 ms apart: about 2.5 s, so SIGTERM arrives mid-body.
-        for start in range(0, len(data), piece):
-            yield data[start:start + piece]
-            time.sleep(0.04)
-
-    uploader = threading.Thread(
-        target=lambda: result.update(resp=images.upload(image_id, paced())))
-    uploader.start()
+    # 64 pieces, 40 ms apart: about 2.5 s, so SIGTERM arrives mid-body.
+    uploader, result = _upload_in_background(images, image_id,
+                                             _paced(data, 256 * 1024, 0.04))
     try:
         _wait_for(lambda: _status(images, image_id) == 'saving', 10, 'upload begun')
         master = lease_service.api
