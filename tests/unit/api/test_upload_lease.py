@@ -45,6 +45,21 @@ class SlowBody(io.BytesIO):
         return self.tell() == self.size
 
 
+class StoreWatch:
+    """A SlowBody on_read: runs ``act`` before the 2nd read, and notes the store's files
+    (``files_mid_body``, None until then) before read ``at``."""
+
+    def __init__(self, datadir, at, act=None):
+        self.datadir, self.at, self.act = datadir, at, act
+        self.files_mid_body = None
+
+    def __call__(self, n):
+        if n == 2 and self.act is not None:
+            self.act()
+        if n == self.at:
+            self.files_mid_body = files_in(self.datadir)
+
+
 def make_client(conf, registry, lease_seconds):
     conf.set_override('upload_lease_seconds', lease_seconds)
     conf.set_override('filesystem_store_chunk_size', CHUNK, group='glance_store')
@@ -116,22 +131,16 @@ def test_image_deleted_mid_upload_is_410_at_the_next_renewal(conf, registry, dat
     client = make_client(conf, registry, lease_seconds=1)
     image_id = new_image(client)
 
-    files_mid_body = []
-
-    def delete_on_second_read(n):
-        if n == 2:
-            registry.image_delete(ADMIN_CTX, image_id=image_id)
-        if n == 60:
-            files_mid_body.extend(files_in(datadir))
-
-    body = SlowBody(100 * CHUNK, 0.05, on_read=delete_on_second_read)
+    watch = StoreWatch(datadir, at=60,
+                       act=lambda: registry.image_delete(ADMIN_CTX, image_id=image_id))
+    body = SlowBody(100 * CHUNK, 0.05, on_read=watch)
     response = put_slowly(client, image_id, body)
 
     assert response.status_code == 410
     assert 'was deleted during the upload' in response.get_json()['error']['message']
     # Stopped writing at the renewal a third of a lease in, not at the end of a 5 s body;
     # the rest was read and dropped so that the client gets its answer.
-    assert files_mid_body == []
+    assert watch.files_mid_body == []
     assert body.finished()
     assert files_in(datadir) == []
 
@@ -140,22 +149,16 @@ def test_lease_swept_mid_upload_is_409_and_keeps_nothing(conf, registry, datadir
     client = make_client(conf, registry, lease_seconds=3)
     image_id = new_image(client)
 
-    files_mid_body = []
-
-    def requeue_on_second_read(n):
-        if n == 2:
-            # What the registry's sweep does to a lease it found passed.
-            registry.abort_upload(ADMIN_CTX, image_id=image_id)
-        if n == 50:
-            files_mid_body.extend(files_in(datadir))
-
-    body = SlowBody(100 * CHUNK, 0.05, on_read=requeue_on_second_read)
+    # What the registry's sweep does to a lease it found passed.
+    watch = StoreWatch(datadir, at=50,
+                       act=lambda: registry.abort_upload(ADMIN_CTX, image_id=image_id))
+    body = SlowBody(100 * CHUNK, 0.05, on_read=watch)
     response = put_slowly(client, image_id, body)
 
     assert response.status_code == 409
     assert 'lost its lease' in response.get_json()['error']['message']
     # Stopped writing at the renewal a second in, well before the 3 s lease could run out.
-    assert files_mid_body == []
+    assert watch.files_mid_body == []
     assert body.finished()
     assert files_in(datadir) == []
     assert status_of(registry, image_id) == 'queued'
@@ -180,20 +183,15 @@ def test_registry_unreachable_for_a_whole_lease_stops_the_upload_with_409(conf, 
                                                                            datadir):
     client = make_client(conf, FailingRenewals(registry), lease_seconds=1)
     image_id = new_image(client)
-    files_mid_body = []
-
-    def look_at_the_store(n):
-        if n == 80:
-            files_mid_body.append(files_in(datadir))
-
-    body = SlowBody(100 * CHUNK, 0.05, on_read=look_at_the_store)
+    watch = StoreWatch(datadir, at=80)
+    body = SlowBody(100 * CHUNK, 0.05, on_read=watch)
     response = put_slowly(client, image_id, body)
 
     assert response.status_code == 409
     assert 'lost its lease' in response.get_json()['error']['message']
     # Stopped writing once a whole lease passed unrenewed, well before the body's end (the
     # rest was read and dropped so that the client gets its answer).
-    assert files_mid_body == [[]]
+    assert watch.files_mid_body == []
     assert body.finished()
     assert files_in(datadir) == []
     # Not aborted: the lease may have been swept and the image taken by a newer upload,
