@@ -1,7 +1,7 @@
 """Errors raised only inside glance-api (data path, request parsing); never sent over RPC.
 
 Each subclasses the common.exceptions class with the same meaning, so the one table in
-api_service/errors.py maps them without a row of their own unless the status differs.
+api_service/http/errors.py maps them without a row of their own unless the status differs.
 """
 
 from common import exceptions

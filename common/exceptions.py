@@ -3,7 +3,7 @@
 oslo.messaging rebuilds a remote exception as ``cls(*args, **kwargs)`` when its module is in
 ``allowed_remote_exmods``; each class here therefore takes the formatted message as its only
 positional argument and keeps its details in ``self.kwargs``, so the api catches the same class
-the registry raised. The HTTP status of each class lives in ``api_service/errors.py`` only.
+the registry raised. The HTTP status of each class lives in ``api_service/http/errors.py`` only.
 """
 
 

@@ -21,8 +21,8 @@ from oslo_config import cfg
 from oslo_log import log as oslo_logging
 from werkzeug import serving
 
-from api_service import app as api_app
 from api_service import config as api_config
+from api_service.wsgi import app as api_app
 from common.rpc import client as rpc_client
 from common.rpc import transport as rpc_transport
 from registry_service import config as registry_config

@@ -14,9 +14,9 @@ import uuid
 from urllib import parse
 
 from api_service import exceptions
+from api_service.services import file_writer
+from api_service.services import hashing
 from api_service.stores import base
-from api_service.stores import file_writer
-from api_service.stores import hashing
 from common import exceptions as common_exceptions
 
 LOG = logging.getLogger(__name__)

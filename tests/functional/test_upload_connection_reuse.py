@@ -1,7 +1,7 @@
 """An upload read straight from gunicorn's socket leaves the connection as HTTP expects.
 
 glance-api reads a Content-Length upload with recv_into on the socket rather than through
-gunicorn's buffers (api_service/services/socket_body.py). These tests show that gunicorn
+gunicorn's buffers (api_service/wsgi/socket_body.py). These tests show that gunicorn
 stays in step: the same keep-alive connection serves the next request, and a request
 pipelined right behind the body is answered.
 """

@@ -12,8 +12,8 @@ import uuid
 import pytest
 from oslo_config import cfg
 
-from api_service import app as app_module
 from api_service import config as api_config
+from api_service.wsgi import app as app_module
 from common.rpc import client as rpc_client
 from common.rpc import transport as rpc_transport
 from registry_service import config as registry_config

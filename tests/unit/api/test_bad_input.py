@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from api_service import app as app_module
+from api_service.wsgi import app as app_module
 from tests.unit.api.conftest import ADMIN
 from tests.unit.api.conftest import ALICE
 from tests.unit.api.test_errors import assert_error_body

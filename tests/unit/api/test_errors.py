@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from api_service import app as app_module
+from api_service.wsgi import app as app_module
 from common.rpc import client as rpc_client
 from common.rpc import transport as rpc_transport
 from tests.unit.api.conftest import ALICE

@@ -10,7 +10,7 @@ import socket
 import pytest
 from gunicorn.http import errors as http_errors
 
-from api_service import gunicorn_worker
+from api_service.wsgi import gunicorn_worker
 
 
 def parse_response(raw):

@@ -3,8 +3,8 @@
 import threading
 import time
 
-from api_service import app as app_module
-from api_service.views import health
+from api_service.http.views import health
+from api_service.wsgi import app as app_module
 from common import exceptions
 
 

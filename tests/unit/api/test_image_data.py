@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from api_service import app as app_module
+from api_service.wsgi import app as app_module
 from common import context
 from common import exceptions
 from tests.unit.api.conftest import ADMIN

@@ -189,7 +189,7 @@ def test_list_bad_parameters_are_400(client, query):
 
 
 def test_list_limit_is_capped_by_api_limit_max(conf, registry, create_image):
-    from api_service import app as app_module
+    from api_service.wsgi import app as app_module
     conf.set_override('api_limit_max', 2)
     client = app_module.create_app(conf, registry=registry).test_client()
     for n in range(3):
@@ -199,7 +199,7 @@ def test_list_limit_is_capped_by_api_limit_max(conf, registry, create_image):
 
 
 def test_list_default_limit(conf, registry):
-    from api_service import app as app_module
+    from api_service.wsgi import app as app_module
     conf.set_override('limit_param_default', 1)
     client = app_module.create_app(conf, registry=registry).test_client()
     for n in range(2):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from api_service import app as app_module
+from api_service.wsgi import app as app_module
 from tests.unit.api.conftest import ALICE
 from tests.unit.api.conftest import BOB
 from tests.unit.api.conftest import make_conf

@@ -9,8 +9,8 @@ import re
 import openapi_spec_validator
 import schemathesis
 
-from api_service import app as app_module
-from api_service.views import openapi
+from api_service.http.views import openapi
+from api_service.wsgi import app as app_module
 from tests.unit.api.conftest import ALICE
 from tests.unit.api.test_policy_auth import keystone_conf
 

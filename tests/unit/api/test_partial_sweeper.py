@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from api_service import app as app_module
 from api_service.stores import filesystem
 from api_service.stores import partial_sweeper
+from api_service.wsgi import app as app_module
 from tests.unit.api.conftest import ALICE
 
 OCTET = {'Content-Type': 'application/octet-stream'}

@@ -9,8 +9,8 @@ import json
 import pytest
 from oslo_policy import opts as policy_opts
 
-from api_service import app as app_module
-from api_service.middleware import context as context_middleware
+from api_service.wsgi import app as app_module
+from api_service.wsgi.middleware import context as context_middleware
 from tests.unit.api.conftest import ADMIN
 from tests.unit.api.conftest import ALICE
 

@@ -7,8 +7,8 @@ Real tokens are in tests/functional/test_keystone_auth.py.
 import pytest
 from keystonemiddleware import auth_token
 
-from api_service import app as app_module
 from api_service import config as api_config
+from api_service.wsgi import app as app_module
 
 AUTH_URI = 'http://127.0.0.1:1/identity/v3'
 

@@ -50,8 +50,8 @@ def test_request_id_reaches_the_context(app, client):
 
     @app.get('/test-context')
     def probe():
-        from api_service import runtime
-        seen['ctx'] = runtime.request_context()
+        from api_service.http import app_parts
+        seen['ctx'] = app_parts.request_context()
         return ''
 
     client.get('/test-context', headers={'X-Openstack-Request-ID': 'req-ctx'})

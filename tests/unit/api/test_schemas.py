@@ -33,7 +33,7 @@ def test_image_schema_document(client, conf):
 
 
 def test_formats_follow_configuration(conf, registry):
-    from api_service import app as app_module
+    from api_service.wsgi import app as app_module
     conf.set_override('disk_formats', ['raw', 'qcow2'], group='image_format')
     client = app_module.create_app(conf, registry=registry).test_client()
     enum = client.get('/v2/schemas/image').get_json()['properties']['disk_format']['enum']

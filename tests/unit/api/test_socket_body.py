@@ -14,7 +14,7 @@ import pytest
 from gunicorn.http import body as gunicorn_body
 from gunicorn.http import unreader as gunicorn_unreader
 
-from api_service.services import socket_body
+from api_service.wsgi import socket_body
 
 NEXT_REQUEST = b'GET /versions HTTP/1.1\r\nHost: x\r\n\r\n'
 

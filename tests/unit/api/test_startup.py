@@ -1,7 +1,6 @@
 
-from api_service import cli
 from api_service import config
-from api_service import config_files
+from api_service.wsgi import server
 
 
 def test_list_opts_covers_the_documented_options():
@@ -21,7 +20,7 @@ def test_config_file_from_environment(tmp_path, monkeypatch):
     path.write_text('[DEFAULT]\nbind_port = 19292\n[glance_store]\n'
                     'filesystem_store_datadir = %s\n' % (tmp_path / 'd'))
     monkeypatch.setenv('GLANCE_API_CONFIG_FILE', str(path))
-    conf = config_files.load([])
+    conf = config.load([])
     assert conf.bind_port == 19292
     assert conf.glance_store.filesystem_store_datadir == str(tmp_path / 'd')
 
@@ -30,25 +29,25 @@ def test_config_dir_from_environment(tmp_path, monkeypatch):
     (tmp_path / 'glance-api.conf').write_text('[DEFAULT]\nworkers = 7\n')
     monkeypatch.delenv('GLANCE_API_CONFIG_FILE', raising=False)
     monkeypatch.setenv('OS_GLANCE_CONFIG_DIR', str(tmp_path))
-    assert config_files.default_config_files() == [str(tmp_path / 'glance-api.conf')]
+    assert config.default_config_files() == [str(tmp_path / 'glance-api.conf')]
     monkeypatch.setenv('OS_GLANCE_CONFIG_DIR', str(tmp_path / 'missing'))
-    assert config_files.default_config_files() == []
+    assert config.default_config_files() == []
 
 
 def test_bind_address_brackets_ipv6():
-    assert cli.bind_address('0.0.0.0', 9292) == '0.0.0.0:9292'
-    assert cli.bind_address('::1', 9292) == '[::1]:9292'
+    assert server.bind_address('0.0.0.0', 9292) == '0.0.0.0:9292'
+    assert server.bind_address('::1', 9292) == '[::1]:9292'
 
 
 def test_malformed_user_storage_quota_stops_glance_api_at_start(tmp_path):
     import pytest
 
-    from api_service import app
+    from api_service.wsgi import app
 
     path = tmp_path / 'api.conf'
     path.write_text('[DEFAULT]\nuser_storage_quota = 10 gigs\n')
     with pytest.raises(app.ConfigurationError, match='user_storage_quota'):
-        app.check_config(config_files.load(['--config-file', str(path)]))
+        app.check_config(config.load(['--config-file', str(path)]))
 
 
 def test_user_storage_quota_accepts_upstream_units(tmp_path):
@@ -56,5 +55,5 @@ def test_user_storage_quota_accepts_upstream_units(tmp_path):
 
     path = tmp_path / 'api.conf'
     path.write_text('[DEFAULT]\nuser_storage_quota = 10GB\n')
-    conf = config_files.load(['--config-file', str(path)])
+    conf = config.load(['--config-file', str(path)])
     assert upload.storage_quota_bytes(conf.user_storage_quota) == 10 * 1024 ** 3

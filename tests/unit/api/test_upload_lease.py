@@ -12,7 +12,7 @@ import time
 import oslo_messaging
 import pytest
 
-from api_service import app as app_module
+from api_service.wsgi import app as app_module
 from common import context
 from common import exceptions
 from common.rpc import client as rpc_client

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from api_service.stores import file_writer
-from api_service.stores import hashing
-from api_service.stores import pipeline
+from api_service.services import file_writer
+from api_service.services import hashing
+from api_service.services import pipeline
 
 
 def test_stage_runs_jobs_in_submission_order():

@@ -18,7 +18,7 @@ def test_versions_answers_200(client):
 
 
 def test_public_endpoint_is_used_in_links(conf, registry):
-    from api_service import app as app_module
+    from api_service.wsgi import app as app_module
     conf.set_override('public_endpoint', 'https://image.example.org/')
     client = app_module.create_app(conf, registry=registry).test_client()
     href = client.get('/versions').get_json()['versions'][0]['links'][0]['href']

@@ -1,7 +1,7 @@
 """Turns the registry's member dicts into the member JSON users see, and reads member bodies."""
 
-from api_service import image_view
-from api_service import schemas
+from api_service.http import image_render
+from api_service.http import schemas
 from common import exceptions
 
 MEMBER_SCHEMA_HREF = '/v2/schemas/member'
@@ -10,12 +10,12 @@ MEMBERS_SCHEMA_HREF = '/v2/schemas/members'
 
 def to_json(member):
     return {
-        'created_at': image_view.isotime(member['created_at']),
+        'created_at': image_render.isotime(member['created_at']),
         'image_id': member['image_id'],
         'member_id': member['member_id'],
         'schema': MEMBER_SCHEMA_HREF,
         'status': member['status'],
-        'updated_at': image_view.isotime(member['updated_at']),
+        'updated_at': image_render.isotime(member['updated_at']),
     }
 
 

@@ -10,26 +10,26 @@ import oslo_messaging  # noqa: F401
 from oslo_config import cfg
 
 from api_service import config
-from api_service import errors
-from api_service import path_params
 from api_service import policy
-from api_service import runtime
-from api_service import schemas
-from api_service.middleware import auth as auth_middleware
-from api_service.middleware import context as context_middleware
-from api_service.middleware import request_id
-from api_service.middleware import url_check
-from api_service.middleware import version_negotiation
+from api_service.http import app_parts
+from api_service.http import errors
+from api_service.http import path_params
+from api_service.http import schemas
+from api_service.http.views import actions
+from api_service.http.views import health
+from api_service.http.views import image_data
+from api_service.http.views import images
+from api_service.http.views import members
+from api_service.http.views import openapi
+from api_service.http.views import schemas as schema_views
+from api_service.http.views import tags
+from api_service.http.views import versions
 from api_service.stores import catalog
-from api_service.views import actions
-from api_service.views import health
-from api_service.views import image_data
-from api_service.views import images
-from api_service.views import members
-from api_service.views import openapi
-from api_service.views import schemas as schema_views
-from api_service.views import tags
-from api_service.views import versions
+from api_service.wsgi.middleware import auth as auth_middleware
+from api_service.wsgi.middleware import context as context_middleware
+from api_service.wsgi.middleware import request_id
+from api_service.wsgi.middleware import url_check
+from api_service.wsgi.middleware import version_negotiation
 from common.rpc import client as rpc_client
 
 LOG = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def build_pipeline(flask_wsgi_app, conf, pol):
        id) from the identity headers, with is_admin from the policy's context_is_admin;
     6. Flask: routing, the path checks (an image id that is not a UUID is a 404), the view
        (which checks the policy before calling the registry), and the one error handler
-       in api_service/errors.py.
+       in api_service/http/errors.py.
     """
     strategy = config.auth_strategy(conf)
     app = flask_wsgi_app
@@ -102,7 +102,7 @@ def create_app(conf, registry=None, stores=None):
     pol = policy.Policy(conf)
     app = flask.Flask(__name__)
     app.json.sort_keys = False
-    app.extensions[runtime.EXTENSION_KEY] = runtime.Runtime(
+    app.extensions[app_parts.EXTENSION_KEY] = app_parts.Runtime(
         conf=conf,
         registry=registry if registry is not None else rpc_client.RegistryClient(conf),
         stores=stores if stores is not None else catalog.from_config(conf),
@@ -118,6 +118,6 @@ def create_app(conf, registry=None, stores=None):
 
 def close_app(app):
     """Release what create_app() opened (the registry client's transport)."""
-    close = getattr(app.extensions[runtime.EXTENSION_KEY].registry, 'close', None)
+    close = getattr(app.extensions[app_parts.EXTENSION_KEY].registry, 'close', None)
     if close is not None:
         close()

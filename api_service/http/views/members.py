@@ -2,10 +2,10 @@
 
 import flask
 
-from api_service import member_view
 from api_service import policy
-from api_service import runtime
-from api_service.views import request_body
+from api_service.http import app_parts
+from api_service.http import json_body
+from api_service.http import member_render
 
 blueprint = flask.Blueprint('members', __name__, url_prefix='/v2/images/<image_id>/members')
 
@@ -21,44 +21,44 @@ def _quotas(conf):
 
 @blueprint.post('')
 def create(image_id):
-    rt, ctx = runtime.current(), runtime.request_context()
-    member_id = member_view.parse_create(request_body.json_body())
+    rt, ctx = app_parts.current(), app_parts.request_context()
+    member_id = member_render.parse_create(json_body.request_json())
     _check(rt, ctx, image_id, 'add_member')
     member = rt.registry.image_member_create(ctx, image_id=image_id, member_id=member_id,
                                              quotas=_quotas(rt.conf))
     # Upstream answers 200 here, not 201.
-    return flask.jsonify(member_view.to_json(member))
+    return flask.jsonify(member_render.to_json(member))
 
 
 @blueprint.get('')
 def index(image_id):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     _check(rt, ctx, image_id, 'get_members')
-    return flask.jsonify(member_view.list_to_json(
+    return flask.jsonify(member_render.list_to_json(
         rt.registry.image_member_list(ctx, image_id=image_id)))
 
 
 @blueprint.get('/<member_id>')
 def show(image_id, member_id):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     _check(rt, ctx, image_id, 'get_member')
-    return flask.jsonify(member_view.to_json(
+    return flask.jsonify(member_render.to_json(
         rt.registry.image_member_get(ctx, image_id=image_id, member_id=member_id)))
 
 
 @blueprint.put('/<member_id>')
 def update(image_id, member_id):
-    rt, ctx = runtime.current(), runtime.request_context()
-    status = member_view.parse_update(request_body.json_body())
+    rt, ctx = app_parts.current(), app_parts.request_context()
+    status = member_render.parse_update(json_body.request_json())
     _check(rt, ctx, image_id, 'modify_member')
-    return flask.jsonify(member_view.to_json(
+    return flask.jsonify(member_render.to_json(
         rt.registry.image_member_update(ctx, image_id=image_id, member_id=member_id,
                                         status=status)))
 
 
 @blueprint.delete('/<member_id>')
 def delete(image_id, member_id):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     _check(rt, ctx, image_id, 'delete_member')
     rt.registry.image_member_delete(ctx, image_id=image_id, member_id=member_id)
     return '', 204

@@ -13,6 +13,8 @@ into a 500 by another:
 
 import json
 
+import flask
+
 from common import exceptions
 
 NUL = '\x00'
@@ -66,3 +68,12 @@ def loads(raw):
         raise exceptions.Invalid('Malformed JSON in request body: %s' % exc) from None
     check_strings(document)
     return document
+
+
+def request_json():
+    """The request's decoded JSON body, whatever Content-Type claims (as upstream); 400 if
+    there is none."""
+    raw = flask.request.get_data(cache=True)
+    if not raw:
+        raise exceptions.Invalid('Body expected in request.')
+    return loads(raw)

@@ -4,7 +4,7 @@ import dataclasses
 
 import flask
 
-from api_service.middleware import context as context_middleware
+from api_service.wsgi.middleware import context as context_middleware
 
 EXTENSION_KEY = 'glimpse'
 
@@ -14,7 +14,7 @@ class Runtime:
     conf: object        # oslo.config ConfigOpts with api_service.config registered
     registry: object    # common.rpc.client.RegistryClient (or anything with its methods)
     stores: object      # api_service.stores.catalog.StoreCatalog
-    schemas: object     # api_service.schemas.ImageSchemas
+    schemas: object     # api_service.http.schemas.ImageSchemas
     policy: object      # api_service.policy.Policy
 
 

@@ -6,8 +6,8 @@ import uuid
 
 from werkzeug.wrappers import Response
 
-from api_service import errors
 from api_service import exceptions
+from api_service.http import errors
 
 LOG = logging.getLogger(__name__)
 

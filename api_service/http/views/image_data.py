@@ -5,10 +5,10 @@ from werkzeug import wsgi
 
 from api_service import exceptions as api_exceptions
 from api_service import policy
-from api_service import runtime
+from api_service.http import app_parts
 from api_service.services import download
-from api_service.services import socket_body
 from api_service.services import upload
+from api_service.wsgi import socket_body
 
 blueprint = flask.Blueprint('image_data', __name__, url_prefix='/v2/images')
 
@@ -17,7 +17,7 @@ OCTET_STREAM = 'application/octet-stream'
 
 @blueprint.put('/<image_id>/file')
 def put_file(image_id):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     media_type = (flask.request.mimetype or '').lower()
     if media_type != OCTET_STREAM:
         raise api_exceptions.UnsupportedMediaType(
@@ -41,7 +41,7 @@ def put_file(image_id):
 
 @blueprint.get('/<image_id>/file')
 def get_file(image_id):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     headers = flask.request.headers
     data = download.open_data(ctx, rt.registry, rt.stores, image_id,
                               authorize=lambda image: policy.check_image_action(

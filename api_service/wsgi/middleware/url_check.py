@@ -12,7 +12,7 @@ from urllib import parse
 
 from werkzeug.wrappers import Response
 
-from api_service import errors
+from api_service.http import errors
 
 
 def _decoded(wsgi_text):

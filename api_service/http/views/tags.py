@@ -2,9 +2,9 @@
 
 import flask
 
-from api_service import image_requests
 from api_service import policy
-from api_service import runtime
+from api_service.http import app_parts
+from api_service.http import image_requests
 
 blueprint = flask.Blueprint('tags', __name__, url_prefix='/v2/images')
 
@@ -17,7 +17,7 @@ def _check(rt, ctx, image_id):
 
 @blueprint.put('/<image_id>/tags/<tag>')
 def add(image_id, tag):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     # The tag must be what the image schema allows in its tags list (at most 255 chars).
     rt.schemas.validate({'tags': [tag]})
     _check(rt, ctx, image_id)
@@ -28,7 +28,7 @@ def add(image_id, tag):
 
 @blueprint.delete('/<image_id>/tags/<tag>')
 def delete(image_id, tag):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     _check(rt, ctx, image_id)
     rt.registry.image_tag_delete(ctx, image_id=image_id, tag=tag)
     return '', 204

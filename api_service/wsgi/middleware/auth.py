@@ -9,8 +9,8 @@ missing, invalid or expired token.
 
 from keystonemiddleware import auth_token
 
-from api_service.middleware import context as context_middleware
-from api_service.views import openapi
+from api_service.http.views import openapi
+from api_service.wsgi.middleware import context as context_middleware
 
 # As upstream, the version documents and the health check need no token; nor does the
 # OpenAPI document, which describes the API as the version documents do.

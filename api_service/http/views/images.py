@@ -4,12 +4,12 @@ import logging
 
 import flask
 
-from api_service import image_requests
-from api_service import image_view
-from api_service import list_query
 from api_service import policy
-from api_service import runtime
-from api_service.views import request_body
+from api_service.http import app_parts
+from api_service.http import image_render
+from api_service.http import image_requests
+from api_service.http import json_body
+from api_service.http import list_query
 
 LOG = logging.getLogger(__name__)
 
@@ -18,16 +18,16 @@ blueprint = flask.Blueprint('images', __name__, url_prefix='/v2/images')
 
 @blueprint.post('')
 def create():
-    rt, ctx = runtime.current(), runtime.request_context()
-    values, properties, tags = image_requests.parse_create(request_body.json_body(), ctx,
+    rt, ctx = app_parts.current(), app_parts.request_context()
+    values, properties, tags = image_requests.parse_create(json_body.request_json(), ctx,
                                                            rt.schemas)
     policy.check_create(rt.policy, ctx, values)
     image = rt.registry.image_create(ctx, values=values, properties=properties, tags=tags,
                                      quotas=image_requests.quotas(rt.conf))
-    response = flask.jsonify(image_view.to_json(image))
+    response = flask.jsonify(image_render.to_json(image))
     response.status_code = 201
     response.headers['Location'] = (flask.request.host_url.rstrip('/') +
-                                    image_view.image_href(image['id']))
+                                    image_render.image_href(image['id']))
     # No import methods yet; the header is still sent, as clients look for it.
     response.headers['OpenStack-image-import-methods'] = ''
     return response
@@ -35,12 +35,12 @@ def create():
 
 @blueprint.get('')
 def index():
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     policy.check_list(rt.policy, ctx)
     args = flask.request.args
     query = list_query.parse_query(args, rt.conf)
     images = rt.registry.image_list(ctx, **query)
-    body = {'images': [image_view.to_json(i) for i in images],
+    body = {'images': [image_render.to_json(i) for i in images],
             'schema': '/v2/schemas/images'}
     body.update(list_query.page_links(args, images, query['limit']))
     return flask.jsonify(body)
@@ -48,31 +48,31 @@ def index():
 
 @blueprint.get('/<image_id>')
 def show(image_id):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     image = rt.registry.image_get(ctx, image_id=image_id)
     policy.check_visible(rt.policy, ctx, image)
-    return flask.jsonify(image_view.to_json(image))
+    return flask.jsonify(image_render.to_json(image))
 
 
 @blueprint.patch('/<image_id>')
 def update(image_id):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     # The media type is checked before the body is read, so a wrong type is 415, not 400.
     image_requests.check_patch_media_type(flask.request.content_type)
     changes = image_requests.parse_patch(flask.request.content_type,
-                                         request_body.json_body(), ctx, rt.schemas)
+                                         json_body.request_json(), ctx, rt.schemas)
     if not policy.decided_for_own_images(rt.policy, ctx, image_id,
                                          policy.update_rules(changes)):
         policy.check_update(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
                             changes)
     image = rt.registry.image_update(ctx, image_id=image_id, changes=changes,
                                      quotas=image_requests.quotas(rt.conf))
-    return flask.jsonify(image_view.to_json(image))
+    return flask.jsonify(image_render.to_json(image))
 
 
 @blueprint.delete('/<image_id>')
 def delete(image_id):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     if not policy.decided_for_own_images(rt.policy, ctx, image_id,
                                          ['get_image', 'delete_image']):
         policy.check_image_action(rt.policy, ctx,

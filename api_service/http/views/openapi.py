@@ -1,6 +1,6 @@
 """GET /v2/openapi.json: the OpenAPI 3.0 document of the Images API v2 as Glimpse serves it.
 
-The document lives in the package (api_service/openapi/images-v2.yaml, YAML so it can carry
+The document lives in the package (api_service/http/openapi/images-v2.yaml, YAML so it can carry
 comments); it is served as JSON, with the container and disk format enums set from this
 api's ``[image_format]`` options, so generated clients and fuzzers offer the formats this
 deployment accepts. Like /versions it needs no token.
@@ -13,7 +13,7 @@ from importlib import resources
 import flask
 import yaml
 
-from api_service import runtime
+from api_service.http import app_parts
 
 blueprint = flask.Blueprint('openapi', __name__)
 
@@ -25,7 +25,7 @@ EXTENSION_KEY = 'glimpse.openapi'
 @functools.cache
 def source_document():
     """The document as shipped (default format enums), parsed once per process."""
-    text = resources.files('api_service').joinpath(*SOURCE).read_text(encoding='utf-8')
+    text = resources.files('api_service.http').joinpath(*SOURCE).read_text(encoding='utf-8')
     return yaml.safe_load(text)
 
 
@@ -42,5 +42,5 @@ def document_for(conf):
 def openapi_document():
     extensions = flask.current_app.extensions
     if EXTENSION_KEY not in extensions:
-        extensions[EXTENSION_KEY] = document_for(runtime.current().conf)
+        extensions[EXTENSION_KEY] = document_for(app_parts.current().conf)
     return flask.jsonify(extensions[EXTENSION_KEY])

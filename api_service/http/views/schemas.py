@@ -2,20 +2,20 @@
 
 import flask
 
-from api_service import runtime
-from api_service import schemas
+from api_service.http import app_parts
+from api_service.http import schemas
 
 blueprint = flask.Blueprint('schemas', __name__, url_prefix='/v2/schemas')
 
 
 @blueprint.get('/image')
 def image():
-    return flask.jsonify(runtime.current().schemas.image)
+    return flask.jsonify(app_parts.current().schemas.image)
 
 
 @blueprint.get('/images')
 def images():
-    return flask.jsonify(runtime.current().schemas.images)
+    return flask.jsonify(app_parts.current().schemas.images)
 
 
 @blueprint.get('/member')

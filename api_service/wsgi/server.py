@@ -7,10 +7,10 @@ import sys
 import oslo_messaging  # noqa: F401
 from gunicorn.app import base as gunicorn_base
 
-from api_service import app as app_module
-from api_service import config_files
-from api_service import runtime
+from api_service import config
+from api_service.http import app_parts
 from api_service.stores import partial_sweeper
+from api_service.wsgi import app as app_module
 
 LOG = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class GunicornServer(gunicorn_base.BaseApplication):
         def post_worker_init(worker):
             # Each worker sweeps the store for partial data of uploads whose worker died
             # (one such worker may be the one this one replaces).
-            rt = worker.wsgi.extensions[runtime.EXTENSION_KEY]
+            rt = worker.wsgi.extensions[app_parts.EXTENSION_KEY]
             partial_sweeper.start(rt.conf, rt.stores.default)
 
         def worker_exit(server, worker):
@@ -55,7 +55,7 @@ class GunicornServer(gunicorn_base.BaseApplication):
             'workers': self.conf.workers,
             'threads': self.conf.threads,
             # gthread, answering requests gunicorn cannot parse in the API's JSON error shape.
-            'worker_class': 'api_service.gunicorn_worker.JsonErrorWorker',
+            'worker_class': 'api_service.wsgi.gunicorn_worker.JsonErrorWorker',
             # Each worker builds the app (and its AMQP connection) after fork.
             'preload_app': False,
             'timeout': WORKER_TIMEOUT,
@@ -77,7 +77,7 @@ class GunicornServer(gunicorn_base.BaseApplication):
 
 
 def main(argv=None):
-    conf = config_files.load(sys.argv[1:] if argv is None else argv)
+    conf = config.load(sys.argv[1:] if argv is None else argv)
     try:
         app_module.check_config(conf)
     except app_module.ConfigurationError as exc:

@@ -7,7 +7,7 @@ arbitrary text out of the registry's primary-key lookups.
 
 import re
 
-from api_service import schemas
+from api_service.http import schemas
 from common import exceptions
 
 _UUID = re.compile(schemas.UUID_PATTERN)

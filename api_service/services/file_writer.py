@@ -9,7 +9,7 @@ thread, bounds the dirty data one upload leaves behind and keeps that final wait
 
 import os
 
-from api_service.stores import pipeline
+from api_service.services import pipeline
 
 # Measured on 1 GiB uploads on the 2-core machine: with 32 MiB the final fsync took
 # nothing instead of about a second, for the same throughput (8, 32 and 128 MiB and none

@@ -9,14 +9,14 @@ where the registry contract says InvalidStatusTransition.
 import flask
 
 from api_service import policy
-from api_service import runtime
+from api_service.http import app_parts
 from common import exceptions
 
 blueprint = flask.Blueprint('actions', __name__, url_prefix='/v2/images')
 
 
 def _act(action, image_id):
-    rt, ctx = runtime.current(), runtime.request_context()
+    rt, ctx = app_parts.current(), app_parts.request_context()
     # The rules are named after the actions: deactivate, reactivate.
     policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
                               action)

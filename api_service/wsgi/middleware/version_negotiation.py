@@ -2,7 +2,7 @@
 
 import re
 
-from api_service import versions
+from api_service.http import versions
 
 _VERSIONED_PATH = re.compile(r'^/v(\d+)(?:\.(\d+))?(/.*)?$')
 

@@ -8,7 +8,7 @@ fast as either.
 
 import hashlib
 
-from api_service.stores import pipeline
+from api_service.services import pipeline
 
 
 class DualHasher:

@@ -3,7 +3,7 @@
 gunicorn answers a request it cannot parse (a header or request line over its limits, a
 malformed header, a bad chunk size) itself, before the WSGI app runs, with an HTML page.
 Clients of the Images API parse ``{"error": {"code", "title", "message"}}`` bodies, so this
-worker answers those in the same JSON shape as api_service/errors.py, with a request id, and
+worker answers those in the same JSON shape as api_service/http/errors.py, with a request id, and
 with the status upstream Glance's server gives: 414 for a request line that is too long,
 400 for headers that are too large or too many, 400 for anything else malformed.
 """
@@ -16,8 +16,8 @@ from gunicorn import util
 from gunicorn.http import errors as http_errors
 from gunicorn.workers import gthread
 
-from api_service import errors
-from api_service.middleware import request_id
+from api_service.http import errors
+from api_service.wsgi.middleware import request_id
 
 # (gunicorn error class name, status, message format) checked in this order, by name: not
 # every gunicorn release defines each class. The response-header errors are the

@@ -11,7 +11,7 @@ import threading
 
 import flask
 
-from api_service import runtime
+from api_service.http import app_parts
 
 LOG = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class RegistryProbe:
 def _probe():
     extensions = flask.current_app.extensions
     if EXTENSION_KEY not in extensions:
-        extensions.setdefault(EXTENSION_KEY, RegistryProbe(runtime.current().registry))
+        extensions.setdefault(EXTENSION_KEY, RegistryProbe(app_parts.current().registry))
     return extensions[EXTENSION_KEY]
 
 
@@ -67,7 +67,7 @@ def _reply(healthy, text):
 @blueprint.route('/healthcheck', methods=['GET', 'HEAD'])
 def healthcheck():
     try:
-        answer = _probe().ping(runtime.request_context(), PROBE_TIMEOUT)
+        answer = _probe().ping(app_parts.request_context(), PROBE_TIMEOUT)
     except concurrent.futures.TimeoutError:
         return _reply(False, 'registry did not answer within %g seconds' % PROBE_TIMEOUT)
     except Exception as exc:

@@ -2,14 +2,14 @@
 
 import flask
 
-from api_service import runtime
-from api_service import versions
+from api_service.http import app_parts
+from api_service.http import versions
 
 blueprint = flask.Blueprint('versions', __name__)
 
 
 def _document():
-    endpoint = runtime.current().conf.public_endpoint or flask.request.host_url
+    endpoint = app_parts.current().conf.public_endpoint or flask.request.host_url
     href = '%s/v%d/' % (endpoint.rstrip('/'), versions.MAJOR)
     return {'versions': [dict(v, links=[{'rel': 'self', 'href': href}])
                          for v in versions.VERSIONS]}
