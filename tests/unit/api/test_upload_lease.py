@@ -1,22 +1,25 @@
-"""The upload lease, renewed while a (slow) body streams in, against the real registry.
+"""The upload lease, renewed while a (slow) body streams in.
 
 The leases here last 1 to 3 seconds and the bodies take a few seconds to arrive, so each
 test proves something about time: renewal keeps an upload alive past its first lease, and
-a lost lease stops it before the body ends.
+a lost lease stops it before the body ends. The time is a FakeClock's: each read of the
+body advances it, and the lease's renewal thread waits on it, so the tests run in
+milliseconds and in step with the body.
 """
 
 import io
 import os
-import time
 
 import oslo_messaging
 import pytest
 
+from api_service.services import upload_lease
 from api_service.wsgi import app as app_module
 from common import context
 from common import exceptions
 from common.rpc import client as rpc_client
 from tests.unit.api.conftest import ALICE
+from tests.unit.fake_clock import FakeClock
 
 OCTET = {'Content-Type': 'application/octet-stream'}
 CHUNK = 4096
@@ -24,21 +27,49 @@ ADMIN_CTX = context.RequestContext(user_id='admin-user', project_id='admin-proje
                                    roles=['admin'])
 
 
+class ClockedLease(upload_lease.UploadLease):
+    """UploadLease on the fake clock: its renewal thread waits on the clock, not real time."""
+
+    def __init__(self, *args, clock, **kwargs):
+        super().__init__(*args, clock=clock, **kwargs)
+        self._stopping = clock.event()
+
+    def start(self):
+        self._stopping.running()
+        super().start()
+
+    def _run(self):
+        try:
+            super()._run()
+        finally:
+            self._stopping.finished()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The fake clock of every UploadLease the api makes in this test."""
+    clock = FakeClock()
+    monkeypatch.setattr(upload_lease, 'UploadLease',
+                        lambda *args, **kwargs: ClockedLease(*args, clock=clock, **kwargs))
+    return clock
+
+
 class SlowBody(io.BytesIO):
-    """A request body that arrives in small reads, ``pause`` seconds apart.
+    """A request body that arrives in small reads, ``pause`` seconds of ``clock`` apart.
 
     ``on_read(n)`` runs before the n-th read (1-based), so a test can act mid-upload.
     """
 
-    def __init__(self, size, pause, on_read=None):
+    def __init__(self, clock, size, pause, on_read=None):
         super().__init__(os.urandom(size))
-        self.size, self.pause, self.on_read, self.reads = size, pause, on_read, 0
+        self.clock, self.size, self.pause, self.on_read = clock, size, pause, on_read
+        self.reads = 0
 
     def read(self, size=-1):
         self.reads += 1
         if self.on_read is not None:
             self.on_read(self.reads)
-        time.sleep(self.pause)
+        self.clock.advance(self.pause)
         return super().read(CHUNK if size < 0 else min(size, CHUNK))
 
     def finished(self):
@@ -106,7 +137,8 @@ class FailingRenewals:
         return self._registry.renew_upload(ctxt, **kwargs)
 
 
-def test_renewal_keeps_a_slow_upload_alive_past_its_first_lease(conf, registry, datadir):
+def test_renewal_keeps_a_slow_upload_alive_past_its_first_lease(conf, clock, registry,
+                                                               datadir):
     client = make_client(conf, registry, lease_seconds=1)
     image_id = new_image(client)
     leases = []
@@ -117,7 +149,7 @@ def test_renewal_keeps_a_slow_upload_alive_past_its_first_lease(conf, registry, 
                           ['upload_expires_at'])
 
     # About 3 s of body, three leases long.
-    body = SlowBody(60 * CHUNK, 0.05, on_read=watch_lease)
+    body = SlowBody(clock, 60 * CHUNK, 0.05, on_read=watch_lease)
     response = put_slowly(client, image_id, body)
 
     assert response.status_code == 204, response.get_json()
@@ -127,13 +159,14 @@ def test_renewal_keeps_a_slow_upload_alive_past_its_first_lease(conf, registry, 
     assert len(set(leases)) >= 3 and leases == sorted(leases)
 
 
-def test_image_deleted_mid_upload_is_410_at_the_next_renewal(conf, registry, datadir):
+def test_image_deleted_mid_upload_is_410_at_the_next_renewal(conf, clock, registry,
+                                                            datadir):
     client = make_client(conf, registry, lease_seconds=1)
     image_id = new_image(client)
 
     watch = StoreWatch(datadir, at=60,
                        act=lambda: registry.image_delete(ADMIN_CTX, image_id=image_id))
-    body = SlowBody(100 * CHUNK, 0.05, on_read=watch)
+    body = SlowBody(clock, 100 * CHUNK, 0.05, on_read=watch)
     response = put_slowly(client, image_id, body)
 
     assert response.status_code == 410
@@ -145,14 +178,14 @@ def test_image_deleted_mid_upload_is_410_at_the_next_renewal(conf, registry, dat
     assert files_in(datadir) == []
 
 
-def test_lease_swept_mid_upload_is_409_and_keeps_nothing(conf, registry, datadir):
+def test_lease_swept_mid_upload_is_409_and_keeps_nothing(conf, clock, registry, datadir):
     client = make_client(conf, registry, lease_seconds=3)
     image_id = new_image(client)
 
     # What the registry's sweep does to a lease it found passed.
     watch = StoreWatch(datadir, at=50,
                        act=lambda: registry.abort_upload(ADMIN_CTX, image_id=image_id))
-    body = SlowBody(100 * CHUNK, 0.05, on_read=watch)
+    body = SlowBody(clock, 100 * CHUNK, 0.05, on_read=watch)
     response = put_slowly(client, image_id, body)
 
     assert response.status_code == 409
@@ -163,28 +196,28 @@ def test_lease_swept_mid_upload_is_409_and_keeps_nothing(conf, registry, datadir
     assert files_in(datadir) == []
     assert status_of(registry, image_id) == 'queued'
     # Nothing stuck: the image takes a new upload.
-    assert put_slowly(client, image_id, SlowBody(3 * CHUNK, 0)).status_code == 204
+    assert put_slowly(client, image_id, SlowBody(clock, 3 * CHUNK, 0)).status_code == 204
 
 
-def test_one_unanswered_renewal_is_not_fatal(conf, registry, datadir):
+def test_one_unanswered_renewal_is_not_fatal(conf, clock, registry, datadir):
     flaky = FailingRenewals(registry, failures=1)
     client = make_client(conf, flaky, lease_seconds=3)
     image_id = new_image(client)
 
     # About 4 s: the renewal at 1 s fails, the one at 2 s succeeds before the lease ends.
-    response = put_slowly(client, image_id, SlowBody(80 * CHUNK, 0.05))
+    response = put_slowly(client, image_id, SlowBody(clock, 80 * CHUNK, 0.05))
 
     assert response.status_code == 204, response.get_json()
     assert flaky.renewals >= 3
     assert status_of(registry, image_id) == 'active'
 
 
-def test_registry_unreachable_for_a_whole_lease_stops_the_upload_with_409(conf, registry,
-                                                                           datadir):
+def test_registry_unreachable_for_a_whole_lease_stops_the_upload_with_409(conf, clock,
+                                                                           registry, datadir):
     client = make_client(conf, FailingRenewals(registry), lease_seconds=1)
     image_id = new_image(client)
     watch = StoreWatch(datadir, at=80)
-    body = SlowBody(100 * CHUNK, 0.05, on_read=watch)
+    body = SlowBody(clock, 100 * CHUNK, 0.05, on_read=watch)
     response = put_slowly(client, image_id, body)
 
     assert response.status_code == 409
@@ -199,7 +232,8 @@ def test_registry_unreachable_for_a_whole_lease_stops_the_upload_with_409(conf, 
     assert status_of(registry, image_id) == 'saving'
 
 
-def test_lease_swept_before_finish_is_409_and_removes_the_data(conf, registry, datadir):
+def test_lease_swept_before_finish_is_409_and_removes_the_data(conf, clock, registry,
+                                                              datadir):
     class SweptBeforeFinish:
         def __getattr__(self, name):
             return getattr(registry, name)
@@ -211,7 +245,7 @@ def test_lease_swept_before_finish_is_409_and_removes_the_data(conf, registry, d
     client = make_client(conf, SweptBeforeFinish(), lease_seconds=60)
     image_id = new_image(client)
 
-    response = put_slowly(client, image_id, SlowBody(3 * CHUNK, 0))
+    response = put_slowly(client, image_id, SlowBody(clock, 3 * CHUNK, 0))
 
     assert response.status_code == 409
     assert 'lost its lease' in response.get_json()['error']['message']
@@ -219,7 +253,7 @@ def test_lease_swept_before_finish_is_409_and_removes_the_data(conf, registry, d
     assert status_of(registry, image_id) == 'queued'
 
 
-def test_version_cap_below_1_3_uploads_without_renewing(conf, registry, datadir):
+def test_version_cap_below_1_3_uploads_without_renewing(conf, clock, registry, datadir):
     conf.set_override('version_cap', '1.2', group='registry')
     capped = rpc_client.RegistryClient(conf, transport=registry._transport)
     with pytest.raises(oslo_messaging.RPCVersionCapError):
@@ -228,7 +262,7 @@ def test_version_cap_below_1_3_uploads_without_renewing(conf, registry, datadir)
     image_id = new_image(client)
 
     # Longer than the lease: an old registry has no sweep, so the first lease is enough.
-    response = put_slowly(client, image_id, SlowBody(40 * CHUNK, 0.05))
+    response = put_slowly(client, image_id, SlowBody(clock, 40 * CHUNK, 0.05))
 
     assert response.status_code == 204, response.get_json()
     assert status_of(registry, image_id) == 'active'
