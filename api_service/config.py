@@ -6,6 +6,7 @@ import os
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from api_service import exceptions
 from common import config as common_config
 from common.rpc import transport as rpc_transport
 
@@ -187,12 +188,11 @@ def list_opts():
     ]
 
 
-class UnknownFlavor(ValueError):
-    """[paste_deploy] flavor names no pipeline glimpse knows."""
-
-
 def auth_strategy(conf):
-    """The effective auth strategy: [DEFAULT] auth_strategy, else [paste_deploy] flavor."""
+    """The effective auth strategy: [DEFAULT] auth_strategy, else [paste_deploy] flavor.
+
+    A flavor that names no pipeline glimpse knows is a ConfigurationError.
+    """
     explicit = conf.get_location('auth_strategy').location != cfg.Locations.opt_default
     flavor = (conf.paste_deploy.flavor or '').strip().lower()
     if explicit or not flavor:
@@ -201,8 +201,9 @@ def auth_strategy(conf):
         return 'keystone'
     if flavor in NOAUTH_FLAVORS:
         return 'noauth'
-    raise UnknownFlavor('[paste_deploy] flavor = %s is not one of: %s'
-                        % (flavor, ', '.join(f for f in KEYSTONE_FLAVORS + NOAUTH_FLAVORS if f)))
+    known = ', '.join(f for f in KEYSTONE_FLAVORS + NOAUTH_FLAVORS if f)
+    raise exceptions.ConfigurationError('[paste_deploy] flavor = %s is not one of: %s'
+                                        % (flavor, known))
 
 
 PROJECT = 'glance'

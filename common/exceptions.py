@@ -56,6 +56,14 @@ class InvalidStatusTransition(Conflict):
     msg_fmt = 'Image status transition from %(current)s to %(target)s is not allowed'
 
 
+class ImageActionNotAllowed(InvalidStatusTransition):
+    """deactivate / reactivate of an image in a status the action cannot start from.
+
+    A status transition refused like any other, but upstream answers it with 403, not 409.
+    """
+    msg_fmt = "Not allowed to %(action)s image in status '%(current)s'"
+
+
 class Invalid(GlimpseError):
     msg_fmt = 'Data supplied was not valid.'
 
@@ -82,6 +90,11 @@ class QuotaExceeded(GlimpseError):
 
 class RegistryUnavailable(GlimpseError):
     msg_fmt = 'The image registry did not answer in time; try again later.'
+
+
+class MessageBusUnavailable(RegistryUnavailable):
+    """The api could not reach the message bus to ask the registry (RabbitMQ is down)."""
+    msg_fmt = 'The message bus to the image registry is not reachable; try again later.'
 
 
 class DatabaseUnavailable(GlimpseError):

@@ -16,11 +16,12 @@ from registry_service.db.types import utcnow
 Image = models.Image
 
 
-def _swap(db, ctxt, image_id, sources, target):
+def _swap(db, ctxt, image_id, action, sources, target):
     with db.write() as session:
         row = access.fetch_changeable(session, ctxt, image_id)
         if row.status not in sources:
-            raise exceptions.InvalidStatusTransition(current=row.status, target=target)
+            raise exceptions.ImageActionNotAllowed(action=action, current=row.status,
+                                                   target=target)
         result = session.execute(
             sa.update(Image)
             .where(Image.id == image_id, Image.deleted == sa.false(),
@@ -29,14 +30,17 @@ def _swap(db, ctxt, image_id, sources, target):
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             # Only where FOR UPDATE is a no-op can the status move under us.
-            raise exceptions.InvalidStatusTransition(current=row.status, target=target)
+            raise exceptions.ImageActionNotAllowed(action=action, current=row.status,
+                                                   target=target)
         session.refresh(row)
         return image_dicts.to_dicts(session, [row])[0]
 
 
 def deactivate(db, ctxt, image_id):
-    return _swap(db, ctxt, image_id, (states.ACTIVE, states.DEACTIVATED), states.DEACTIVATED)
+    return _swap(db, ctxt, image_id, 'deactivate', (states.ACTIVE, states.DEACTIVATED),
+                 states.DEACTIVATED)
 
 
 def reactivate(db, ctxt, image_id):
-    return _swap(db, ctxt, image_id, (states.DEACTIVATED, states.ACTIVE), states.ACTIVE)
+    return _swap(db, ctxt, image_id, 'reactivate', (states.DEACTIVATED, states.ACTIVE),
+                 states.ACTIVE)

@@ -8,8 +8,6 @@ with multipart/byteranges; a range that starts past the end is 416.
 import dataclasses
 import re
 
-from werkzeug import exceptions as http_exceptions
-
 from api_service import exceptions as api_exceptions
 from common import exceptions
 from common import states
@@ -61,8 +59,8 @@ class RangeFile:
 
 
 def _unsatisfiable(size, message):
-    # werkzeug's 416 carries `Content-Range: bytes */size`, which the error handler keeps.
-    return http_exceptions.RequestedRangeNotSatisfiable(length=size, description=message)
+    # A 416 that carries `Content-Range: bytes */size`.
+    return api_exceptions.RangeNotSatisfiable(message, size=size)
 
 
 def parse_range(range_header, content_range_header, size):

@@ -22,7 +22,7 @@ import logging
 
 from oslo_utils.imageutils import format_inspector
 
-from common import exceptions
+from api_service import exceptions
 
 LOG = logging.getLogger(__name__)
 
@@ -30,10 +30,6 @@ INSPECTED_CONTAINERS = ('bare',)
 # Disk formats whose content may legitimately start with an MBR or a protective GPT.
 PARTITIONED_FORMATS = ('raw', 'iso')
 RAW = 'raw'
-
-
-class InvalidImageData(exceptions.GlimpseError):
-    msg_fmt = 'Image data is not acceptable: %(reason)s'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,8 +107,8 @@ class StreamInspector:
         expected = self._expected
         if expected is not None and expected not in live \
                 and _format_match(expected) is False:
-            raise InvalidImageData(reason='the content does not match disk_format %s.'
-                                   % expected)
+            raise exceptions.InvalidImageData(reason='the content does not match disk_format %s.'
+                                              % expected)
 
     def finish(self):
         if not self._finished:
@@ -129,8 +125,8 @@ class StreamInspector:
         self.finish()
         unclear = [str(i) for i in self._candidates if _format_match(i) is None]
         if unclear:
-            raise InvalidImageData(reason='the content could not be inspected as %s.'
-                                   % ', '.join(unclear))
+            raise exceptions.InvalidImageData(reason='the content could not be inspected as %s.'
+                                              % ', '.join(unclear))
         return [i for i in self._candidates if _format_match(i)] or [self._raw]
 
 
@@ -141,8 +137,8 @@ def _choose(detected):
     by_name = {str(i): i for i in detected}
     if set(by_name) == {'iso', 'gpt'}:
         return by_name['iso']
-    raise InvalidImageData(reason='the content matches several formats (%s).'
-                           % ', '.join(sorted(by_name)))
+    raise exceptions.InvalidImageData(reason='the content matches several formats (%s).'
+                                      % ', '.join(sorted(by_name)))
 
 
 def _check_safety(inspector, rules):
@@ -156,15 +152,16 @@ def _check_safety(inspector, rules):
         else:
             reasons = '; '.join('%s: %s' % (name, failure)
                                 for name, failure in sorted(exc.failures.items()))
-            raise InvalidImageData(reason='the %s image failed safety checks (%s).'
-                                   % (inspector, reasons)) from exc
+            raise exceptions.InvalidImageData(reason='the %s image failed safety checks (%s).'
+                                              % (inspector, reasons)) from exc
     except format_inspector.ImageFormatError as exc:
-        raise InvalidImageData(reason='the %s image could not be checked: %s'
-                               % (inspector, exc)) from exc
+        raise exceptions.InvalidImageData(reason='the %s image could not be checked: %s'
+                                          % (inspector, exc)) from exc
     if str(inspector) == 'vmdk':
         subformat = getattr(inspector, 'vmdktype', None)
         if subformat not in rules.vmdk_allowed_types:
-            raise InvalidImageData(reason='VMDK subformat %s is not allowed.' % subformat)
+            raise exceptions.InvalidImageData(reason='VMDK subformat %s is not allowed.'
+                                              % subformat)
 
 
 def _matches(disk_format, detected_name):
@@ -183,8 +180,8 @@ def decide(rules, disk_format, detected):
     name = str(inspector)
     if not _matches(disk_format, name):
         if rules.require_format_match:
-            raise InvalidImageData(reason='the content is %s, which does not match '
-                                   'disk_format %s.' % (name, disk_format))
+            raise exceptions.InvalidImageData(reason='the content is %s, which does not match '
+                                              'disk_format %s.' % (name, disk_format))
         LOG.warning('Image content is %s but disk_format is %s; accepted because '
                     'require_image_format_match is off.', name, disk_format)
         return None

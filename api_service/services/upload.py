@@ -211,7 +211,7 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
     except BaseException as exc:
         # Deleted, or queued again by the sweep (or may be): an abort now could return a
         # newer upload of the same image to queued.
-        if not isinstance(exc, (api_exceptions.ImageGone, upload_lease.LeaseExpired)):
+        if not isinstance(exc, (api_exceptions.ImageGone, api_exceptions.LeaseExpired)):
             _abort(ctx, registry, image_id)
         if isinstance(exc, Exception) and \
                 not isinstance(exc, api_exceptions.ClientDisconnected):
@@ -236,8 +236,8 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
         _delete_quietly(store, uri)
         if exc.kwargs.get('current') == states.QUEUED:
             # The lease passed (e.g. this worker was stopped for longer) and was swept.
-            raise upload_lease.LeaseExpired(image_id=image_id,
-                                            seconds=conf.upload_lease_seconds) from exc
+            raise api_exceptions.LeaseExpired(image_id=image_id,
+                                              seconds=conf.upload_lease_seconds) from exc
         raise
     except BaseException:
         if _abort(ctx, registry, image_id):

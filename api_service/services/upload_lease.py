@@ -31,17 +31,6 @@ LOG = logging.getLogger(__name__)
 RENEW_FRACTION = 1.0 / 3
 
 
-class ImageDeletedDuringUpload(api_exceptions.ImageGone):
-    msg_fmt = ('Image %(image_id)s was deleted during the upload; the data received was '
-               'discarded.')
-
-
-class LeaseExpired(exceptions.Conflict):
-    msg_fmt = ('The upload of image %(image_id)s lost its lease (%(seconds)d s): it could '
-               'not be renewed in time, so the image was, or may have been, returned to '
-               'queued. The data received was discarded; upload it again.')
-
-
 class UploadLease:
     """The lease of one upload. Make it just before begin_upload, start() it once granted.
 
@@ -85,10 +74,11 @@ class UploadLease:
             self._registry.renew_upload(self._ctx, image_id=self.image_id,
                                         lease_seconds=self.lease_seconds)
         except exceptions.ImageNotFound:
-            self._lost = ImageDeletedDuringUpload(image_id=self.image_id)
+            self._lost = api_exceptions.ImageDeletedDuringUpload(image_id=self.image_id)
             return False
         except exceptions.InvalidStatusTransition:
-            self._lost = LeaseExpired(image_id=self.image_id, seconds=self.lease_seconds)
+            self._lost = api_exceptions.LeaseExpired(image_id=self.image_id,
+                                                     seconds=self.lease_seconds)
             return False
         except oslo_messaging.RPCVersionCapError:
             # [registry] version_cap holds the registries below 1.3 (a rolling upgrade):
@@ -111,7 +101,8 @@ class UploadLease:
         if self._lost is not None:
             raise self._lost
         if self._renewable and self._clock() - self._confirmed_at > self.lease_seconds:
-            raise LeaseExpired(image_id=self.image_id, seconds=self.lease_seconds)
+            raise api_exceptions.LeaseExpired(image_id=self.image_id,
+                                              seconds=self.lease_seconds)
 
     def guard(self, chunks):
         """Pass ``chunks`` on, checking the lease before each one and after the last.

@@ -17,19 +17,12 @@ from api_service import exceptions
 from api_service.services import file_writer
 from api_service.services import hashing
 from api_service.stores import base
-from common import exceptions as common_exceptions
 
 LOG = logging.getLogger(__name__)
 
 PARTIAL_SUFFIX = '.partial'
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _DENIED_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
-
-
-class PartialDataRemoved(common_exceptions.Conflict):
-    msg_fmt = ('The data uploaded for image %(image_id)s was removed from the store before '
-               'the upload completed (an upload that sends nothing for too long is taken '
-               'for abandoned). Nothing was stored; upload it again.')
 
 
 def _translate_write_error(exc):
@@ -94,7 +87,7 @@ class FilesystemStore(base.Store):
                     except FileNotFoundError as exc:
                         # The sweep of stale partial files (or an operator) took it: the
                         # writes went to a file nobody will ever see.
-                        raise PartialDataRemoved(image_id=image_id) from exc
+                        raise exceptions.PartialDataRemoved(image_id=image_id) from exc
                     self._fsync_dir()
                 except OSError as exc:
                     translated = _translate_write_error(exc)

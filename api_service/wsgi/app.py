@@ -10,6 +10,7 @@ import oslo_messaging  # noqa: F401
 from oslo_config import cfg
 
 from api_service import config
+from api_service import exceptions
 from api_service import policy
 from api_service.http import app_parts
 from api_service.http import errors
@@ -37,10 +38,6 @@ LOG = logging.getLogger(__name__)
 BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, images.blueprint,
               image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint,
               openapi.blueprint)
-
-
-class ConfigurationError(Exception):
-    """The configuration cannot work; glance-api must not start."""
 
 
 def build_pipeline(flask_wsgi_app, conf, pol):
@@ -73,17 +70,15 @@ def build_pipeline(flask_wsgi_app, conf, pol):
 
 
 def check_config(conf):
-    """Raise ConfigurationError for settings glance-api cannot run with."""
-    try:
-        config.auth_strategy(conf)
-    except config.UnknownFlavor as exc:
-        raise ConfigurationError(str(exc)) from exc
+    """Raise api_service.exceptions.ConfigurationError for settings glance-api cannot run
+    with."""
+    config.auth_strategy(conf)
     try:
         # oslo.config checks a value against its regex only when it is read: read the
         # options uploads depend on now, so a typo stops the start, not a user's upload.
         conf.user_storage_quota  # noqa: B018
     except cfg.ConfigFileValueError as exc:
-        raise ConfigurationError(str(exc)) from exc
+        raise exceptions.ConfigurationError(str(exc)) from exc
 
 
 def _warn_noauth():

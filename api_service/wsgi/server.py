@@ -8,6 +8,7 @@ import oslo_messaging  # noqa: F401
 from gunicorn.app import base as gunicorn_base
 
 from api_service import config
+from api_service import exceptions
 from api_service.http import app_parts
 from api_service.stores import partial_sweeper
 from api_service.wsgi import app as app_module
@@ -80,7 +81,7 @@ def main(argv=None):
     conf = config.load(sys.argv[1:] if argv is None else argv)
     try:
         app_module.check_config(conf)
-    except app_module.ConfigurationError as exc:
+    except exceptions.ConfigurationError as exc:
         LOG.error('%s', exc)
         sys.stderr.write('glance-api: %s\n' % exc)
         return 1

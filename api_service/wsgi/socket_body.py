@@ -21,6 +21,8 @@ import re
 
 from gunicorn.http import body as gunicorn_body
 
+from api_service import exceptions
+
 
 class SocketBody:
     """read(size) -> up to ``size`` bytes of the body; b'' at its end or when the peer left."""
@@ -71,10 +73,6 @@ class SocketBody:
         return bytes(buf)
 
 
-class MalformedChunkedBody(Exception):
-    """The chunk framing is broken or cut short (the upload then fails with a 400)."""
-
-
 # RFC 9112 7.1: a chunk size is hex digits, optionally followed by extensions (ignored).
 _CHUNK_SIZE = re.compile(rb'([0-9A-Fa-f]{1,16})[ \t]*(;.*)?')
 # Bounds on a chunk-size line and on the trailer section, as gunicorn has.
@@ -99,7 +97,7 @@ class ChunkedSocketBody:
     def _receive(self):
         data = self._sock.recv(_RECV_SIZE)
         if not data:
-            raise MalformedChunkedBody('The chunked body ended before its last chunk.')
+            raise exceptions.MalformedChunkedBody('The chunked body ended before its last chunk.')
         self._raw += data
 
     def _line(self, limit):
@@ -111,13 +109,13 @@ class ChunkedSocketBody:
                 del self._raw[:end + 2]
                 return line
             if len(self._raw) > limit:
-                raise MalformedChunkedBody('A chunk-size line is too long.')
+                raise exceptions.MalformedChunkedBody('A chunk-size line is too long.')
             self._receive()
 
     def _next_chunk(self):
         match = _CHUNK_SIZE.fullmatch(self._line(MAX_CHUNK_LINE))
         if match is None:
-            raise MalformedChunkedBody('A chunk size is not a hexadecimal number.')
+            raise exceptions.MalformedChunkedBody('A chunk size is not a hexadecimal number.')
         self._left_in_chunk = int(match.group(1), 16)
         self._state = 'data' if self._left_in_chunk else 'trailers'
 
@@ -125,7 +123,7 @@ class ChunkedSocketBody:
         while len(self._raw) < 2:
             self._receive()
         if self._raw[:2] != b'\r\n':
-            raise MalformedChunkedBody('A chunk does not end where its size says.')
+            raise exceptions.MalformedChunkedBody('A chunk does not end where its size says.')
         del self._raw[:2]
         self._state = 'size'
 
@@ -151,7 +149,7 @@ class ChunkedSocketBody:
         else:
             taken = self._sock.recv_into(view[:want])
             if not taken:
-                raise MalformedChunkedBody('The chunked body ended inside a chunk.')
+                raise exceptions.MalformedChunkedBody('The chunked body ended inside a chunk.')
         self._left_in_chunk -= taken
         if not self._left_in_chunk:
             self._state = 'crlf'

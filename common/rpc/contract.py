@@ -98,8 +98,8 @@ image_tag_add(image_id, tag, quotas=None) / image_tag_delete(image_id, tag)
     ``image_tag_quota`` -> QuotaExceeded.
 deactivate(image_id) / reactivate(image_id)
     active|deactivated -> deactivated; deactivated|active -> active; other statuses ->
-    InvalidStatusTransition (which the api answers with 403, as upstream's domain layer
-    does). Return the image.
+    ImageActionNotAllowed (an InvalidStatusTransition, which the api answers with 403, as
+    upstream's domain layer does). Return the image.
 """
 
 NAMESPACE = 'glance_registry'

@@ -1,10 +1,7 @@
 """Gives every request an id and puts it on every response as x-openstack-request-id."""
 
-import json
 import logging
 import uuid
-
-from werkzeug.wrappers import Response
 
 from api_service import exceptions
 from api_service.http import errors
@@ -37,8 +34,7 @@ class RequestIdMiddleware:
 
         if too_long:
             # Upstream answers 431 rather than silently replacing the caller's id.
-            exc = exceptions.RequestIdTooLong(max=self.max_length)
-            body = json.dumps(errors.error_body(431, str(exc)))
-            response = Response(body, status=431, mimetype='application/json')
+            response = errors.wsgi_response(exceptions.RequestIdTooLong(max=self.max_length),
+                                            request_id)
             return response(environ, start_with_id)
         return self.app(environ, start_with_id)

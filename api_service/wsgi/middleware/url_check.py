@@ -7,11 +7,9 @@ any text it is compared with, so the same filter would work on SQLite and MySQL 
 PostgreSQL. Both are refused here, once, for every route.
 """
 
-import json
 from urllib import parse
 
-from werkzeug.wrappers import Response
-
+from api_service import exceptions
 from api_service.http import errors
 
 
@@ -46,6 +44,4 @@ class UrlCheckMiddleware:
         problem = problem_with(environ)
         if problem is None:
             return self.app(environ, start_response)
-        response = Response(json.dumps(errors.error_body(400, problem)), status=400,
-                            mimetype='application/json')
-        return response(environ, start_response)
+        return errors.wsgi_response(exceptions.BadRequest(problem))(environ, start_response)

@@ -7,8 +7,8 @@ import os
 import pytest
 from oslo_utils.imageutils import format_inspector
 
+from api_service import exceptions as api_exceptions
 from api_service.services import format_inspection
-from api_service.services.format_inspection import InvalidImageData
 from api_service.services.format_inspection import Rules
 from common import context
 from common import exceptions
@@ -93,7 +93,7 @@ def test_decision_accepts(rules, disk_format, detected, virtual_size):
 
 @pytest.mark.parametrize('rules,disk_format,detected,reason', REFUSED)
 def test_decision_refuses(rules, disk_format, detected, reason):
-    with pytest.raises(InvalidImageData) as raised:
+    with pytest.raises(api_exceptions.InvalidImageData) as raised:
         format_inspection.decide(rules, disk_format, detected)
     assert reason in raised.value.msg
 
@@ -175,7 +175,7 @@ UNSAFE = [
 def test_unsafe_images_are_refused_even_without_format_matching(disk_format, build, reason):
     data = build()
     for rules in (STRICT, LAX):
-        with pytest.raises(InvalidImageData) as raised:
+        with pytest.raises(api_exceptions.InvalidImageData) as raised:
             inspect(data, disk_format, rules)
         assert reason in raised.value.msg
 
@@ -184,7 +184,7 @@ def test_unsafe_images_are_refused_even_without_format_matching(disk_format, bui
 def test_vmdk_allowed_types_narrows_the_accepted_subformats():
     stream = disk_images.converted('vmdk', 4 * MiB, 'subformat=streamOptimized')
     only_sparse = Rules(vmdk_allowed_types=('monolithicsparse',))
-    with pytest.raises(InvalidImageData, match='streamoptimized is not allowed'):
+    with pytest.raises(api_exceptions.InvalidImageData, match='streamoptimized is not allowed'):
         inspect(stream, 'vmdk', only_sparse)
     assert inspect(disk_images.converted('vmdk', 4 * MiB), 'vmdk', only_sparse) == 4 * MiB
 
@@ -192,7 +192,7 @@ def test_vmdk_allowed_types_narrows_the_accepted_subformats():
 @needs_qemu_img
 def test_qcow2_labelled_raw_is_refused_only_when_matching_is_required():
     data = disk_images.qcow2(4 * MiB)
-    with pytest.raises(InvalidImageData, match='the content is qcow2'):
+    with pytest.raises(api_exceptions.InvalidImageData, match='the content is qcow2'):
         inspect(data, 'raw')
     assert inspect(data, 'raw', LAX) is None
 
@@ -201,7 +201,7 @@ def test_content_an_inspector_cannot_decide_on_is_refused():
     # Printable text, then a byte that is not ASCII: the VMDK inspector takes it for a
     # descriptor it cannot decode, and raises where a verdict was asked for.
     data = b'# Disk DescriptorFile\n' * 40 + b'\xff' + os.urandom(4096)
-    with pytest.raises(InvalidImageData, match='could not be inspected as vmdk'):
+    with pytest.raises(api_exceptions.InvalidImageData, match='could not be inspected as vmdk'):
         inspect(data, 'raw')
     assert inspect(b'plain text\n' * 1000, 'raw') == 11000
 
@@ -217,7 +217,7 @@ def test_a_mismatch_stops_the_stream_at_the_first_chunk():
             consumed.append(1)
             yield os.urandom(1 * MiB)
 
-    with pytest.raises(InvalidImageData, match='does not match disk_format qcow2'):
+    with pytest.raises(api_exceptions.InvalidImageData, match='does not match disk_format qcow2'):
         for _ in inspection.wrap(body()):
             pass
     assert len(consumed) == 1

@@ -10,7 +10,9 @@ import socket
 import pytest
 from gunicorn.http import errors as http_errors
 
+from api_service.http import errors
 from api_service.wsgi import gunicorn_worker
+from common import exceptions as common_exceptions
 
 
 def parse_response(raw):
@@ -32,14 +34,27 @@ def parse_response(raw):
     (RuntimeError('a bug'), 500),
 ])
 def test_status_follows_upstream_for_each_parse_error(exc, status):
-    assert gunicorn_worker.answer_for(exc)[0] == status
+    assert gunicorn_worker.answer_for(exc, 'req-1')[0] == status
+
+
+@pytest.mark.parametrize('exc', [
+    http_errors.LimitRequestLine(8192, 4094),
+    http_errors.LimitRequestHeaders('limit request headers fields size'),
+    http_errors.InvalidHeader('CONTENT-LENGTH'),
+])
+def test_a_parse_error_is_answered_through_the_one_error_table(exc):
+    error = gunicorn_worker.request_error(exc)
+    assert isinstance(error, common_exceptions.GlimpseError)
+    assert gunicorn_worker.answer_for(exc, 'req-1') == (errors.status_for(error), error.msg)
 
 
 def test_an_error_of_the_apps_own_response_headers_is_a_500():
     cls = getattr(http_errors, 'InvalidResponseHeader', None)
     if cls is None:
         pytest.skip('this gunicorn has no InvalidResponseHeader')
-    assert gunicorn_worker.answer_for(cls('X-Bad')) == (500, None)
+    assert gunicorn_worker.request_error(cls('X-Bad')) is None
+    assert gunicorn_worker.answer_for(cls('X-Bad'), 'req-1') == (
+        500, errors.unexpected_message('req-1'))
 
 
 def test_error_response_is_json_with_a_request_id_and_closes():

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from api_service import exceptions as api_exceptions
 from api_service.stores import filesystem
 from api_service.stores import partial_sweeper
 from api_service.wsgi import app as app_module
@@ -64,7 +65,7 @@ def test_upload_whose_partial_file_was_swept_fails_cleanly(store):
             os.unlink(os.path.join(store.datadir, name))
         yield b'b' * 1000
 
-    with pytest.raises(filesystem.PartialDataRemoved):
+    with pytest.raises(api_exceptions.PartialDataRemoved):
         store.add('img-1', chunks())
     assert os.listdir(store.datadir) == []
 

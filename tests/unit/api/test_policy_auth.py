@@ -8,6 +8,7 @@ import pytest
 from keystonemiddleware import auth_token
 
 from api_service import config as api_config
+from api_service import exceptions as api_exceptions
 from api_service.wsgi import app as app_module
 
 AUTH_URI = 'http://127.0.0.1:1/identity/v3'
@@ -69,5 +70,5 @@ def test_unset_flavor_and_strategy_mean_noauth(conf):
 
 def test_unknown_flavor_stops_glance_api(conf, registry):
     conf.set_override('flavor', 'keystone+everything', group='paste_deploy')
-    with pytest.raises(app_module.ConfigurationError, match='keystone\\+everything'):
+    with pytest.raises(api_exceptions.ConfigurationError, match='keystone\\+everything'):
         app_module.create_app(conf, registry=registry)

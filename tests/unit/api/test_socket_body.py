@@ -14,6 +14,7 @@ import pytest
 from gunicorn.http import body as gunicorn_body
 from gunicorn.http import unreader as gunicorn_unreader
 
+from api_service import exceptions as api_exceptions
 from api_service.wsgi import socket_body
 
 NEXT_REQUEST = b'GET /versions HTTP/1.1\r\nHost: x\r\n\r\n'
@@ -104,7 +105,7 @@ def test_broken_chunked_body_raises_and_gunicorn_will_not_reuse_the_connection(s
     client.sendall(raw)
     client.shutdown(socket.SHUT_WR)
     reader = socket_body.reader_for({'wsgi.input': stream, 'gunicorn.socket': server}, None)
-    with pytest.raises(socket_body.MalformedChunkedBody):
+    with pytest.raises(api_exceptions.MalformedChunkedBody):
         _read_all(reader)
     assert stream.failed is True
 

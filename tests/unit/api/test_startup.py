@@ -42,11 +42,12 @@ def test_bind_address_brackets_ipv6():
 def test_malformed_user_storage_quota_stops_glance_api_at_start(tmp_path):
     import pytest
 
+    from api_service import exceptions
     from api_service.wsgi import app
 
     path = tmp_path / 'api.conf'
     path.write_text('[DEFAULT]\nuser_storage_quota = 10 gigs\n')
-    with pytest.raises(app.ConfigurationError, match='user_storage_quota'):
+    with pytest.raises(exceptions.ConfigurationError, match='user_storage_quota'):
         app.check_config(config.load(['--config-file', str(path)]))
 
 
