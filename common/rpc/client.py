@@ -1,10 +1,33 @@
-"""RegistryClient: the api's only way to the registry, one method per contract entry."""
+"""RegistryClient: the api's only way to the registry, one method per contract entry.
+
+Every call answers with the registry's result, with the common.exceptions class the registry
+raised, or, when no answer came, with RegistryUnavailable: MessageBusUnavailable when the
+message bus could not be reached, RegistryUnavailable itself when nobody answered in time.
+The transport's own errors (oslo.messaging's, or the AMQP library's beneath it) never reach
+the caller.
+"""
+
+import sys
 
 import oslo_messaging
 
 from common import exceptions
 from common.rpc import contract
 from common.rpc import transport as rpc_transport
+
+
+def broker_connection_errors():
+    """The AMQP library's "cannot connect" errors that oslo.messaging lets through.
+
+    oslo.messaging turns a send that finds the broker gone into MessageDeliveryFailure, but
+    a call that has to open one more pooled connection while RabbitMQ is down gets kombu's
+    OperationalError ("[Errno 111] Connection refused") straight from the driver. common
+    does not import kombu: the class is taken from the kombu that oslo.messaging's rabbit
+    driver loaded, and no such error can be raised while kombu is not loaded.
+    """
+    kombu_exceptions = sys.modules.get('kombu.exceptions')
+    error = getattr(kombu_exceptions, 'OperationalError', None)
+    return (error,) if isinstance(error, type) else ()
 
 
 class RegistryClient:
@@ -30,9 +53,18 @@ class RegistryClient:
         client = self._client.prepare(version=version)
         try:
             self._reply_queue.wait(self._timeout)
+        except oslo_messaging.MessagingTimeout as exc:
+            raise exceptions.MessageBusUnavailable() from exc
+        try:
             return client.call(ctxt, method, **kwargs)
-        except (oslo_messaging.MessagingTimeout, oslo_messaging.MessageDeliveryFailure) as exc:
+        except oslo_messaging.MessagingTimeout as exc:
             raise exceptions.RegistryUnavailable() from exc
+        except oslo_messaging.MessageDeliveryFailure as exc:
+            raise exceptions.MessageBusUnavailable() from exc
+        except Exception as exc:
+            if isinstance(exc, broker_connection_errors()):
+                raise exceptions.MessageBusUnavailable() from exc
+            raise
 
     def ping(self, ctxt):
         return self._call(ctxt, 'ping')

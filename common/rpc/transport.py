@@ -1,4 +1,8 @@
-"""The only factories of oslo.messaging transports, clients and servers in Glimpse."""
+"""The only factories of oslo.messaging transports, clients and servers in Glimpse.
+
+Everything taken from oslo.messaging's private API is in messaging_internals(), and
+tests/unit/test_rpc_transport_internals.py fails when a release moves any of it.
+"""
 
 import importlib
 import logging
@@ -26,12 +30,35 @@ SEND_RETRIES = 1
 CLOSE_TIMEOUT_SECONDS = 5
 
 
-# Option lists oslo.messaging registers on the global cfg.CONF at import and leaves out of its
-# list_opts() (as of 18.x), while reading them from whatever conf it is given on every call.
-_MESSAGING_PRIVATE_OPTS = (
+# (module, attribute, group) of the option lists oslo.messaging registers on the global
+# cfg.CONF at import and leaves out of its list_opts() (as of 18.x), while reading them from
+# whatever conf it is given on every call.
+_UNLISTED_OPTS = (
     ('oslo_messaging._metrics.client', 'oslo_messaging_metrics', 'oslo_messaging_metrics'),
     ('oslo_messaging._tracing.client', 'oslo_messaging_tracing', 'oslo_messaging_tracing'),
 )
+
+
+def messaging_internals(transport=None):
+    """What Glimpse needs from oslo.messaging and only its private API gives, in one place.
+
+    -> (unlisted_opts, set_up_reply_queue):
+
+    * unlisted_opts: [(group, opts)] of the options oslo.messaging reads but leaves out of
+      list_opts() (_UNLISTED_OPTS); those it no longer has are left out;
+    * set_up_reply_queue: for ``transport``, the method of its driver that declares the RPC
+      reply queue (``_get_reply_q`` of the AMQP drivers: rabbit, kombu+memory), or None for
+      a driver without one (fake) or no transport.
+    """
+    unlisted_opts = []
+    for module_name, attribute, group in _UNLISTED_OPTS:
+        try:
+            opts = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError):
+            continue
+        unlisted_opts.append((group, opts))
+    set_up_reply_queue = getattr(getattr(transport, '_driver', None), '_get_reply_q', None)
+    return unlisted_opts, set_up_reply_queue
 
 
 def register_messaging_opts(conf):
@@ -39,13 +66,8 @@ def register_messaging_opts(conf):
 
     Needed for any private ConfigOpts (tests, glance-api); harmless on cfg.CONF.
     """
-    for group, opts in messaging_opts.list_opts():
-        conf.register_opts(opts, group=group)
-    for module_name, attribute, group in _MESSAGING_PRIVATE_OPTS:
-        try:
-            opts = getattr(importlib.import_module(module_name), attribute)
-        except (ImportError, AttributeError):
-            continue
+    unlisted_opts, _ = messaging_internals()
+    for group, opts in list(messaging_opts.list_opts()) + unlisted_opts:
         conf.register_opts(opts, group=group)
 
 
@@ -108,9 +130,8 @@ class ReplyQueue:
 
     def __init__(self, transport):
         self._ready = threading.Event()
-        # A private method of oslo.messaging's AMQP drivers (rabbit, kombu+memory); other
-        # drivers have no reply queue to wait for.
-        set_up = getattr(getattr(transport, '_driver', None), '_get_reply_q', None)
+        # Drivers other than the AMQP ones have no reply queue to wait for.
+        _, set_up = messaging_internals(transport)
         if set_up is None:
             self._ready.set()
             return
