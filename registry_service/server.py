@@ -9,12 +9,16 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from common import fatal
+from common import version
 from common.rpc import transport as rpc_transport
 from registry_service import config
+from registry_service import config_audit
 from registry_service import endpoint
 from registry_service import lease_sweeper
 from registry_service.db import migration
 from registry_service.db import session as db_session
+from registry_service.db import urls as db_urls
 
 LOG = logging.getLogger(__name__)
 
@@ -38,17 +42,21 @@ def make_rpc_server(conf, transport, server_name=None, database=None):
     return server
 
 
-def _schema_is_current(url):
+def check_database(url):
+    """Raise fatal.StartupError unless the image database can be opened and is at head."""
+    try:
+        db_urls.resolve(url)
+    except (db_urls.MissingDriver, db_urls.BadUrl) as exc:
+        raise fatal.StartupError(str(exc)) from exc
     try:
         current, head = migration.current(url), migration.head()
     except Exception as exc:
-        LOG.error('Cannot read the schema version of the image database: %s', exc)
-        return False
+        raise fatal.StartupError('Cannot read the schema version of the image database: %s'
+                                 % exc) from exc
     if current != head:
-        LOG.error('The image database is at schema revision %s, this glance-registry needs '
-                  '%s; run "glance-manage db sync" first. Not starting.', current, head)
-        return False
-    return True
+        raise fatal.StartupError(
+            'The image database is at schema revision %s, this glance-registry needs %s; '
+            'run "glance-manage db sync" first. Not starting.' % (current or 'base', head))
 
 
 def _stop_on_signals():
@@ -84,15 +92,35 @@ def stop_within(server, sweeper, timeout):
     return not stopper.is_alive()
 
 
+PROG = 'glance-registry'
+
+
 def main(argv=None):
     conf = cfg.CONF
     config.register_opts(conf)
     logging.register_options(conf)
-    conf(sys.argv[1:] if argv is None else argv, project='glance', prog='glance-registry')
-    logging.setup(conf, 'glance-registry')
-
-    if not _schema_is_current(conf.database.connection):
+    try:
+        conf(sys.argv[1:] if argv is None else argv, project='glance', prog=PROG,
+             version=version.version_string())
+    except cfg.Error as exc:
+        # Before logging is set up: a file that does not parse, a bad value.
+        sys.stderr.write('%s: %s\n' % (PROG, exc))
         return 1
+    logging.setup(conf, PROG)
+    try:
+        return _serve(conf)
+    except fatal.StartupError as exc:
+        failure, trace = str(exc), False
+    except Exception as exc:
+        failure, trace = 'cannot start: %s' % exc, (type(exc), exc, exc.__traceback__)
+    # Outside the except block: oslo.log would append the exception being handled.
+    fatal.report(PROG, failure, LOG, exc_info=trace)
+    return 1
+
+
+def _serve(conf):
+    config_audit.audit(conf, LOG)
+    check_database(conf.database.connection)
     stopping = _stop_on_signals()
     transport = rpc_transport.get_transport(conf)
     server_name = default_server_name()

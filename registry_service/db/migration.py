@@ -13,6 +13,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from registry_service.db import urls
+
 SCRIPT_LOCATION = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'migrations')
 
 
@@ -25,7 +27,7 @@ def _config(connection=None):
 
 @contextlib.contextmanager
 def _connection(url):
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(urls.resolve(url), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
             yield connection

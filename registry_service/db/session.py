@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy import orm
 
 from registry_service import config
+from registry_service.db import urls
 
 # How long an SQLite writer waits for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 30000
@@ -48,7 +49,7 @@ def _prepare_sqlite(engine):
 
 def make_engine(conf):
     """An engine for [database] connection, its pool sized for the RPC executor's threads."""
-    url = sa.engine.make_url(conf.database.connection)
+    url = urls.resolve(conf.database.connection)
     echo = conf.database.connection_debug
     kwargs = {'echo': 'debug' if echo >= 100 else echo >= 50}
     if _is_sqlite(url):
