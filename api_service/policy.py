@@ -20,13 +20,14 @@ from oslo_policy import policy as oslo_policy
 
 from api_service import policy_rules
 from common import exceptions
+from common import image_attributes
 
 # Where a rule lives in the policy file if the operator did not say otherwise.
 DEFAULT_POLICY_FILE = 'policy.yaml'
 # How often the policy file and the policy.d directories are looked at for changes.
 RELOAD_CHECK_SECONDS = 1.0
 # Every visibility an image can have (the targets decided_for_own_images probes).
-_VISIBILITIES = ('public', 'private', 'shared', 'community')
+_VISIBILITIES = image_attributes.VISIBILITIES
 
 
 class _Enforcer(oslo_policy.Enforcer):

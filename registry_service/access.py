@@ -15,16 +15,17 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from common import exceptions
+from common import image_attributes
 from registry_service.db import models
 
 Image = models.Image
 ImageMember = models.ImageMember
 
-VISIBILITIES = ('public', 'private', 'shared', 'community')
+VISIBILITIES = image_attributes.VISIBILITIES
 # Visible to every project: `public` also appears in everyone's listing, `community` only in
 # its owner's listing or when asked for with visibility=community (or all).
 READABLE_BY_ALL = frozenset({'public', 'community'})
-MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
+MEMBER_STATUSES = image_attributes.MEMBER_STATUSES
 # The listing's member_status filter: one of the statuses, or 'all' of them.
 MEMBER_STATUS_FILTERS = MEMBER_STATUSES + ('all',)
 

@@ -2,15 +2,12 @@
 
 import sqlalchemy as sa
 
+from common import image_attributes
 from registry_service.db import models
 
-BASE_FIELDS = (
-    'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'checksum',
-    'os_hash_algo', 'os_hash_value', 'owner', 'size', 'virtual_size', 'container_format',
-    'disk_format', 'min_ram', 'min_disk', 'created_at', 'updated_at', 'deleted_at', 'deleted',
-    'location', 'upload_expires_at',
-)
-DATETIME_FIELDS = frozenset({'created_at', 'updated_at', 'deleted_at', 'upload_expires_at'})
+# Every column of the images table (common/image_attributes.py).
+BASE_FIELDS = image_attributes.names(stored=True)
+DATETIME_FIELDS = frozenset(image_attributes.DATETIMES)
 
 
 def isotime(value):

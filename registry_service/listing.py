@@ -18,22 +18,22 @@ import sqlalchemy as sa
 from oslo_utils import timeutils
 
 from common import exceptions
+from common import image_attributes
 from registry_service import access
 from registry_service import image_dicts
 from registry_service.db import models
 
 Image = models.Image
 
-SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at',
-             'updated_at')
-SORT_DIRS = ('asc', 'desc')
+SORT_KEYS = image_attributes.SORT_KEYS
+SORT_DIRS = image_attributes.SORT_DIRS
 DEFAULT_SORT_KEY = 'created_at'
 DEFAULT_SORT_DIR = 'desc'
 # Upstream always orders by these last, so pages are stable whatever the caller sorts on.
 TIE_BREAKERS = ('created_at', 'id')
 # Sort keys that may be NULL. Backends disagree on where NULLs sort, so the order is made
 # explicit (NULL is the smallest value) and the keyset comparison follows it.
-NULLABLE_SORT_KEYS = frozenset({'name', 'container_format', 'disk_format', 'size'})
+NULLABLE_SORT_KEYS = frozenset(image_attributes.NULLABLE_SORT_KEYS)
 
 OPERATOR_FILTERS = ('name', 'id', 'status', 'container_format', 'disk_format')
 TIME_FILTERS = ('created_at', 'updated_at')

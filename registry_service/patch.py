@@ -4,24 +4,19 @@ Pure functions on plain values; images.py loads the row and writes the result.
 """
 
 from common import exceptions
+from common import image_attributes
 from common import states
-from registry_service import access
 
 # Base attributes a change or a create may set (the api has already applied policy).
-MUTABLE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
-           'disk_format', 'min_ram', 'min_disk')
+MUTABLE = image_attributes.WRITABLE
 # Set by the registry alone.
-READ_ONLY = ('id', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size',
-             'virtual_size', 'created_at', 'updated_at')
+READ_ONLY = image_attributes.READ_ONLY
 # Internal columns that are no user's business.
-RESERVED = ('deleted', 'deleted_at', 'location', 'upload_expires_at')
+RESERVED = image_attributes.RESERVED
 # Formats describe the data, so they are fixed once data may exist.
 FORMATS = ('container_format', 'disk_format')
+# Names of extra properties and tags.
 MAX_NAME_LENGTH = 255
-
-_STRING_OR_NONE = ('name', 'owner', 'container_format', 'disk_format')
-_BOOLEANS = ('protected', 'os_hidden')
-_COUNTS = ('min_ram', 'min_disk')
 
 
 def _text(value, max_length):
@@ -29,18 +24,24 @@ def _text(value, max_length):
     return isinstance(value, str) and len(value) <= max_length and '\x00' not in value
 
 
+def _valid(attribute, value):
+    if value is None:
+        return attribute.nullable
+    if attribute.enum is not None:
+        return value in attribute.enum
+    if attribute.type == image_attributes.STRING:
+        return _text(value, attribute.max_length)
+    if attribute.type == image_attributes.BOOLEAN:
+        return isinstance(value, bool)
+    if attribute.type == image_attributes.INTEGER:
+        return (isinstance(value, int) and not isinstance(value, bool) and value >= 0
+                and (attribute.maximum is None or value <= attribute.maximum))
+    return False
+
+
 def check_base_value(name, value):
-    """Invalid unless `value` has the type (and range) attribute `name` needs."""
-    if name in _STRING_OR_NONE:
-        ok = value is None or _text(value, MAX_NAME_LENGTH)
-    elif name in _BOOLEANS:
-        ok = isinstance(value, bool)
-    elif name in _COUNTS:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    elif name == 'visibility':
-        ok = value in access.VISIBILITIES
-    else:
-        ok = False
+    """Invalid unless `value` has the type (and range) writable attribute `name` needs."""
+    ok = name in MUTABLE and _valid(image_attributes.BY_NAME[name], value)
     if not ok:
         raise exceptions.Invalid('Invalid value %r for attribute %s.' % (value, name))
 

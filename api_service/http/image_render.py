@@ -2,10 +2,13 @@
 
 import datetime
 
-# Base attributes always shown, null when unset (upstream's serializer list).
-SHOWN_ATTRIBUTES = ('name', 'disk_format', 'container_format', 'visibility', 'size',
-                    'virtual_size', 'status', 'checksum', 'protected', 'min_ram',
-                    'min_disk', 'owner', 'os_hidden', 'os_hash_algo', 'os_hash_value')
+from common import image_attributes
+
+# Base attributes always shown as the registry has them, null when unset (upstream's
+# serializer list); id, the times, tags and the links are made below.
+SHOWN_ATTRIBUTES = tuple(
+    a.name for a in image_attributes.ATTRIBUTES
+    if a.shown and a.stored and a.name != 'id' and a.type != image_attributes.DATETIME)
 
 
 def isotime(value):

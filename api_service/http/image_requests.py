@@ -10,24 +10,19 @@ PostgreSQL would keep is not refused by MySQL alone.
 
 from api_service import exceptions as api_exceptions
 from common import exceptions
+from common import image_attributes
 
 # Never accepted in a create body: they only describe where things are.
-CREATE_DISALLOWED = ('direct_url', 'self', 'file', 'schema', 'stores')
+CREATE_DISALLOWED = image_attributes.names(write=image_attributes.NOBODY, stored=False)
 
 # Set by the service, never by the caller.
-READ_ONLY = ('created_at', 'updated_at', 'status', 'checksum', 'size', 'virtual_size',
-             'direct_url', 'self', 'file', 'schema', 'id', 'os_hash_algo',
-             'os_hash_value', 'stores')
+READ_ONLY = image_attributes.READ_ONLY
 
-RESERVED = ('location', 'deleted', 'deleted_at')
-RESERVED_PREFIX = 'os_glance'
-# Also reserved as an extra property of a new image (upstream's image factory refuses it);
-# in a PATCH it is the legacy location API, refused on its own terms below.
-CREATE_RESERVED = ('locations',)
+RESERVED = image_attributes.RESERVED
+RESERVED_PREFIX = image_attributes.RESERVED_PREFIX
 
 # Base attributes a caller may set; the registry's ``values``.
-WRITABLE_BASE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
-                 'disk_format', 'min_ram', 'min_disk')
+WRITABLE_BASE = image_attributes.WRITABLE
 
 PATCH_MEDIA_TYPES = {
     'application/openstack-images-v2.1-json-patch': 10,
@@ -38,13 +33,10 @@ PATCH_OPS = ('add', 'remove', 'replace')
 MAX_PROPERTY_NAME = 255
 # MySQL's TEXT column: 65535 bytes, whatever the characters.
 MAX_PROPERTY_VALUE_BYTES = 65535
-# The 4-byte INT columns (upstream checks the same bound before writing).
-MAX_DB_INT = 2 ** 31 - 1
-INT_ATTRIBUTES = ('min_ram', 'min_disk')
 
 
 def _is_reserved(name):
-    return name in RESERVED or name.startswith(RESERVED_PREFIX)
+    return image_attributes.is_reserved(name)
 
 
 def _check_owner_change(ctx):
@@ -73,9 +65,11 @@ def _check_property_value(name, value):
 
 
 def _check_int_attribute(name, value):
-    if name in INT_ATTRIBUTES and value is not None and value > MAX_DB_INT:
+    attribute = image_attributes.BY_NAME.get(name)
+    maximum = attribute.maximum if attribute is not None else None
+    if maximum is not None and value is not None and value > maximum:
         raise exceptions.Invalid("'%s' value out of range, must not exceed %d."
-                                 % (name, MAX_DB_INT))
+                                 % (name, maximum))
 
 
 def parse_create(body, ctx, schemas):
@@ -100,7 +94,7 @@ def parse_create(body, ctx, schemas):
             _check_int_attribute(name, values[name])
     for name, value in body.items():
         _check_property_name(name)
-        if _is_reserved(name) or name in CREATE_RESERVED:
+        if _is_reserved(name):
             raise exceptions.ReservedProperty(name=name)
         _check_property_value(name, value)
     # add_image, publicize_image and communitize_image are checked on these values by the

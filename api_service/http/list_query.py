@@ -10,15 +10,16 @@ from urllib import parse
 from oslo_utils import timeutils
 
 from common import exceptions
+from common import image_attributes
 
 SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at',
              'updated_at')
 SORT_DIRS = ('asc', 'desc')
 DEFAULT_SORT_KEY = 'created_at'
 DEFAULT_SORT_DIR = 'desc'
-VISIBILITY_FILTERS = ('community', 'public', 'private', 'shared', 'all')
+VISIBILITY_FILTERS = image_attributes.VISIBILITIES + ('all',)
 TIME_FILTERS = ('created_at', 'updated_at')
-MEMBER_STATUSES = ('pending', 'accepted', 'rejected', 'all')
+MEMBER_STATUSES = image_attributes.MEMBER_STATUSES + ('all',)
 # Paging and sorting parameters; everything else in the query string is a filter.
 _CONTROL_PARAMS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_status', 'tag')
 # Filters compared with an integer column: exact (size=...) or a bound (size_min=...).

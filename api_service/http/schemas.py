@@ -10,106 +10,73 @@ import copy
 import jsonschema
 
 from common import exceptions
-from common import states
+from common import image_attributes
 
 UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
                 '-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$')
 
-VISIBILITIES = ['community', 'public', 'private', 'shared']
+VISIBILITIES = list(image_attributes.VISIBILITIES)
 
-# Upstream's order of the status enum.
-_STATUS_ENUM = [states.QUEUED, states.SAVING, states.ACTIVE, states.KILLED, states.DELETED,
-                states.UPLOADING, states.IMPORTING, states.PENDING_DELETE,
-                states.DEACTIVATED]
+_JSON_TYPES = {
+    image_attributes.STRING: 'string', image_attributes.INTEGER: 'integer',
+    image_attributes.BOOLEAN: 'boolean', image_attributes.DATETIME: 'string',
+    image_attributes.ARRAY: 'array',
+}
+_PATTERNS = {'id': UUID_PATTERN}
+
+# The schema of upstream's location API (its locations are refused here, but the schema
+# documents them as upstream's does).
+_LOCATION_ITEMS = {
+    'type': 'object',
+    'properties': {
+        'url': {'type': 'string', 'maxLength': 255},
+        'metadata': {'type': 'object'},
+        'validation_data': {
+            'description': 'Checksums that fill in the image attributes of the '
+                           'same name; unless the image is queued they must '
+                           'equal the values it already has.',
+            'type': 'object',
+            'writeOnly': True,
+            'additionalProperties': False,
+            'properties': {
+                'checksum': {'type': 'string', 'minLength': 32,
+                             'maxLength': 32},
+                'os_hash_algo': {'type': 'string', 'maxLength': 64},
+                'os_hash_value': {'type': 'string', 'maxLength': 128},
+            },
+            'required': ['os_hash_algo', 'os_hash_value'],
+        },
+    },
+    'required': ['url', 'metadata'],
+}
+
+
+def _schema_property(attribute, enum):
+    """One attribute of common.image_attributes as a JSON Schema property."""
+    json_type = _JSON_TYPES[attribute.type]
+    prop = {'type': ['null', json_type] if attribute.nullable else json_type,
+            'description': attribute.description}
+    if attribute.write == image_attributes.NOBODY:
+        prop['readOnly'] = True
+    if attribute.name in _PATTERNS:
+        prop['pattern'] = _PATTERNS[attribute.name]
+    elif enum is not None:
+        prop['enum'] = ([None] if attribute.nullable else []) + list(enum)
+    elif attribute.type == image_attributes.ARRAY and attribute.max_length:
+        prop['items'] = {'type': 'string', 'maxLength': attribute.max_length}
+    elif attribute.type == image_attributes.STRING and attribute.max_length:
+        prop['maxLength'] = attribute.max_length
+    return prop
 
 
 def base_properties(container_formats, disk_formats):
-    return {
-        'id': {'type': 'string', 'description': 'Unique identifier of the image (a UUID).',
-               'pattern': UUID_PATTERN},
-        'name': {'type': ['null', 'string'], 'description': 'Human-readable image name.',
-                 'maxLength': 255},
-        'status': {'type': 'string', 'readOnly': True,
-                   'description': 'Where the image is in its lifecycle.',
-                   'enum': list(_STATUS_ENUM)},
-        'visibility': {'type': 'string', 'description': 'Who may see and use the image.',
-                       'enum': list(VISIBILITIES)},
-        'protected': {'type': 'boolean',
-                      'description': 'When true, the image cannot be deleted.'},
-        'os_hidden': {'type': 'boolean',
-                      'description': 'When true, the image is left out of default image '
-                                     'lists.'},
-        'checksum': {'type': ['null', 'string'], 'readOnly': True,
-                     'description': 'MD5 digest of the image data.', 'maxLength': 32},
-        'os_hash_algo': {'type': ['null', 'string'], 'readOnly': True,
-                         'description': 'Name of the algorithm that produced '
-                                        'os_hash_value.',
-                         'maxLength': 64},
-        'os_hash_value': {'type': ['null', 'string'], 'readOnly': True,
-                          'description': 'Hex digest of the image data computed with '
-                                         'os_hash_algo.',
-                          'maxLength': 128},
-        'owner': {'type': ['null', 'string'], 'description': 'Project that owns the image.',
-                  'maxLength': 255},
-        'size': {'type': ['null', 'integer'], 'readOnly': True,
-                 'description': 'Size of the image data in bytes.'},
-        'virtual_size': {'type': ['null', 'integer'], 'readOnly': True,
-                         'description': 'Size of the virtual disk the image holds, in '
-                                        'bytes.'},
-        'container_format': {'type': ['null', 'string'],
-                             'description': 'Container format of the image data.',
-                             'enum': [None] + list(container_formats)},
-        'disk_format': {'type': ['null', 'string'],
-                        'description': 'Disk format of the image data.',
-                        'enum': [None] + list(disk_formats)},
-        'created_at': {'type': 'string', 'readOnly': True,
-                       'description': 'When the image was created.'},
-        'updated_at': {'type': 'string', 'readOnly': True,
-                       'description': 'When the image was last changed.'},
-        'tags': {'type': 'array', 'description': 'Free-form labels attached to the image.',
-                 'items': {'type': 'string', 'maxLength': 255}},
-        'direct_url': {'type': 'string', 'readOnly': True,
-                       'description': 'Location of the image data in its backing store.'},
-        'min_ram': {'type': 'integer',
-                    'description': 'Memory (MB) an instance needs to boot this image.'},
-        'min_disk': {'type': 'integer',
-                     'description': 'Disk space (GB) an instance needs to boot this image.'},
-        'self': {'type': 'string', 'readOnly': True, 'description': 'URL of this image.'},
-        'file': {'type': 'string', 'readOnly': True,
-                 'description': 'URL of the image data.'},
-        'stores': {'type': 'string', 'readOnly': True,
-                   'description': 'Comma-separated identifiers of the stores holding the '
-                                  'data; shown only when several stores are configured.'},
-        'schema': {'type': 'string', 'readOnly': True,
-                   'description': 'URL of the schema describing this image.'},
-        'locations': {
-            'type': 'array',
-            'items': {
-                'type': 'object',
-                'properties': {
-                    'url': {'type': 'string', 'maxLength': 255},
-                    'metadata': {'type': 'object'},
-                    'validation_data': {
-                        'description': 'Checksums that fill in the image attributes of the '
-                                       'same name; unless the image is queued they must '
-                                       'equal the values it already has.',
-                        'type': 'object',
-                        'writeOnly': True,
-                        'additionalProperties': False,
-                        'properties': {
-                            'checksum': {'type': 'string', 'minLength': 32,
-                                         'maxLength': 32},
-                            'os_hash_algo': {'type': 'string', 'maxLength': 64},
-                            'os_hash_value': {'type': 'string', 'maxLength': 128},
-                        },
-                        'required': ['os_hash_algo', 'os_hash_value'],
-                    },
-                },
-                'required': ['url', 'metadata'],
-            },
-            'description': 'Locations of the image data in backing stores.',
-        },
-    }
+    """The image's attributes (common/image_attributes.py) as the schema's properties."""
+    enums = {'container_format': container_formats, 'disk_format': disk_formats}
+    properties = {
+        a.name: _schema_property(a, enums.get(a.name, a.enum))
+        for a in image_attributes.ATTRIBUTES if a.in_schema}
+    properties['locations']['items'] = copy.deepcopy(_LOCATION_ITEMS)
+    return properties
 
 
 def image_schema(container_formats, disk_formats):
@@ -163,7 +130,7 @@ class ImageSchemas:
                                         ' (at %s)' % where if where else ''))
 
 
-MEMBER_STATUSES = ['pending', 'accepted', 'rejected']
+MEMBER_STATUSES = list(image_attributes.MEMBER_STATUSES)
 
 
 def member_schema():
