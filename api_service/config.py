@@ -8,6 +8,7 @@ from oslo_log import log as logging
 
 from api_service import exceptions
 from common import config as common_config
+from common import version
 from common.rpc import transport as rpc_transport
 
 GiB = 1024 ** 3
@@ -39,6 +40,12 @@ server_opts = [
     cfg.StrOpt('public_endpoint',
                help='Public URL of this service (e.g. https://image.example.com) used in '
                     'the version document links. Unset: the URL the request came to.'),
+    cfg.BoolOpt('access_log', default=True,
+                help='Log one INFO line per request once its response is sent: client '
+                     'address, "METHOD /path HTTP/1.1", status, body bytes, seconds, with '
+                     'the request id, user and project in the context part of the line. '
+                     'Setting default_log_levels with '
+                     'api_service.wsgi.middleware.access_log=WARN also silences it.'),
     cfg.IntOpt('max_request_id_length', default=64, min=0,
                help='Longest X-Openstack-Request-ID a caller may send; a longer one is '
                     'refused with 431. A request without one gets a generated '
@@ -222,10 +229,10 @@ def default_config_files():
 
 
 def load(argv=()):
-    """Parse ``argv`` (--config-file, --config-dir ...) and set up oslo.log."""
+    """Parse ``argv`` (--config-file, --config-dir, --version ...) and set up oslo.log."""
     conf = cfg.ConfigOpts()
     register_opts(conf)
-    conf(list(argv), project=PROJECT, prog=PROG,
+    conf(list(argv), project=PROJECT, prog=PROG, version=version.version_string(),
          default_config_files=default_config_files())
     logging.setup(conf, PROG)
     return conf

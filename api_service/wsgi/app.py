@@ -26,6 +26,7 @@ from api_service.http.views import schemas as schema_views
 from api_service.http.views import tags
 from api_service.http.views import versions
 from api_service.stores import catalog
+from api_service.wsgi.middleware import access_log
 from api_service.wsgi.middleware import auth as auth_middleware
 from api_service.wsgi.middleware import context as context_middleware
 from api_service.wsgi.middleware import request_id
@@ -43,7 +44,8 @@ BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, imag
 def build_pipeline(flask_wsgi_app, conf, pol):
     """The WSGI middleware around the Flask app, outermost first.
 
-    A request meets them in this order:
+    A request meets them in this order (the access log, when on, wraps them all and logs
+    the final status once the response is sent):
     1. request id: takes the caller's X-Openstack-Request-ID (431 if too long) or makes
        req-<uuid>, and stamps x-openstack-request-id on every response that leaves,
        including errors raised by anything below;
@@ -66,6 +68,8 @@ def build_pipeline(flask_wsgi_app, conf, pol):
     app = version_negotiation.VersionNegotiationMiddleware(app)
     app = url_check.UrlCheckMiddleware(app)
     app = request_id.RequestIdMiddleware(app, conf.max_request_id_length)
+    if conf.access_log:
+        app = access_log.AccessLogMiddleware(app)
     return app
 
 

@@ -6,12 +6,15 @@ import sys
 # At module load, in the master: workers inherit the import and never do it in a request.
 import oslo_messaging  # noqa: F401
 from gunicorn.app import base as gunicorn_base
+from oslo_config import cfg
 
 from api_service import config
+from api_service import config_audit
 from api_service import exceptions
 from api_service.http import app_parts
 from api_service.stores import partial_sweeper
 from api_service.wsgi import app as app_module
+from common import fatal
 
 LOG = logging.getLogger(__name__)
 
@@ -78,15 +81,24 @@ class GunicornServer(gunicorn_base.BaseApplication):
 
 
 def main(argv=None):
-    conf = config.load(sys.argv[1:] if argv is None else argv)
+    try:
+        conf = config.load(sys.argv[1:] if argv is None else argv)
+    except cfg.Error as exc:
+        # Before logging is set up: a file that does not parse, a bad value.
+        sys.stderr.write('%s: %s\n' % (config.PROG, exc))
+        return 1
+    config_audit.audit(conf, LOG)
     try:
         app_module.check_config(conf)
-    except exceptions.ConfigurationError as exc:
-        LOG.error('%s', exc)
-        sys.stderr.write('glance-api: %s\n' % exc)
-        return 1
-    GunicornServer(conf).run()
-    return 0
+    except (exceptions.ConfigurationError, cfg.Error) as exc:
+        failure = str(exc)
+    else:
+        # gunicorn reports its own failures (address in use, a worker that cannot boot) on
+        # stderr, its error log, and exits non-zero.
+        GunicornServer(conf).run()
+        return 0
+    fatal.report(config.PROG, failure, LOG)
+    return 1
 
 
 if __name__ == '__main__':

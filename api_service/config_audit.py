@@ -1,0 +1,203 @@
+"""What glance-api.conf may say that glance-api does not do: the table of upstream options
+Glimpse knows but does not implement, and the names keystonemiddleware will read.
+
+The table shrinks as features land: tests/unit/api/test_config_audit.py fails when an entry
+names an option Glimpse registers itself (it became real and must leave the table).
+"""
+
+from oslo_config import cfg
+
+from common import config_audit
+from common.config_audit import NotImplementedOption as Entry
+
+KEYSTONE = 'keystone_authtoken'
+
+_STORES = ('file', 'filesystem')
+
+
+def _only_filesystem(value):
+    return all(s.strip() in _STORES for s in value.split(',') if s.strip())
+
+
+NOT_IMPLEMENTED = (
+    # Image deletion and the scrubber.
+    Entry('DEFAULT', 'delayed_delete', 'images are deleted at once, data included; there '
+          'is no pending_delete status and no scrubber', config_audit.is_false),
+    Entry('DEFAULT', 'scrub_time', 'there is no scrubber (see delayed_delete)'),
+    Entry('DEFAULT', 'scrub_pool_size', 'there is no scrubber (see delayed_delete)'),
+    # Locations.
+    Entry('DEFAULT', 'show_image_direct_url', 'images never carry direct_url',
+          config_audit.is_false),
+    Entry('DEFAULT', 'show_multiple_locations', 'images never carry locations, and the '
+          'locations API is not served', config_audit.is_false),
+    Entry('DEFAULT', 'image_location_quota', 'images carry no locations'),
+    # The image cache.
+    Entry('DEFAULT', 'image_cache_*', 'there is no image cache; the cache API and the '
+          'caching flavors are not served'),
+    # API versions and import.
+    Entry('DEFAULT', 'enable_v1_api', 'only the Images API v2 is served',
+          config_audit.is_false),
+    Entry('DEFAULT', 'enable_v2_api', 'the Images API v2 is always served',
+          config_audit.is_true),
+    Entry('DEFAULT', 'enable_image_import', 'interoperable image import is not '
+          'implemented', config_audit.is_false),
+    Entry('DEFAULT', 'enabled_import_methods', 'interoperable image import is not '
+          'implemented'),
+    Entry('DEFAULT', 'node_staging_uri', 'interoperable image import (staging) is not '
+          'implemented'),
+    Entry('DEFAULT', 'worker_self_reference_url', 'interoperable image import (staging) is '
+          'not implemented'),
+    Entry('DEFAULT', 'enabled_backends', 'multiple stores are not implemented; the one '
+          'store is the filesystem store of [glance_store]'),
+    Entry('DEFAULT', 'property_protection_file', 'property protections are not '
+          'implemented'),
+    Entry('DEFAULT', 'property_protection_rule_format', 'property protections are not '
+          'implemented'),
+    Entry('DEFAULT', 'use_keystone_limits', 'unified limits are not implemented; the '
+          'quotas are user_storage_quota and the image_*_quota options',
+          config_audit.is_false),
+    Entry('DEFAULT', 'allow_anonymous_access', 'every request but the version documents '
+          'and the health check needs a token', config_audit.is_false),
+    Entry('DEFAULT', 'do_secure_hash', 'os_hash_value is always computed',
+          config_audit.is_true),
+    # Notifications (oslo.messaging registers these options; Glimpse sends none).
+    Entry('oslo_messaging_notifications', 'driver', 'glance-api sends no notifications',
+          lambda value: value.strip() in ('', 'noop')),
+    Entry('oslo_messaging_notifications', 'topics', 'glance-api sends no notifications'),
+    Entry('oslo_messaging_notifications', 'transport_url', 'glance-api sends no '
+          'notifications'),
+    Entry('DEFAULT', 'default_publisher_id', 'glance-api sends no notifications'),
+    Entry('DEFAULT', 'disabled_notifications', 'glance-api sends no notifications'),
+    # The old registry client: Glimpse reaches its registry over the message bus.
+    Entry('DEFAULT', 'data_api', 'glance-api always reaches glance-registry over the '
+          'message bus ([registry] topic, transport_url)'),
+    Entry('DEFAULT', 'registry_client_*', 'glance-api reaches glance-registry over the '
+          'message bus, not HTTP'),
+    Entry('DEFAULT', 'use_user_token', 'the caller\'s context travels with every registry '
+          'call; no token is passed on'),
+    Entry('DEFAULT', 'send_identity_headers', 'the caller\'s context travels with every '
+          'registry call'),
+    # The eventlet server's options: gunicorn serves here.
+    Entry('DEFAULT', 'backlog', 'gunicorn\'s default backlog (2048) applies'),
+    Entry('DEFAULT', 'tcp_keepidle', 'the system\'s TCP keepalive settings apply'),
+    Entry('DEFAULT', 'client_socket_timeout', 'idle connections are closed after '
+          'gunicorn\'s keepalive time'),
+    Entry('DEFAULT', 'http_keepalive', 'HTTP keep-alive is always on'),
+    Entry('DEFAULT', 'max_header_line', 'gunicorn\'s limits apply (8190 bytes per header '
+          'line)'),
+    Entry('DEFAULT', 'cert_file', 'glance-api does not terminate TLS; put a TLS proxy in '
+          'front of it'),
+    Entry('DEFAULT', 'key_file', 'glance-api does not terminate TLS; put a TLS proxy in '
+          'front of it'),
+    Entry('DEFAULT', 'ca_file', 'glance-api does not terminate TLS; put a TLS proxy in '
+          'front of it'),
+    Entry('DEFAULT', 'secure_proxy_ssl_header', 'version links use public_endpoint when it '
+          'is set, else the URL the request came to'),
+    Entry('DEFAULT', 'location_strategy', 'images carry no locations to choose between'),
+    Entry('DEFAULT', 'owner_is_tenant', 'the owner of an image is always its project'),
+    Entry('DEFAULT', 'admin_role', 'who is admin is the policy\'s context_is_admin rule'),
+    Entry('DEFAULT', 'allow_additional_image_properties', 'extra properties are always '
+          'allowed, up to image_property_quota', config_audit.is_true),
+    # Stores: the filesystem store only.
+    Entry('glance_store', 'stores', 'only the filesystem store ("file") is implemented, '
+          'and it is always enabled', _only_filesystem),
+    Entry('glance_store', 'default_store', 'only the filesystem store ("file") is '
+          'implemented, and it takes all new image data', _only_filesystem),
+    Entry('glance_store', 'default_backend', 'multiple stores are not implemented'),
+    Entry('glance_store', 'filesystem_store_datadirs', 'the filesystem store uses one '
+          'directory, filesystem_store_datadir'),
+    Entry('glance_store', 'filesystem_store_metadata_file', 'the filesystem store keeps no '
+          'location metadata'),
+    Entry('glance_store', 'filesystem_store_file_perm', 'image files get the permissions '
+          'of the daemon\'s umask'),
+    Entry('glance_store', 'swift_store_*', 'only the filesystem store is implemented'),
+    Entry('glance_store', 'rbd_store_*', 'only the filesystem store is implemented'),
+    Entry('glance_store', 'rados_connect_timeout', 'only the filesystem store is '
+          'implemented'),
+    Entry('glance_store', 'cinder_*', 'only the filesystem store is implemented'),
+    Entry('glance_store', 's3_store_*', 'only the filesystem store is implemented'),
+    Entry('glance_store', 'vmware_*', 'only the filesystem store is implemented'),
+    Entry('glance_store', 'http_*', 'only the filesystem store is implemented'),
+    Entry('glance_store', 'default_swift_reference', 'only the filesystem store is '
+          'implemented'),
+    Entry('glance_store', 'swift_store_config_file', 'only the filesystem store is '
+          'implemented'),
+    # Whole sections of upstream features Glimpse does not have.
+    Entry('database', '*', 'glance-api never opens the image database; glance-registry '
+          'does (set [database] in glance-registry.conf)'),
+    Entry('paste_deploy', 'config_file', 'glance-api has no paste pipeline; [paste_deploy] '
+          'flavor alone is read'),
+    Entry('os_glance_staging_store', '*', 'interoperable image import is not implemented'),
+    Entry('os_glance_tasks_store', '*', 'tasks are not implemented'),
+    Entry('taskflow_executor', '*', 'tasks and image import are not implemented'),
+    Entry('task', '*', 'tasks are not implemented'),
+    Entry('wsgi', '*', 'tasks and image import are not implemented'),
+    Entry('oslo_limit', '*', 'unified limits are not implemented'),
+    Entry('cors', '*', 'CORS is not implemented; a proxy in front may add the headers'),
+    Entry('oslo_middleware', '*', 'proxy headers are not parsed; set public_endpoint for '
+          'the version links'),
+    Entry('healthcheck', '*', 'the health check is always at /healthcheck'),
+    Entry('profiler', '*', 'osprofiler is not supported'),
+    Entry('store_type_location_strategy', '*', 'images carry no locations'),
+    Entry('image_import_opts', '*', 'interoperable image import is not implemented'),
+    # keystonemiddleware dropped auth_uri (Queens); it now ignores the name.
+    Entry(KEYSTONE, 'auth_uri', 'keystonemiddleware no longer reads it: write '
+          'www_authenticate_uri instead'),
+)
+
+
+def _keystone_names(sections):
+    """(names [keystone_authtoken] accepts, the groups whose names cannot be known)."""
+    from keystoneauth1 import loading
+    from keystonemiddleware import opts as ktm_opts
+
+    names = {opt.name for _, opts in ktm_opts.list_auth_token_opts() for opt in opts}
+    names.update(d.name for _, opts in ktm_opts.list_auth_token_opts() for opt in opts
+                 for d in opt.deprecated_opts if d.name)
+    section = sections.get(KEYSTONE, {})
+    open_groups = set()
+    # The auth plugin's options may live in another section (auth_section).
+    plugin_group = section.get('auth_section') or KEYSTONE
+    plugin = (sections.get(plugin_group, {}).get('auth_type')
+              or sections.get(plugin_group, {}).get('auth_plugin'))
+    if plugin_group != KEYSTONE:
+        open_groups.add(plugin_group)
+    if not plugin:
+        # keystonemiddleware chooses no plugin then; the options left are not ours to judge.
+        open_groups.add(KEYSTONE)
+        return names, open_groups
+    try:
+        plugin_opts = loading.get_auth_plugin_conf_options(plugin)
+    except Exception:
+        # An unknown plugin: keystonemiddleware fails on its own with a clearer message.
+        open_groups.add(KEYSTONE)
+        return names, open_groups
+    names.update(opt.name for opt in plugin_opts)
+    names.update(d.name for opt in plugin_opts for d in opt.deprecated_opts if d.name)
+    return names, open_groups
+
+
+def _sections(conf):
+    out = {}
+    for _, section, name, value in config_audit.read_files(config_audit.config_files(conf)):
+        out.setdefault(section, {})[name.replace('-', '_')] = value
+    return out
+
+
+def audit(conf, logger=None):
+    """Warn once per option of glance-api's files that glance-api will not honour."""
+    # Registered by the libraries only once a worker builds the app; the same option
+    # objects, so registering them here first changes nothing.
+    from oslo_policy import opts as policy_opts
+    for group, opts in policy_opts.list_opts():
+        try:
+            conf.register_opts(opts, group=group)
+        except cfg.DuplicateOptError:
+            pass
+    try:
+        names, open_groups = _keystone_names(_sections(conf))
+    except Exception:
+        names, open_groups = set(), {KEYSTONE}
+    names = {n.replace('-', '_') for n in names}
+    return config_audit.audit(conf, NOT_IMPLEMENTED, library_names={KEYSTONE: names},
+                              open_groups=open_groups, logger=logger)
