@@ -5,10 +5,15 @@ from oslo_context import context as oslo_context
 
 
 class RequestContext(oslo_context.RequestContext):
-    """Who is asking: user, project, roles, request id; built once at the API edge."""
+    """Who is asking: user, project, roles, request id; built once at the API edge.
+
+    ``is_admin`` is False unless the caller says otherwise: glance-api sets it from the
+    policy's context_is_admin rule (api_service/wsgi/middleware/context.py), and the
+    registry takes it as the api sent it. A role named admin alone makes nobody an admin.
+    """
 
     def __init__(self, **kwargs):
-        kwargs.setdefault('is_admin', 'admin' in [r.lower() for r in kwargs.get('roles') or []])
+        kwargs.setdefault('is_admin', False)
         super().__init__(**kwargs)
 
     @property

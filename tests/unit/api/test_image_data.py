@@ -148,7 +148,7 @@ class _DeletesImageMidway(io.BytesIO):
         self.reads += 1
         if self.reads == 2:
             ctx = context.RequestContext(user_id='admin-user', project_id='admin-project',
-                                         roles=['admin'])
+                                         roles=['admin'], is_admin=True)
             self.registry.image_delete(ctx, image_id=self.image_id)
         return super().read(size)
 

@@ -24,7 +24,7 @@ from tests.unit.fake_clock import FakeClock
 OCTET = {'Content-Type': 'application/octet-stream'}
 CHUNK = 4096
 ADMIN_CTX = context.RequestContext(user_id='admin-user', project_id='admin-project',
-                                   roles=['admin'])
+                                   roles=['admin'], is_admin=True)
 
 
 class ClockedLease(upload_lease.UploadLease):

@@ -55,8 +55,9 @@ def db(conf):
 
 
 def make_context(project, *roles, request_id=None):
+    # is_admin as glance-api's default context_is_admin rule (role:admin) decides it.
     kwargs = {'project_id': project, 'user_id': 'user-' + str(project),
-              'roles': list(roles) or ['member']}
+              'roles': list(roles) or ['member'], 'is_admin': 'admin' in roles}
     if request_id:
         kwargs['request_id'] = request_id
     return context.RequestContext(**kwargs)
