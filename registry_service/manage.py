@@ -1,11 +1,17 @@
 """glance-manage: schema migrations of the image database.
 
-    glance-manage [--config-file F] db sync [REVISION]   upgrade (to head by default)
-    glance-manage [--config-file F] db version           print the current revision
-    glance-manage [--config-file F] db downgrade REVISION
-    glance-manage [--config-file F] db check             exit 1 if migrations are pending
+    glance-manage [--config-file F] db sync [REVISION]      upgrade (to head by default)
+    glance-manage [--config-file F] db upgrade [REVISION]   the same
+    glance-manage [--config-file F] db version              print the current revision
+    glance-manage [--config-file F] db check                exit 1 if migrations are pending
+    glance-manage [--config-file F] db downgrade REVISION [--yes-i-know]
+    glance-manage [--config-file F] db_sync [REVISION]      upstream's old spelling of db sync
+    glance-manage [--config-file F] db_version              ... and of db version
+    glance-manage --version
 
-It reads [database] connection from glance-registry.conf, like the registry it serves.
+A downgrade that would drop tables or columns holding data refuses, naming them, unless
+--yes-i-know is given. It reads [database] connection from glance-registry.conf, like the
+registry it serves.
 """
 
 import sys
@@ -13,11 +19,14 @@ import sys
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from common import version as glimpse_version
 from registry_service import config
 from registry_service.db import migration
 
 # Exit status of `db check` when the schema is behind.
 PENDING = 1
+# Exit status of a downgrade refused because it would lose data.
+REFUSED = 3
 
 
 def db_sync(conf):
@@ -32,8 +41,28 @@ def db_version(conf):
 
 def db_downgrade(conf):
     url = conf.database.connection
-    migration.downgrade(url, conf.command.revision)
+    target = conf.command.revision
+    dropped = migration.dropped_by_downgrade(url, target)
+    at_risk = migration.rows_at_risk(url, dropped)
+    if at_risk and not conf.command.yes_i_know:
+        print('Downgrading to %s would drop data: %s. Nothing was changed. Stop every '
+              'glance-registry, back the database up, and run again with --yes-i-know to '
+              'go ahead.' % (target, _describe(dropped, at_risk)), file=sys.stderr)
+        return REFUSED
+    if dropped:
+        print('Dropping: %s.' % _describe(dropped, at_risk), file=sys.stderr)
+    migration.downgrade(url, target)
     print('Database is at revision %s.' % (migration.current(url) or 'base'))
+
+
+def _describe(dropped, at_risk):
+    parts = []
+    for table, columns in sorted(dropped.items()):
+        what = ('table %s' % table if columns is None
+                else 'columns %s of table %s' % (', '.join(columns), table))
+        rows = at_risk.get(table, 0)
+        parts.append('%s (%d row%s with data)' % (what, rows, '' if rows == 1 else 's'))
+    return '; '.join(parts)
 
 
 def db_check(conf):
@@ -45,20 +74,33 @@ def db_check(conf):
     return 0
 
 
+def _add_sync(actions, name, help_text):
+    sync = actions.add_parser(name, help=help_text)
+    sync.add_argument('revision', nargs='?', help='Target revision (default: head).')
+    sync.set_defaults(func=db_sync)
+
+
 def _add_db_parsers(subparsers):
     db = subparsers.add_parser('db', help='Image database schema.')
     actions = db.add_subparsers(dest='action', metavar='ACTION')
     actions.required = True
-    sync = actions.add_parser('sync', help='Upgrade the schema (to head by default).')
-    sync.add_argument('revision', nargs='?', help='Target revision (default: head).')
-    sync.set_defaults(func=db_sync)
+    _add_sync(actions, 'sync', 'Upgrade the schema (to head by default).')
+    _add_sync(actions, 'upgrade', 'The same as sync.')
     version = actions.add_parser('version', help="Print the schema's current revision.")
     version.set_defaults(func=db_version)
-    downgrade = actions.add_parser('downgrade', help='Downgrade the schema.')
+    downgrade = actions.add_parser(
+        'downgrade', help='Downgrade the schema. Refuses when that would drop tables or '
+                          'columns holding data, unless --yes-i-know is given.')
     downgrade.add_argument('revision', help='Target revision, e.g. base.')
+    downgrade.add_argument('--yes-i-know', dest='yes_i_know', action='store_true',
+                           help='Go ahead even though data will be lost.')
     downgrade.set_defaults(func=db_downgrade)
     check = actions.add_parser('check', help='Exit 1 if migrations are pending.')
     check.set_defaults(func=db_check)
+    # Upstream's old spellings, still in install guides.
+    _add_sync(subparsers, 'db_sync', 'The same as "db sync".')
+    legacy_version = subparsers.add_parser('db_version', help='The same as "db version".')
+    legacy_version.set_defaults(func=db_version)
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands', handler=_add_db_parsers,
@@ -72,9 +114,14 @@ def main(argv=None):
     # Logs (alembic's progress lines among them) on stderr, results alone on stdout.
     conf.set_default('use_stderr', True)
     conf.register_cli_opt(command_opt)
-    conf(sys.argv[1:] if argv is None else argv, project='glance', prog='glance-manage',
-         default_config_files=cfg.find_config_files(project='glance',
-                                                    prog='glance-registry'))
+    try:
+        conf(sys.argv[1:] if argv is None else argv, project='glance', prog='glance-manage',
+             version=glimpse_version.version_string(),
+             default_config_files=cfg.find_config_files(project='glance',
+                                                        prog='glance-registry'))
+    except cfg.Error as exc:
+        print('glance-manage: %s' % exc, file=sys.stderr)
+        return 2
     logging.setup(conf, 'glance-manage')
     try:
         return conf.command.func(conf) or 0
