@@ -1,9 +1,10 @@
 """The registry's RPC endpoint: one method per entry of common.rpc.contract.
 
-Each method unpacks its keyword arguments, runs one transaction through images.py, listing.py
-or uploads.py and returns plain dicts. Only common.exceptions leave it on purpose: a lost
-database becomes DatabaseUnavailable, anything else is a bug, logged here and left to become
-a 500 on the api side.
+Each method unpacks its keyword arguments, runs one transaction through images.py, listing.py,
+uploads.py, members.py, tags.py or actions.py and returns plain dicts. A transaction that
+loses a deadlock or a lock wait is run again whole, a few times (db.session.retrying). Only
+common.exceptions leave it on purpose: a lost database becomes DatabaseUnavailable, anything
+else is a bug, logged here and left to become a 500 on the api side.
 """
 
 import functools
@@ -20,10 +21,12 @@ from registry_service import listing
 from registry_service import members
 from registry_service import tags
 from registry_service import uploads
+from registry_service.db import session as db_session
 
 LOG = logging.getLogger(__name__)
 
-# Errors meaning "the database is not there right now", not "this call is wrong".
+# Errors meaning "the database is not there right now", not "this call is wrong" (and lock
+# conflicts that outlasted the retries).
 UNAVAILABLE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError,
                       sa.exc.DisconnectionError, sa.exc.TimeoutError)
 # MySQL error codes that pymysql reports as OperationalError although they refuse a value
@@ -52,7 +55,7 @@ def _rpc(method):
         LOG.debug('%s for project %s', method.__name__, ctxt.project_id)
         try:
             try:
-                return method(self, ctxt, **kwargs)
+                return db_session.retrying(lambda: method(self, ctxt, **kwargs))
             except (sa.exc.DataError,) + UNAVAILABLE_ERRORS as exc:
                 if _refused_value(exc):
                     LOG.warning('%s: the database refused a value: %s', method.__name__, exc)

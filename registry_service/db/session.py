@@ -1,11 +1,15 @@
 """The engine and the transactions of the image database.
 
 Every RPC call runs in exactly one transaction, opened with ``Database.read()`` or
-``Database.write()``.
+``Database.write()``; ``retrying()`` runs such a call again when the database gave its
+transaction up to a lock conflict (a deadlock or a lock wait timeout).
 """
 
 import contextlib
+import logging
+import random
 import threading
+import time
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -102,3 +106,47 @@ class Database:
 
     def dispose(self):
         self.engine.dispose()
+
+
+# Lock conflicts after which running the whole transaction again may well succeed:
+# MySQL/MariaDB 1213 (deadlock: the transaction was rolled back) and 1205 (lock wait timeout:
+# the statement gave up; the session rolls the rest back), PostgreSQL 40P01 (deadlock).
+MYSQL_LOCK_CONFLICTS = (1205, 1213)
+POSTGRESQL_LOCK_CONFLICTS = ('40P01',)
+# How often a transaction runs at most, and the base of the jittered pause between runs
+# (attempt n waits up to BASE * 2**(n-1) seconds: 50 ms, then 100 ms).
+TRANSACTION_ATTEMPTS = 3
+RETRY_BACKOFF_SECONDS = 0.05
+
+LOG = logging.getLogger(__name__)
+
+
+def is_lock_conflict(exc):
+    """True when ``exc`` is the database giving a transaction up to a lock conflict."""
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    orig = getattr(exc, 'orig', None)
+    args = getattr(orig, 'args', None) or (None,)
+    if args[0] in MYSQL_LOCK_CONFLICTS:
+        return True
+    sqlstate = getattr(orig, 'sqlstate', None) or getattr(orig, 'pgcode', None)
+    return sqlstate in POSTGRESQL_LOCK_CONFLICTS
+
+
+def retrying(transaction, attempts=TRANSACTION_ATTEMPTS, sleep=time.sleep):
+    """``transaction()``, run again (up to ``attempts`` runs in all) while it loses a lock
+    conflict; the last conflict is raised as it came.
+
+    ``transaction`` must open and end its own transaction(s) with read()/write(), so that a
+    conflict has rolled everything back before it runs again.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return transaction()
+        except sa.exc.OperationalError as exc:
+            if attempt == attempts or not is_lock_conflict(exc):
+                raise
+            pause = random.uniform(0, RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            LOG.info('Lock conflict in the database (attempt %d of %d), running the '
+                     'transaction again in %.3f s: %s', attempt, attempts, pause, exc.orig)
+            sleep(pause)
