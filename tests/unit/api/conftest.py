@@ -1,8 +1,12 @@
-"""The api under Flask's test client, talking to the REAL registry in this process.
+"""The api under Flask's test client, talking to an in-memory registry.
 
-The registry's RPC server and the api's RegistryClient share one oslo.messaging
-``kombu+memory:////`` transport; the registry owns a temporary SQLite database migrated to
-head, and the filesystem store writes into a temporary directory.
+``registry`` is a FakeRegistry (fake_registry.py): RegistryClient's methods over dicts,
+keeping to the RPC contract; test_fake_registry_contract.py holds it to the real registry.
+A test marked ``real_registry`` gets the REAL registry in this process instead: its RPC
+server and the api's RegistryClient share one oslo.messaging ``kombu+memory:////``
+transport, and the registry owns a temporary SQLite database migrated to head (for what
+happens on the wire: version caps, timeouts). The filesystem store writes into a temporary
+directory.
 """
 
 import shutil
@@ -19,12 +23,18 @@ from common.rpc import transport as rpc_transport
 from registry_service import config as registry_config
 from registry_service import server as registry_server
 from registry_service.db import migration
+from tests.unit.api.fake_registry import FakeRegistry
 
 MEMORY_URL = 'kombu+memory:////'
 
 ADMIN = {'X-User-Id': 'admin-user', 'X-Project-Id': 'admin-project', 'X-Roles': 'admin'}
 ALICE = {'X-User-Id': 'alice', 'X-Project-Id': 'project-a', 'X-Roles': 'member,reader'}
 BOB = {'X-User-Id': 'bob', 'X-Project-Id': 'project-b', 'X-Roles': 'member'}
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'real_registry: the api talks to the real registry '
+                            'over the in-memory transport, not to the FakeRegistry')
 
 
 def make_conf(tmp_path, **overrides):
@@ -88,7 +98,15 @@ def migrated_database(tmp_path_factory):
 
 
 @pytest.fixture
-def registry(conf, tmp_path, migrated_database, stopped_registries):
+def registry(request):
+    """The FakeRegistry, or for a test marked ``real_registry`` the real one."""
+    if request.node.get_closest_marker('real_registry') is not None:
+        return request.getfixturevalue('real_registry')
+    return FakeRegistry()
+
+
+@pytest.fixture
+def real_registry(conf, tmp_path, migrated_database, stopped_registries):
     """A started registry RPC server and a RegistryClient wired to it."""
     shutil.copyfile(migrated_database, tmp_path / 'registry.sqlite')
     transport = rpc_transport.get_transport(conf, url=MEMORY_URL)

@@ -355,6 +355,7 @@ def test_registry_refuses_a_virtual_size_that_is_not_a_size(registry, client):
     assert (done['status'], done['virtual_size']) == ('active', 2 ** 40)
 
 
+@pytest.mark.real_registry
 def test_an_api_capped_below_1_2_finishes_uploads_without_virtual_size(conf, registry,
                                                                        client, tmp_path):
     # During a rolling upgrade ([registry] version_cap = 1.1) finish_upload goes out as a

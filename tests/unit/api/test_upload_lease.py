@@ -253,6 +253,7 @@ def test_lease_swept_before_finish_is_409_and_removes_the_data(conf, clock, regi
     assert status_of(registry, image_id) == 'queued'
 
 
+@pytest.mark.real_registry
 def test_version_cap_below_1_3_uploads_without_renewing(conf, clock, registry, datadir):
     conf.set_override('version_cap', '1.2', group='registry')
     capped = rpc_client.RegistryClient(conf, transport=registry._transport)
