@@ -15,6 +15,7 @@ from api_service import policy
 from api_service.http import app_parts
 from api_service.http import errors
 from api_service.http import path_params
+from api_service.http import response_rules
 from api_service.http import schemas
 from api_service.http.views import actions
 from api_service.http.views import health
@@ -111,6 +112,7 @@ def create_app(conf, registry=None, stores=None):
         app.register_blueprint(blueprint)
     app.url_value_preprocessor(path_params.check)
     errors.register(app)
+    response_rules.register(app)
     app.wsgi_app = build_pipeline(app.wsgi_app, conf, pol)
     return app
 

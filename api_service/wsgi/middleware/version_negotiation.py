@@ -1,10 +1,13 @@
-"""Maps /v2.N/... onto the /v2/... routes, as upstream's version negotiation does."""
+"""Maps /v2.N/... onto the /v2/... routes, as upstream's version negotiation does; any
+other path, but the few routes outside the versions, gets the versions document (300)."""
 
 import re
 
 from api_service.http import versions
 
 _VERSIONED_PATH = re.compile(r'^/v(\d+)(?:\.(\d+))?(/.*)?$')
+# Routes that live outside the version prefix.
+UNVERSIONED = frozenset(['/', '/versions', '/healthcheck'])
 
 
 class VersionNegotiationMiddleware:
@@ -21,4 +24,7 @@ class VersionNegotiationMiddleware:
             else:
                 # An unknown version gets the list of versions to choose from (300).
                 environ['PATH_INFO'] = '/'
+        elif (environ.get('PATH_INFO', '').rstrip('/') or '/') not in UNVERSIONED:
+            # As upstream: a path naming no version is answered with the versions.
+            environ['PATH_INFO'] = '/'
         return self.app(environ, start_response)
