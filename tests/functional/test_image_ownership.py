@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from tests.functional.http_api import ImagesApi
+from tests.functional.one_database import database_independent
 
 
 @pytest.fixture
@@ -53,6 +54,7 @@ def test_private_image_is_absent_from_another_projects_list(other_project, priva
     assert private_image['id'] not in [i['id'] for i in listed]
 
 
+@database_independent
 def test_error_bodies_are_json_in_upstream_shape(other_project, private_image):
     resp = other_project.show(private_image['id'])
 

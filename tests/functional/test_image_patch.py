@@ -1,6 +1,7 @@
 """PATCH over real HTTP: the JSON-patch media type, add/replace/remove and the 403 rules."""
 
 from tests.functional.http_api import JSON_PATCH
+from tests.functional.one_database import database_independent
 
 
 def test_patch_applies_add_replace_remove_in_order(images):
@@ -26,6 +27,7 @@ def test_patch_applies_add_replace_remove_in_order(images):
     assert images.show(image['id']).json() == patched
 
 
+@database_independent
 def test_patch_with_another_media_type_is_415_with_accept_patch(images):
     image = images.create_ok(name='x')
 
@@ -37,6 +39,7 @@ def test_patch_with_another_media_type_is_415_with_accept_patch(images):
     assert images.show(image['id']).json()['name'] == 'x'
 
 
+@database_independent
 def test_patch_of_read_only_attributes_is_403(images):
     image = images.create_ok(name='x')
 
@@ -49,6 +52,7 @@ def test_patch_of_read_only_attributes_is_403(images):
     assert images.show(image['id']).json()['status'] == 'queued'
 
 
+@database_independent
 def test_patch_of_reserved_attributes_is_403(images):
     image = images.create_ok(name='x')
 
