@@ -104,6 +104,11 @@ def test_classic_config_files(backend, tmp_path):
             created = requests.post(service.base_url + '/v2/images', json={'name': 'x'},
                                     headers=daemons.project_headers('operator'), timeout=30)
             assert created.status_code == 201
+            checked = subprocess.run(
+                [daemons.console_script('glance-status'),
+                 '--config-file', str(service.workdir / 'glance-registry-1.conf'),
+                 '--api-config-file', str(service.workdir / 'glance-api.conf'),
+                 'upgrade', 'check'], capture_output=True, text=True, timeout=120)
             api_log = service.api.log_path.read_text()
             registry_log = service.registries[0].log_path.read_text()
             api_stdio = service.api.log_paths()[1].read_text()
@@ -127,6 +132,12 @@ def test_classic_config_files(backend, tmp_path):
                 if '"GET /v2/images HTTP/1.1" 200 ' in line]
     assert request_id in access
     assert any('"POST /v2/images HTTP/1.1" 201 ' in line for line in api_log.splitlines())
+
+    # glance-status: schema, RPC and policy pass; the stores check warns about "http".
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    table = checked.stdout
+    assert table.count('Result: Success') == 3 and table.count('Result: Warning') == 1
+    assert 'http' in table
 
     if backend == 'mysql':
         assert 'mysql:// uses the installed pymysql driver' in registry_log
