@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from oslo_log import log as logging
 
 from common import exceptions
+from common import list_query
 from common.rpc import contract
 from registry_service import actions
 from registry_service import images
@@ -91,17 +92,26 @@ class RegistryEndpoint:
         return images.create(self._db, ctxt, values, properties, tags, quotas)
 
     @_rpc
-    def image_get(self, ctxt, *, image_id):
-        return images.get(self._db, ctxt, image_id)
+    def image_get(self, ctxt, *, image_id, internal=None):
+        # No ``internal``: a caller before 1.4, which read the location from any image_get.
+        return images.get(self._db, ctxt, image_id,
+                          internal=True if internal is None else internal)
 
     @_rpc
-    def image_list(self, ctxt, *, filters, marker, limit, sort_keys, sort_dirs):
-        return listing.list_images(self._db, ctxt, filters, marker, limit, sort_keys,
-                                   sort_dirs)
+    def image_list(self, ctxt, *, query=None, filters=None, marker=None, limit=None,
+                   sort_keys=None, sort_dirs=None):
+        if query is not None:
+            query = list_query.ListQuery.from_dict(query)
+        else:
+            # A caller before 1.4: the retired arguments, in the query-string syntax.
+            query = list_query.ListQuery.from_legacy(filters, marker, limit, sort_keys,
+                                                     sort_dirs)
+        return listing.list_images(self._db, ctxt, query)
 
     @_rpc
-    def image_update(self, ctxt, *, image_id, changes, expected_status=None, quotas=None):
-        return images.update(self._db, ctxt, image_id, changes, expected_status, quotas)
+    def image_update(self, ctxt, *, image_id, changes, quotas=None, expected_status=None):
+        # expected_status: retired in 1.4 (never used; callers before 1.4 send None).
+        return images.update(self._db, ctxt, image_id, changes, quotas)
 
     @_rpc
     def image_delete(self, ctxt, *, image_id):

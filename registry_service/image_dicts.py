@@ -5,8 +5,10 @@ import sqlalchemy as sa
 from common import image_attributes
 from registry_service.db import models
 
-# Every column of the images table (common/image_attributes.py).
-BASE_FIELDS = image_attributes.names(stored=True)
+# The columns every image dict carries (common/image_attributes.py); the internal ones
+# (location, upload_expires_at) only the calls that need them add, with with_internal().
+BASE_FIELDS = image_attributes.IMAGE_DICT_FIELDS
+INTERNAL_FIELDS = image_attributes.names(stored=True, in_image_dict=False)
 DATETIME_FIELDS = frozenset(image_attributes.DATETIMES)
 
 
@@ -38,13 +40,21 @@ def load_tags(session, image_ids):
     return found
 
 
+def _field(row, field):
+    value = getattr(row, field)
+    return isotime(value) if field in DATETIME_FIELDS else value
+
+
 def to_dict(row, properties, tags):
-    image = {}
-    for field in BASE_FIELDS:
-        value = getattr(row, field)
-        image[field] = isotime(value) if field in DATETIME_FIELDS else value
+    image = {field: _field(row, field) for field in BASE_FIELDS}
     image['properties'] = dict(properties)
     image['tags'] = sorted(tags)
+    return image
+
+
+def with_internal(image, row, fields=INTERNAL_FIELDS):
+    """``image`` plus the internal ``fields`` of ``row`` (for the calls that need them)."""
+    image.update((field, _field(row, field)) for field in fields)
     return image
 
 

@@ -72,9 +72,12 @@ def create(db, ctxt, values, properties, tags, quotas=None):
         return image_dicts.to_dict(row, properties, tags)
 
 
-def get(db, ctxt, image_id):
+def get(db, ctxt, image_id, internal=False):
+    """The image; with ``internal``, its location and upload lease too."""
     with db.read() as session:
-        return _dict_of(session, access.fetch_visible(session, ctxt, image_id))
+        row = access.fetch_visible(session, ctxt, image_id)
+        image = _dict_of(session, row)
+        return image_dicts.with_internal(image, row) if internal else image
 
 
 def _write_properties(session, image_id, old, new):
@@ -100,13 +103,9 @@ def _write_tags(session, image_id, old, new):
                     for tag in sorted(set(new) - set(old)))
 
 
-def update(db, ctxt, image_id, changes, expected_status=None, quotas=None):
+def update(db, ctxt, image_id, changes, quotas=None):
     with db.write() as session:
         row = access.fetch_changeable(session, ctxt, image_id)
-        if expected_status is not None and row.status != expected_status:
-            raise exceptions.Conflict(
-                'Image %s is %s, not %s.' % (image_id, row.status, expected_status),
-                image_id=image_id, status=row.status)
         if not changes:
             return _dict_of(session, row)
         old_properties = image_dicts.load_properties(session, [image_id])[image_id]
@@ -138,13 +137,14 @@ def update(db, ctxt, image_id, changes, expected_status=None, quotas=None):
 
 
 def delete(db, ctxt, image_id):
-    """Soft-delete; return the image as it was so the api can delete its data."""
+    """Soft-delete; return the image as it was, with its location, so the api can delete
+    its data."""
     with db.write() as session:
         row = access.fetch_changeable(session, ctxt, image_id)
         if row.protected:
             raise exceptions.Forbidden('Image %s is protected and cannot be deleted.'
                                        % image_id, image_id=image_id)
-        before = _dict_of(session, row)
+        before = image_dicts.with_internal(_dict_of(session, row), row, ('location',))
         now = utcnow()
         result = session.execute(
             sa.update(Image)

@@ -20,8 +20,9 @@ from registry_service.db.types import utcnow
 Image = models.Image
 
 
-def _swap_status(session, row, sources, target, **values):
-    """UPDATE the row to `target` only while its status is one of `sources`."""
+def _swap_status(session, row, sources, target, internal=(), **values):
+    """UPDATE the row to `target` only while its status is one of `sources`; -> the image
+    (with the `internal` fields named)."""
     result = session.execute(
         sa.update(Image)
         .where(Image.id == row.id, Image.deleted == sa.false(), Image.status.in_(sources))
@@ -30,7 +31,7 @@ def _swap_status(session, row, sources, target, **values):
     if result.rowcount != 1:
         raise exceptions.InvalidStatusTransition(current=row.status, target=target)
     session.refresh(row)
-    return image_dicts.to_dicts(session, [row])[0]
+    return image_dicts.with_internal(image_dicts.to_dicts(session, [row])[0], row, internal)
 
 
 def _storage_quota(quotas):
@@ -94,6 +95,7 @@ def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None):
                                      'prior to saving data.')
         budget = _upload_budget(session, row, quotas, expected_size)
         image = _swap_status(session, row, states.sources_of(states.SAVING), states.SAVING,
+                             internal=('upload_expires_at',),
                              upload_expires_at=_lease_end(lease_seconds))
         image['upload_budget'] = budget
         return image
@@ -146,7 +148,8 @@ def renew(db, ctxt, image_id, lease_seconds):
         if result.rowcount != 1:
             raise exceptions.InvalidStatusTransition(current=row.status, target=states.SAVING)
         session.refresh(row)
-        return image_dicts.to_dicts(session, [row])[0]
+        return image_dicts.with_internal(image_dicts.to_dicts(session, [row])[0], row,
+                                         ('upload_expires_at',))
 
 
 def _lease_passed(now):

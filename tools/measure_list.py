@@ -18,6 +18,7 @@ import uuid
 import sqlalchemy as sa
 
 from common import context
+from common import list_query
 from registry_service import listing
 from registry_service.db import migration
 from registry_service.db import models
@@ -91,14 +92,15 @@ def main():
     for title, (project, admin, filters, keys, dirs) in QUERIES.items():
         roles = ['admin', 'member'] if admin else ['member']
         ctxt = context.RequestContext(project_id=project, user_id='u', roles=roles)
-        listing.list_images(db, ctxt, filters, None, 20, keys, dirs)  # warm up
+        wanted = list_query.ListQuery.from_legacy(filters, None, 20, keys, dirs)
+        listing.list_images(db, ctxt, wanted)  # warm up
         times = []
         for _ in range(ROUNDS):
             began = time.perf_counter()
-            found = listing.list_images(db, ctxt, filters, None, 20, keys, dirs)
+            found = listing.list_images(db, ctxt, wanted)
             times.append((time.perf_counter() - began) * 1000)
         with db.read() as session:
-            query = listing.build_query(session, ctxt, filters, None, 20, keys, dirs)
+            query = listing.build_query(session, ctxt, wanted)
             sql = str(query.compile(engine, compile_kwargs={'literal_binds': True}))
         print('\n== %s: %d rows, median %.2f ms, p90 %.2f ms (list_images, %d calls)'
               % (title, len(found), statistics.median(times),

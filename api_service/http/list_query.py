@@ -1,34 +1,26 @@
-"""GET /v2/images query string -> registry image_list arguments, and the paging links.
+"""GET /v2/images query string -> the typed list query image_list takes, and the paging links.
 
-Request-level checks happen here, with upstream's messages (limit, sorting, visibility,
-member_status, protected, changes-since); the filters' operator syntax (``in:``, ``gt:`` ...)
-is read by the registry, next to the SQL it becomes.
+Everything is read and checked here, once, with upstream's messages (limit, sorting,
+visibility, member_status, changes-since, and each filter's operator syntax through
+common.list_query.parse_filter); the registry only turns the ListQuery into SQL.
 """
 
 from urllib import parse
 
-from oslo_utils import timeutils
-
 from common import exceptions
 from common import image_attributes
+from common import list_query
 
-SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at',
-             'updated_at')
-SORT_DIRS = ('asc', 'desc')
-DEFAULT_SORT_KEY = 'created_at'
-DEFAULT_SORT_DIR = 'desc'
-VISIBILITY_FILTERS = image_attributes.VISIBILITIES + ('all',)
-TIME_FILTERS = ('created_at', 'updated_at')
-MEMBER_STATUSES = image_attributes.MEMBER_STATUSES + ('all',)
-# Paging and sorting parameters; everything else in the query string is a filter.
-_CONTROL_PARAMS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_status', 'tag')
-# Filters compared with an integer column: exact (size=...) or a bound (size_min=...).
-_INT_COLUMNS = ('size', 'virtual_size', 'min_ram', 'min_disk')
-INT_FILTERS = _INT_COLUMNS + tuple(c + suffix for c in _INT_COLUMNS
-                                   for suffix in ('_min', '_max'))
-# A signed 64-bit integer: beyond it no database column can compare, and the drivers fail
-# (SQLite's with OverflowError) instead of finding nothing.
-_MIN_INT64, _MAX_INT64 = -2 ** 63, 2 ** 63 - 1
+SORT_KEYS = image_attributes.SORT_KEYS
+SORT_DIRS = image_attributes.SORT_DIRS
+DEFAULT_SORT_KEY = list_query.DEFAULT_SORT_KEY
+DEFAULT_SORT_DIR = list_query.DEFAULT_SORT_DIR
+VISIBILITY_FILTERS = list_query.VISIBILITY_FILTERS
+MEMBER_STATUSES = list_query.MEMBER_STATUS_FILTERS
+# Paging and sorting parameters, and those read on their own; everything else in the query
+# string is a filter.
+_CONTROL_PARAMS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_status', 'tag',
+                   'visibility')
 
 
 def _limit(args, conf):
@@ -72,74 +64,38 @@ def _sorting(args):
         if len(dirs) > 1 and len(dirs) != len(keys):
             raise exceptions.Invalid('Number of sort dirs does not match the number of '
                                      'sort keys')
-    return keys or [DEFAULT_SORT_KEY], dirs or [DEFAULT_SORT_DIR]
-
-
-def _check_int_filter(name, value):
-    # Only the range is checked here; the registry reads the value and refuses a
-    # non-number with its own message.
-    try:
-        number = int(value)
-    except ValueError:
-        return
-    if not _MIN_INT64 <= number <= _MAX_INT64:
-        raise exceptions.Invalid('Filter %s is out of range: %s.' % (name, value))
-
-
-def _parsed_time(text):
-    try:
-        return timeutils.parse_isotime(text)
-    except ValueError:
-        return None
-
-
-def _check_time_filter(name, expression):
-    # A time near year 1 or 9999 whose UTC offset carries it past either end parses, but
-    # cannot be turned into the UTC time the registry compares with. Only that is checked
-    # here; the registry reads the operator and refuses what does not parse.
-    moment = _parsed_time(expression)
-    if moment is None:
-        moment = _parsed_time(expression.partition(':')[2])
-    if moment is None:
-        return
-    try:
-        timeutils.normalize_time(moment)
-    except OverflowError:
-        raise exceptions.Invalid('Filter %s is out of range: %s.' % (name, expression)) from None
+    return list_query.sort_spec(keys or [DEFAULT_SORT_KEY], dirs or [DEFAULT_SORT_DIR])
 
 
 def _filters(args):
-    filters = {k: v for k, v in args.items() if k not in _CONTROL_PARAMS}
-    for name in INT_FILTERS:
-        if name in filters:
-            _check_int_filter(name, filters[name])
-    for name in TIME_FILTERS:
-        if name in filters:
-            _check_time_filter(name, filters[name])
-    if 'changes-since' in filters:
+    if 'changes-since' in args:
         raise exceptions.Invalid('The "changes-since" filter is no longer available on v2.')
-    visibility = filters.get('visibility')
-    if visibility and visibility not in VISIBILITY_FILTERS:
-        raise exceptions.Invalid('Invalid visibility value: %s' % visibility)
-    protected = filters.get('protected')
-    if protected is not None and protected not in ('true', 'false'):
-        raise exceptions.Invalid("Invalid value '%s' for 'protected' filter. Valid values "
-                                 "are 'true' or 'false'." % protected)
-    member_status = args.get('member_status', 'accepted')
-    if member_status not in MEMBER_STATUSES:
-        raise exceptions.Invalid('Invalid status: %s' % member_status)
-    filters['member_status'] = member_status
+    # A repeated parameter filters on its first value, as upstream's.
+    return tuple(list_query.parse_filter(name, value) for name, value in args.items()
+                 if name not in _CONTROL_PARAMS and name != 'tags')
+
+
+def _tags(args):
     tags = [t.strip() for t in args.getlist('tag')]
-    if tags:
-        filters['tags'] = tags
-    return filters
+    if not tags and 'tags' in args:
+        # ?tags=x has always been read as one tag.
+        tags = [args.get('tags')]
+    return tuple(tags)
 
 
 def parse_query(args, conf):
-    """``args`` is a werkzeug MultiDict -> keyword arguments of RegistryClient.image_list."""
-    sort_keys, sort_dirs = _sorting(args)
-    return {'filters': _filters(args), 'marker': args.get('marker'),
-            'limit': _limit(args, conf), 'sort_keys': sort_keys, 'sort_dirs': sort_dirs}
+    """``args`` is a werkzeug MultiDict -> the ListQuery for RegistryClient.image_list."""
+    sort = _sorting(args)
+    filters = _filters(args)
+    visibility = args.get('visibility')
+    if visibility is not None and visibility not in VISIBILITY_FILTERS:
+        raise exceptions.Invalid('Invalid visibility value: %s' % visibility)
+    member_status = args.get('member_status', list_query.DEFAULT_MEMBER_STATUS)
+    if member_status not in MEMBER_STATUSES:
+        raise exceptions.Invalid('Invalid status: %s' % member_status)
+    return list_query.ListQuery(filters=filters, tags=_tags(args), visibility=visibility,
+                                member_status=member_status, sort=sort,
+                                marker=args.get('marker'), limit=_limit(args, conf))
 
 
 def page_links(args, images, limit):

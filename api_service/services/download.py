@@ -108,7 +108,8 @@ def parse_range(range_header, content_range_header, size):
 def open_data(ctx, registry, stores, image_id, range_header=None, content_range_header=None,
               authorize=None):
     """``authorize(image)`` raises when the caller may not download the image it was given."""
-    image = registry.image_get(ctx, image_id=image_id)
+    # internal=True: the image with its location, which only the registry otherwise knows.
+    image = registry.image_get(ctx, image_id=image_id, internal=True)
     if authorize is not None:
         authorize(image)
     if image['status'] == states.DEACTIVATED and not ctx.is_admin:

@@ -73,16 +73,22 @@ class RegistryClient:
         return self._call(ctxt, 'image_create', values=values, properties=properties, tags=tags,
                           quotas=quotas)
 
-    def image_get(self, ctxt, *, image_id):
-        return self._call(ctxt, 'image_get', image_id=image_id)
+    def image_get(self, ctxt, *, image_id, internal=None):
+        # Always said (False unless asked): a registry takes a missing ``internal`` for a
+        # caller before 1.4 and adds the internal keys.
+        return self._call(ctxt, 'image_get', image_id=image_id, internal=bool(internal))
 
-    def image_list(self, ctxt, *, filters, marker, limit, sort_keys, sort_dirs):
-        return self._call(ctxt, 'image_list', filters=filters, marker=marker, limit=limit,
-                          sort_keys=sort_keys, sort_dirs=sort_dirs)
+    def image_list(self, ctxt, *, query):
+        """``query`` is a common.list_query.ListQuery."""
+        since = contract.OPTIONAL_ARGUMENTS['image_list', 'query']
+        if self._client.can_send_version(since):
+            return self._call(ctxt, 'image_list', query=query.to_dict())
+        # A registry before 1.4 (version_cap): the same query in its argument form.
+        return self._call(ctxt, 'image_list', **query.to_legacy())
 
-    def image_update(self, ctxt, *, image_id, changes, expected_status=None, quotas=None):
+    def image_update(self, ctxt, *, image_id, changes, quotas=None):
         return self._call(ctxt, 'image_update', image_id=image_id, changes=changes,
-                          expected_status=expected_status, quotas=quotas)
+                          quotas=quotas)
 
     def image_delete(self, ctxt, *, image_id):
         return self._call(ctxt, 'image_delete', image_id=image_id)

@@ -10,6 +10,11 @@ Version history (bump the minor for every new method or optional argument):
         begin_upload
 * 1.2 - optional ``virtual_size`` on finish_upload (from the api's format inspection)
 * 1.3 - renew_upload (the api keeps an upload's lease alive while bytes flow)
+* 1.4 - image_list takes one ``query`` (common.list_query.ListQuery.to_dict()) in place of
+        ``filters``, ``marker``, ``limit``, ``sort_keys`` and ``sort_dirs``; optional
+        ``internal`` on image_get; the internal keys ``location`` and ``upload_expires_at``
+        travel only in the results that need them; image_update's unused
+        ``expected_status`` is retired
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -21,9 +26,14 @@ An image travels as::
     {'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'checksum',
      'os_hash_algo', 'os_hash_value', 'owner', 'size', 'virtual_size', 'container_format',
      'disk_format', 'min_ram', 'min_disk', 'created_at', 'updated_at', 'deleted_at', 'deleted',
-     'tags': [sorted str], 'properties': {str: str},
-     'location': store URI or None (internal: never shown to users),
-     'upload_expires_at': ISO string or None (internal)}
+     'tags': [sorted str], 'properties': {str: str}}
+
+(the base keys are common/image_attributes.py's IMAGE_DICT_FIELDS). The internal keys, never
+shown to users, come only from the calls that need them: ``location`` (the data's store URI
+or None) from image_delete and image_get(internal=True), ``upload_expires_at`` (ISO string
+or None) from begin_upload, renew_upload and image_get(internal=True), ``upload_budget`` from
+begin_upload. A registry answers a caller before 1.4 (which sends no ``internal``) with both
+keys in image_get, as 1.3 did.
 
 Methods:
 
@@ -32,16 +42,22 @@ ping()
 image_create(values, properties, tags)
     ``values`` holds base attributes (optional ``id``; ``owner`` already decided by the api).
     An existing id, even of a deleted image -> Duplicate.
-image_get(image_id)
-    Missing, deleted or not visible to the caller -> ImageNotFound.
-image_list(filters, marker, limit, sort_keys, sort_dirs)
+image_get(image_id, internal=None)
+    Missing, deleted or not visible to the caller -> ImageNotFound. ``internal`` (1.4):
+    True adds the internal keys ``location`` and ``upload_expires_at`` (the download path
+    reads the location), False leaves them out.
+image_list(query)  (1.4)
     Visible, non-deleted images; filtering, sorting (``created_at`` then ``id`` as the last
     tie-breakers) and marker paging happen in SQL. Unknown marker -> MarkerNotFound.
-    ``filters`` holds the query-string values as the api read them, operator syntax
-    included (``in:a,b``, ``gte:<ISO 8601>``, ...; registry_service/listing.py reads it),
-    ``tags`` as a list, and ``member_status`` (1.1; accepted by default, pending,
-    rejected or all) for shared images listed to their members.
-image_update(image_id, changes, expected_status=None)
+    ``query`` is a common.list_query.ListQuery as to_dict() makes it: typed filters (name,
+    explicit operator, typed value; extra properties by equality), tags, visibility,
+    member_status, (key, direction) sort pairs, marker and limit; the api parsed the query
+    string, the registry checks the dict again (from_dict) and only builds SQL from it.
+    Before 1.4: image_list(filters, marker, limit, sort_keys, sort_dirs) with ``filters``
+    in the query-string syntax (``in:a,b``, ``gte:<ISO 8601>`` ..., ``tags`` a list,
+    ``member_status``); the registry still takes that form (ListQuery.from_legacy) and an
+    api capped below 1.4 sends it (ListQuery.to_legacy).
+image_update(image_id, changes)
     ``changes`` is a list of ``{'op': 'add'|'replace'|'remove', 'path': name, 'value': v}``
     already checked by the api for read-only / reserved names and value types; ``path`` is a
     base attribute, ``tags`` or an extra property. Applied in order in one transaction with
@@ -50,10 +66,12 @@ image_update(image_id, changes, expected_status=None)
     queued -> Forbidden). Only the owner or an admin may update (others: Forbidden if they
     can see the image, ImageNotFound if not).
 image_delete(image_id)
-    Soft-deletes (status ``deleted``) and returns the image as it was, so the api can remove
-    its bytes. Protected -> Forbidden; not owner nor admin -> Forbidden / ImageNotFound.
+    Soft-deletes (status ``deleted``) and returns the image as it was, with its internal
+    ``location``, so the api can remove its bytes. Protected -> Forbidden; not owner nor
+    admin -> Forbidden / ImageNotFound.
 begin_upload(image_id, lease_seconds)
-    queued -> saving, records the upload lease. Formats unset -> Invalid; other status ->
+    queued -> saving, records the upload lease (the image carries ``upload_expires_at``).
+    Formats unset -> Invalid; other status ->
     InvalidStatusTransition; not owner nor admin -> Forbidden / ImageNotFound.
 finish_upload(image_id, location, size, checksum, os_hash_algo, os_hash_value,
               virtual_size=None)
@@ -65,7 +83,8 @@ abort_upload(image_id)
     saving -> queued, clears the lease. Idempotent; a deleted image -> ImageNotFound.
 renew_upload(image_id, lease_seconds)  (1.3)
     Moves the lease of an image in ``saving`` to ``lease_seconds`` from now (also when it
-    has just passed but was not swept yet) and returns the image. Deleted or not visible ->
+    has just passed but was not swept yet) and returns the image with its new
+    ``upload_expires_at``. Deleted or not visible ->
     ImageNotFound; any status but saving (the upload finished, or its lease was swept and the
     image is queued again) -> InvalidStatusTransition; not owner nor admin -> Forbidden.
     glance-registry returns every image whose lease has passed to ``queued`` on its own
@@ -103,7 +122,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.3'
+VERSION = '1.4'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -137,6 +156,22 @@ OPTIONAL_ARGUMENTS = {
     ('begin_upload', 'quotas'): '1.1',
     ('begin_upload', 'expected_size'): '1.1',
     ('finish_upload', 'virtual_size'): '1.2',
+    ('image_get', 'internal'): '1.4',
+    ('image_list', 'query'): '1.4',
+}
+
+# Arguments that callers before a version sent and callers since do not: (method, argument)
+# -> the version that retired it. The endpoint still accepts them, for apis of the older
+# version (or held back by version_cap) during a rolling upgrade; the client never sends
+# them but to a registry below that version.
+RETIRED_ARGUMENTS = {
+    ('image_list', 'filters'): '1.4',
+    ('image_list', 'marker'): '1.4',
+    ('image_list', 'limit'): '1.4',
+    ('image_list', 'sort_keys'): '1.4',
+    ('image_list', 'sort_dirs'): '1.4',
+    # Never used; apis before 1.4 send it as None.
+    ('image_update', 'expected_status'): '1.4',
 }
 
 

@@ -10,6 +10,7 @@ from oslo_config import cfg
 
 from common import context
 from common import exceptions
+from common import list_query
 from common.rpc import client as rpc_client
 from common.rpc import contract
 from common.rpc import transport as rpc_transport
@@ -41,8 +42,19 @@ def test_client_exposes_exactly_the_contract():
 
 @pytest.mark.parametrize('method', sorted(contract.METHODS))
 def test_client_and_endpoint_take_the_same_arguments(method):
-    assert (keyword_parameters(getattr(rpc_client.RegistryClient, method))
-            == keyword_parameters(getattr(endpoint.RegistryEndpoint, method).__wrapped__))
+    client = keyword_parameters(getattr(rpc_client.RegistryClient, method))
+    served = keyword_parameters(getattr(endpoint.RegistryEndpoint, method).__wrapped__)
+    # The endpoint also takes the arguments older callers still send.
+    retired = {argument for (m, argument) in contract.RETIRED_ARGUMENTS if m == method}
+    assert retired <= set(served) and not retired & set(client)
+    for argument in retired:
+        assert served.pop(argument) is None
+    if not retired:
+        assert client == served
+    else:
+        # A new argument that replaces retired ones is optional to the endpoint alone.
+        assert set(client) == set(served)
+        assert all(served[name] in (default, None) for name, default in client.items())
 
 
 def test_endpoint_target_matches_the_contract():
@@ -97,16 +109,19 @@ def test_round_trip_keeps_exception_class_and_context(rpc, monkeypatch):
     # str() of a remote exception carries the registry's traceback; .msg is the message.
     assert raised.value.msg == 'No image found with ID %s' % image['id']
     assert raised.value.kwargs == {'image_id': image['id']}
+    # The registry checks the query it is sent again.
     with pytest.raises(exceptions.InvalidSortKey):
-        rpc.image_list(alice, filters={}, marker=None, limit=10, sort_keys=['owner'],
-                       sort_dirs=['asc'])
+        rpc._call(alice, 'image_list', query={'sort': [['owner', 'asc']], 'limit': 10})
+    with pytest.raises(exceptions.InvalidFilter):
+        rpc._call(alice, 'image_list', query={'filters': [
+            {'name': 'name', 'op': 'gt', 'value': 'a'}]})
 
     seen = []
     real_get = images.get
 
-    def spying_get(db, ctxt, image_id):
+    def spying_get(db, ctxt, image_id, **kwargs):
         seen.append(ctxt)
-        return real_get(db, ctxt, image_id)
+        return real_get(db, ctxt, image_id, **kwargs)
 
     monkeypatch.setattr(images, 'get', spying_get)
     assert rpc.image_get(alice, image_id=image['id']) == image
@@ -131,6 +146,47 @@ def test_refusals_are_not_logged_as_server_errors(rpc, caplog):
     with pytest.raises(exceptions.ImageNotFound):
         rpc.image_get(ctxt, image_id='00000000-0000-0000-0000-000000000000')
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_image_list_query_and_its_form_before_1_4_list_alike(rpc, tmp_path):
+    alice = context.RequestContext(project_id='project-a', user_id='u1', roles=['member'])
+    for name, fmt in (('a', 'raw'), ('b', 'qcow2'), ('c,d', 'raw')):
+        rpc.image_create(alice, values={'owner': 'project-a', 'name': name,
+                                        'disk_format': fmt}, properties={'k': name}, tags=[])
+    legacy = {'filters': {'name': 'in:a,"c,d"', 'disk_format': 'raw',
+                          'created_at': 'gte:2000-01-01T00:00:00Z', 'member_status': 'all'},
+              'marker': None, 'limit': 10, 'sort_keys': ['name'], 'sort_dirs': ['asc']}
+    query = list_query.ListQuery.from_legacy(**legacy)
+    current = [i['name'] for i in rpc.image_list(alice, query=query)]
+    assert current == ['a', 'c,d']
+    # An api before 1.4 sends the retired arguments; this registry still reads them.
+    assert [i['name'] for i in rpc._call(alice, 'image_list', **legacy)] == current
+    # An api held back below 1.4 sends the same query in that form.
+    capped_conf = make_conf('sqlite:///%s' % (tmp_path / 'unused.sqlite'))
+    capped_conf.set_override('version_cap', '1.3', group='registry')
+    old_api = rpc_client.RegistryClient(capped_conf, rpc._transport)
+    sent = []
+    real_call = old_api._call
+
+    def recording_call(ctxt, method, **kwargs):
+        sent.append(sorted(kwargs))
+        return real_call(ctxt, method, **kwargs)
+
+    old_api._call = recording_call
+    assert [i['name'] for i in old_api.image_list(alice, query=query)] == current
+    assert sent == [['filters', 'limit', 'marker', 'sort_dirs', 'sort_keys']]
+    # And image_get then carries the location, as a 1.3 registry's always did.
+    image = old_api.image_list(alice, query=query)[0]
+    assert old_api.image_get(alice, image_id=image['id'])['location'] is None
+    assert 'location' not in rpc.image_get(alice, image_id=image['id'])
+    assert rpc.image_get(alice, image_id=image['id'], internal=True)['location'] is None
+
+
+def test_every_retired_argument_belongs_to_a_contract_method():
+    for method, argument in contract.RETIRED_ARGUMENTS:
+        assert argument in keyword_parameters(
+            getattr(endpoint.RegistryEndpoint, method).__wrapped__)
+        assert argument not in keyword_parameters(getattr(rpc_client.RegistryClient, method))
 
 
 def test_every_optional_argument_belongs_to_a_contract_method():

@@ -39,10 +39,10 @@ def index():
     policy.check_list(rt.policy, ctx)
     args = flask.request.args
     query = list_query.parse_query(args, rt.conf)
-    images = rt.registry.image_list(ctx, **query)
+    images = rt.registry.image_list(ctx, query=query)
     body = {'images': [image_render.to_json(i) for i in images],
             'schema': '/v2/schemas/images'}
-    body.update(list_query.page_links(args, images, query['limit']))
+    body.update(list_query.page_links(args, images, query.limit))
     return flask.jsonify(body)
 
 

@@ -4,10 +4,10 @@ It keeps to common/rpc/contract.py as glance-registry does: the same method name
 keyword arguments as common/rpc/client.py, the same result dicts, the same
 common.exceptions classes (and messages), and the registry's ownership, visibility and
 member rules and status transitions (common/states.py). The value checks and the patch
-semantics are the registry's own pure functions (registry_service/patch.py, the listing's
-operator syntax), so the fake cannot drift from them; what the registry does in SQL
-(visibility, filters, sorting, marker paging, quotas, compare-and-swap of the status) is
-done here on dicts.
+semantics are the registry's own pure functions (registry_service/patch.py, and the typed
+list query of common/list_query.py), so the fake cannot drift from them; what the registry
+does in SQL (visibility, filters, sorting, marker paging, quotas, compare-and-swap of the
+status) is done here on dicts.
 
 Like the wire, every call takes a copy of its arguments and of the caller's context and
 returns a JSON copy of its result, so nobody shares state with the fake by accident. Each
@@ -24,24 +24,35 @@ import json
 import threading
 import uuid
 
-from oslo_utils import timeutils
-
 from common import context
 from common import exceptions
+from common import image_attributes
+from common import list_query
 from common import states
 from registry_service import access
 from registry_service import image_dicts
 from registry_service import images as registry_images
-from registry_service import listing as registry_listing
 from registry_service import patch
 
 # The fields of an image dict, as the registry sends them.
 BASE_FIELDS = image_dicts.BASE_FIELDS
+INTERNAL_FIELDS = image_dicts.INTERNAL_FIELDS
+# A row holds every column, the internal ones too.
+ROW_FIELDS = image_attributes.names(stored=True)
 DATETIME_FIELDS = image_dicts.DATETIME_FIELDS
 VISIBILITIES = access.VISIBILITIES
 READABLE_BY_ALL = frozenset({'public', 'community'})
 MEMBER_STATUSES = access.MEMBER_STATUSES
 MAX_MEMBER_ID = 255
+_COMPARISONS = {
+    'eq': lambda value, wanted: value == wanted,
+    'neq': lambda value, wanted: value != wanted,
+    'in': lambda value, wanted: value in wanted,
+    'gt': lambda value, wanted: value > wanted,
+    'gte': lambda value, wanted: value >= wanted,
+    'lt': lambda value, wanted: value < wanted,
+    'lte': lambda value, wanted: value <= wanted,
+}
 
 
 def utcnow():
@@ -80,12 +91,15 @@ class FakeRegistry:
     # -- helpers: rows, dicts and access ------------------------------------------------------
 
     @staticmethod
-    def _to_dict(image):
+    def _to_dict(image, internal=()):
+        """image_dicts.to_dict, plus the ``internal`` fields named (with_internal)."""
         row = image['row']
         result = {field: isotime(row[field]) if field in DATETIME_FIELDS else row[field]
                   for field in BASE_FIELDS}
         result['properties'] = dict(image['properties'])
         result['tags'] = sorted(image['tags'])
+        result.update((field, isotime(row[field]) if field in DATETIME_FIELDS else row[field])
+                      for field in internal)
         return result
 
     @staticmethod
@@ -153,7 +167,7 @@ class FakeRegistry:
             raise exceptions.Duplicate('Image ID %s already exists!' % image_id,
                                        image_id=image_id)
         now = utcnow()
-        row = dict.fromkeys(BASE_FIELDS)
+        row = dict.fromkeys(ROW_FIELDS)
         row.update(attributes, id=image_id, status=states.QUEUED, created_at=now,
                    updated_at=now, deleted=False)
         image = {'row': row, 'properties': properties, 'tags': set(tags)}
@@ -161,17 +175,14 @@ class FakeRegistry:
         return self._to_dict(image)
 
     @_call
-    def image_get(self, ctxt, *, image_id):
-        return self._to_dict(self._visible(ctxt, image_id))
+    def image_get(self, ctxt, *, image_id, internal=None):
+        return self._to_dict(self._visible(ctxt, image_id),
+                             INTERNAL_FIELDS if internal else ())
 
     @_call
-    def image_update(self, ctxt, *, image_id, changes, expected_status=None, quotas=None):
+    def image_update(self, ctxt, *, image_id, changes, quotas=None):
         image = self._changeable(ctxt, image_id)
         row = image['row']
-        if expected_status is not None and row['status'] != expected_status:
-            raise exceptions.Conflict(
-                'Image %s is %s, not %s.' % (image_id, row['status'], expected_status),
-                image_id=image_id, status=row['status'])
         if not changes:
             return self._to_dict(image)
         old_base = {name: row[name] for name in patch.MUTABLE}
@@ -192,38 +203,13 @@ class FakeRegistry:
         if image['row']['protected']:
             raise exceptions.Forbidden('Image %s is protected and cannot be deleted.'
                                        % image_id, image_id=image_id)
-        before = self._to_dict(image)
+        before = self._to_dict(image, ('location',))
         now = utcnow()
         self._set(image, status=states.DELETED, deleted=True, deleted_at=now, updated_at=now,
                   upload_expires_at=None)
         return before
 
     # -- listing -------------------------------------------------------------------------------
-
-    @staticmethod
-    def _sort_spec(sort_keys, sort_dirs):
-        keys = list(sort_keys or [registry_listing.DEFAULT_SORT_KEY])
-        dirs = list(sort_dirs or [])
-        for key in keys:
-            if key not in registry_listing.SORT_KEYS:
-                raise exceptions.InvalidSortKey(key=key)
-        for direction in dirs:
-            if direction not in registry_listing.SORT_DIRS:
-                raise exceptions.InvalidSortDir(direction=direction)
-        default_dir = registry_listing.DEFAULT_SORT_DIR
-        if not dirs:
-            dirs = [default_dir] * len(keys)
-        elif len(dirs) == 1:
-            default_dir = dirs[0]
-            dirs = dirs * len(keys)
-        elif len(dirs) != len(keys):
-            raise exceptions.Invalid('Number of sort dirs does not match the number of sort '
-                                     'keys')
-        for key in registry_listing.TIE_BREAKERS:
-            if key not in keys:
-                keys.append(key)
-                dirs.append(default_dir)
-        return list(zip(keys, dirs, strict=True))
 
     @staticmethod
     def _compare(spec, a, b):
@@ -241,13 +227,6 @@ class FakeRegistry:
 
     def _list_predicate(self, ctxt, visibility, member_status):
         """The visibility part of a listing (access.list_clause) as a predicate on rows."""
-        if visibility is not None and visibility != 'all' and visibility not in VISIBILITIES:
-            raise exceptions.InvalidFilter(value=visibility)
-        if member_status is None:
-            member_status = 'accepted'
-        if member_status not in MEMBER_STATUSES + ('all',):
-            raise exceptions.InvalidFilter(value=member_status)
-
         def readable(row):
             if visibility not in (None, 'all') and row['visibility'] != visibility:
                 return False
@@ -259,123 +238,43 @@ class FakeRegistry:
         return readable
 
     @staticmethod
-    def _as_bool(name, value):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ('true', 'false'):
-            return value.lower() == 'true'
-        raise exceptions.InvalidFilter("Invalid value '%s' for '%s' filter. Valid values are "
-                                       "'true' or 'false'." % (value, name))
+    def _filter_predicate(f):
+        """One common.list_query.Filter (listing._filter_clause) as a predicate on images."""
+        if f.property:
+            return lambda image: image['properties'].get(f.name) == f.value
+        compare = _COMPARISONS[f.op]
+        # SQL: NULL compares with nothing.
+        return lambda image: image['row'][f.name] is not None and \
+            compare(image['row'][f.name], f.value)
 
-    @staticmethod
-    def _as_int(value, message='Unable to filter on a range with a non-numeric value.'):
-        if isinstance(value, bool):
-            raise exceptions.InvalidFilter(message)
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise exceptions.InvalidFilter(message) from None
-
-    @staticmethod
-    def _as_text(name, value):
-        if not isinstance(value, str):
-            raise exceptions.InvalidFilter('Filter %s takes a single string value.' % name)
-        return value
-
-    def _operator_predicate(self, name, expression):
-        if isinstance(expression, (list, tuple)):
-            wanted = [self._as_text(name, v) for v in expression]
-            return lambda image: image['row'][name] in wanted
-        operator, value = registry_listing.split_operator(self._as_text(name, expression))
-        if operator == 'in':
-            wanted = registry_listing.split_list(value)
-            return lambda image: image['row'][name] in wanted
-        if operator == 'eq':
-            return lambda image: image['row'][name] == value
-        raise exceptions.InvalidFilter("Unable to filter by unknown operator '%s'." % operator)
-
-    def _time_predicate(self, name, expression):
-        operator, value = registry_listing.split_operator(self._as_text(name, expression))
-        try:
-            threshold = timeutils.normalize_time(timeutils.parse_isotime(value))
-        except ValueError:
-            raise exceptions.InvalidFilter('Bad "%s" query filter format. Use ISO 8601 '
-                                           'DateTime notation.' % name) from None
-        if operator not in registry_listing.TIME_OPERATORS:
-            raise exceptions.InvalidFilter('Unable to filter on a unknown operator.')
-        compare = {'gt': lambda v: v > threshold, 'gte': lambda v: v >= threshold,
-                   'lt': lambda v: v < threshold, 'lte': lambda v: v <= threshold,
-                   'eq': lambda v: v == threshold, 'neq': lambda v: v != threshold}[operator]
-        return lambda image: compare(image['row'][name])
-
-    @staticmethod
-    def _equals(name, value):
-        # SQL: NULL equals nothing.
-        return lambda image: image['row'][name] is not None and image['row'][name] == value
-
-    def _property_is(self, name, value):
-        value = self._as_text(name, value)
-        return lambda image: image['properties'].get(name) == value
-
-    def _range_predicate(self, name, value):
-        column, bound = name[:-4], name[-3:]
-        if column not in registry_listing.INT_COLUMNS:
-            return None
-        limit = self._as_int(value)
-        if bound == 'min':
-            return lambda image: image['row'][column] is not None and \
-                image['row'][column] >= limit
-        return lambda image: image['row'][column] is not None and image['row'][column] <= limit
-
-    def _filter_predicates(self, ctxt, filters):
-        """listing._filter_clauses, in its order (so the same filter is refused first)."""
-        filters = dict(filters or {})
-        readable = self._list_predicate(ctxt, filters.pop('visibility', None),
-                                        filters.pop('member_status', None))
+    def _filter_predicates(self, ctxt, query):
+        """listing._filter_clauses on dicts."""
+        readable = self._list_predicate(ctxt, query.visibility, query.member_status)
         predicates = [lambda image: not image['row']['deleted'],
                       lambda image: readable(image['row'])]
-        hidden = self._as_bool('os_hidden', filters.pop('os_hidden', False))
-        predicates.append(lambda image: image['row']['os_hidden'] == hidden)
-        if 'protected' in filters:
-            protected = self._as_bool('protected', filters.pop('protected'))
-            predicates.append(lambda image: image['row']['protected'] == protected)
-        tags = filters.pop('tags', None) or []
-        for tag in [tags] if isinstance(tags, str) else tags:
-            tag = self._as_text('tag', tag)
-            predicates.append(lambda image, tag=tag: tag in image['tags'])
-        properties = filters.pop('properties', None) or {}
-        for name, value in filters.items():
-            if name in registry_listing.OPERATOR_FILTERS:
-                predicates.append(self._operator_predicate(name, value))
-            elif name in registry_listing.TIME_FILTERS:
-                predicates.append(self._time_predicate(name, value))
-            elif name in registry_listing.INT_COLUMNS:
-                predicates.append(self._equals(name, self._as_int(
-                    value, 'Filter %s takes an integer.' % name)))
-            elif name in registry_listing.STRING_COLUMNS:
-                predicates.append(self._equals(name, self._as_text(name, value)))
-            elif name.endswith(('_min', '_max')) and \
-                    self._range_predicate(name, value) is not None:
-                predicates.append(self._range_predicate(name, value))
-            else:
-                predicates.append(self._property_is(name, value))
-        predicates.extend(self._property_is(name, value)
-                          for name, value in properties.items())
+        if not query.filter_on('os_hidden'):
+            predicates.append(lambda image: not image['row']['os_hidden'])
+        predicates.extend(lambda image, tag=tag: tag in image['tags'] for tag in query.tags)
+        predicates.extend(self._filter_predicate(f) for f in query.filters)
         return predicates
 
+    def image_list(self, ctxt, *, query):
+        # As RegistryClient: the ListQuery travels as its dict.
+        return self._image_list(ctxt, query=query.to_dict())
+
     @_call
-    def image_list(self, ctxt, *, filters, marker, limit, sort_keys, sort_dirs):
-        spec = self._sort_spec(sort_keys, sort_dirs)
-        if limit is not None and self._as_int(limit,
-                                              'limit must be a non-negative integer') < 0:
-            raise exceptions.InvalidFilter('limit param must be positive')
-        predicates = self._filter_predicates(ctxt, filters)
+    def _image_list(self, ctxt, *, query):
+        query = list_query.ListQuery.from_dict(query)
+        spec = list(query.sort)
+        if 'id' not in [key for key, _ in spec]:
+            spec.append(('id', spec[-1][1]))
+        predicates = self._filter_predicates(ctxt, query)
         marker_row = None
-        if marker is not None:
+        if query.marker is not None:
             try:
-                marker_row = self._visible(ctxt, marker)['row']
+                marker_row = self._visible(ctxt, query.marker)['row']
             except exceptions.ImageNotFound:
-                raise exceptions.MarkerNotFound(marker=marker) from None
+                raise exceptions.MarkerNotFound(marker=query.marker) from None
         found = [image for image in self._images.values()
                  if all(predicate(image) for predicate in predicates)]
         if marker_row is not None:
@@ -383,8 +282,8 @@ class FakeRegistry:
                      if self._compare(spec, image['row'], marker_row) > 0]
         found.sort(key=functools.cmp_to_key(
             lambda a, b: self._compare(spec, a['row'], b['row'])))
-        if limit is not None:
-            found = found[:int(limit)]
+        if query.limit is not None:
+            found = found[:query.limit]
         return [self._to_dict(image) for image in found]
 
     # -- uploads -------------------------------------------------------------------------------
@@ -438,7 +337,7 @@ class FakeRegistry:
         budget = self._upload_budget(row, quotas, expected_size)
         self._set(image, status=states.SAVING, updated_at=utcnow(),
                   upload_expires_at=self._lease_end(lease_seconds))
-        began = self._to_dict(image)
+        began = self._to_dict(image, ('upload_expires_at',))
         began['upload_budget'] = budget
         return began
 
@@ -478,7 +377,7 @@ class FakeRegistry:
             raise exceptions.InvalidStatusTransition(current=image['row']['status'],
                                                      target=states.SAVING)
         self._set(image, upload_expires_at=self._lease_end(lease_seconds))
-        return self._to_dict(image)
+        return self._to_dict(image, ('upload_expires_at',))
 
     # -- members -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import pytest
 
 from common import context
 from common import exceptions
+from common import list_query
 from common.rpc import client as rpc_client
 from tests.unit.api.fake_registry import FakeRegistry
 
@@ -45,9 +46,16 @@ def create(n, owner='project-a', properties=None, tags=None, **values):
 
 
 def listing(filters=None, marker=None, limit=None, sort_keys=None, sort_dirs=None):
+    # The query-string form, read into a ListQuery when the step runs (answers()).
     return ('image_list', {'filters': dict({'member_status': 'accepted'}, **(filters or {})),
                            'marker': marker, 'limit': limit, 'sort_keys': sort_keys,
                            'sort_dirs': sort_dirs})
+
+
+def _arguments(method, kwargs):
+    if method == 'image_list' and 'query' not in kwargs:
+        return {'query': list_query.ListQuery.from_legacy(**kwargs)}
+    return kwargs
 
 
 def finish(image, size=3):
@@ -315,7 +323,7 @@ def answers(registry, steps):
     got = []
     for who, (method, kwargs) in steps:
         try:
-            result = getattr(registry, method)(CONTEXTS[who], **kwargs)
+            result = getattr(registry, method)(CONTEXTS[who], **_arguments(method, kwargs))
         except exceptions.GlimpseError as exc:
             got.append((who, method, 'raised', contract_class(exc).__name__, exc.msg,
                         exc.kwargs))

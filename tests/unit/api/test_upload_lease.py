@@ -145,7 +145,7 @@ def test_renewal_keeps_a_slow_upload_alive_past_its_first_lease(conf, clock, reg
 
     def watch_lease(n):
         if n % 10 == 0:
-            leases.append(registry.image_get(ADMIN_CTX, image_id=image_id)
+            leases.append(registry.image_get(ADMIN_CTX, image_id=image_id, internal=True)
                           ['upload_expires_at'])
 
     # About 3 s of body, three leases long.

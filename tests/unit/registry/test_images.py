@@ -13,7 +13,9 @@ CONTRACT_KEYS = {
     'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'checksum',
     'os_hash_algo', 'os_hash_value', 'owner', 'size', 'virtual_size', 'container_format',
     'disk_format', 'min_ram', 'min_disk', 'created_at', 'updated_at', 'deleted_at', 'deleted',
-    'tags', 'properties', 'location', 'upload_expires_at'}
+    'tags', 'properties'}
+# Only from the calls that need them (image_get with internal, image_delete, uploads).
+INTERNAL_KEYS = {'location', 'upload_expires_at'}
 
 
 def replace(path, value):
@@ -159,13 +161,12 @@ def test_only_owner_or_admin_may_update(db, alice, bob, admin):
     assert images.update(db, admin, private['id'], [replace('name', 'x')])['name'] == 'x'
 
 
-def test_update_with_expected_status_conflicts_when_status_differs(db, alice):
+def test_get_with_internal_adds_the_location_and_the_lease(db, alice):
     image = new_image(db, alice)
-    with pytest.raises(exceptions.Conflict):
-        images.update(db, alice, image['id'], [replace('name', 'x')],
-                      expected_status='active')
-    assert images.update(db, alice, image['id'], [replace('name', 'x')],
-                         expected_status='queued')['name'] == 'x'
+    assert images.get(db, alice, image['id']) == image
+    internal = images.get(db, alice, image['id'], internal=True)
+    assert set(internal) == CONTRACT_KEYS | INTERNAL_KEYS
+    assert internal['location'] is None and internal['upload_expires_at'] is None
 
 
 def test_property_names_are_case_sensitive(db, alice):
@@ -179,7 +180,8 @@ def test_property_names_are_case_sensitive(db, alice):
 def test_delete_returns_the_image_as_it_was_and_soft_deletes(db, alice, admin):
     image = new_image(db, alice, properties={'k': 'v'})
     before = images.delete(db, alice, image['id'])
-    assert before == image
+    # With its location, so the api can remove the data.
+    assert before == dict(image, location=None)
     with pytest.raises(exceptions.ImageNotFound):
         images.delete(db, admin, image['id'])
 

@@ -1,6 +1,7 @@
 import pytest
 
 from common import exceptions
+from common import list_query
 from registry_service import images
 from registry_service import listing
 from tests.unit.registry.helpers import new_image
@@ -10,12 +11,17 @@ def names(result):
     return [image['name'] for image in result]
 
 
+def list_images(db, ctxt, filters, marker, limit, sort_keys, sort_dirs):
+    """listing.list_images of the query these arguments (the form before 1.4) make."""
+    query = list_query.ListQuery.from_legacy(filters, marker, limit, sort_keys, sort_dirs)
+    return listing.list_images(db, ctxt, query)
+
+
 def list_names(db, ctxt, filters=None, **kwargs):
     kwargs.setdefault('sort_keys', ['name'])
     kwargs.setdefault('sort_dirs', ['asc'])
-    return names(listing.list_images(db, ctxt, filters or {}, kwargs.get('marker'),
-                                     kwargs.get('limit'), kwargs['sort_keys'],
-                                     kwargs['sort_dirs']))
+    return names(list_images(db, ctxt, filters or {}, kwargs.get('marker'),
+                             kwargs.get('limit'), kwargs['sort_keys'], kwargs['sort_dirs']))
 
 
 @pytest.fixture
@@ -106,23 +112,23 @@ def test_bad_sort_arguments(db, alice, keys, dirs, error):
 def test_default_sort_is_newest_first(db, alice):
     for name in ('first', 'second', 'third'):
         new_image(db, alice, name=name)
-    result = listing.list_images(db, alice, {}, None, None, None, None)
+    result = list_images(db, alice, {}, None, None, None, None)
     assert names(result) == ['third', 'second', 'first']
 
 
 def test_multi_key_sort_with_created_at_and_id_tie_breakers(db, alice):
     made = [new_image(db, alice, name=name, disk_format=fmt)
             for name, fmt in (('b', 'raw'), ('a', 'raw'), ('c', 'qcow2'), ('a', 'qcow2'))]
-    result = listing.list_images(db, alice, {}, None, None, ['disk_format', 'name'],
+    result = list_images(db, alice, {}, None, None, ['disk_format', 'name'],
                                  ['desc', 'asc'])
     assert [(i['disk_format'], i['name']) for i in result] == [
         ('raw', 'a'), ('raw', 'b'), ('qcow2', 'a'), ('qcow2', 'c')]
     same = [new_image(db, alice, name='same') for _ in range(5)]
     # As upstream: created_at, then id, in the (single) given direction break the ties.
-    result = listing.list_images(db, alice, {'name': 'same'}, None, None, ['name'], ['asc'])
+    result = list_images(db, alice, {'name': 'same'}, None, None, ['name'], ['asc'])
     assert [i['id'] for i in result] == [i['id'] for i in sorted(
         same, key=lambda i: (i['created_at'], i['id']))]
-    result = listing.list_images(db, alice, {'name': 'same'}, None, None, ['name'], ['desc'])
+    result = list_images(db, alice, {'name': 'same'}, None, None, ['name'], ['desc'])
     assert [i['id'] for i in result] == [i['id'] for i in sorted(
         same, key=lambda i: (i['created_at'], i['id']), reverse=True)]
     assert made  # all created
@@ -131,7 +137,7 @@ def test_multi_key_sort_with_created_at_and_id_tie_breakers(db, alice):
 def page_through(db, ctxt, limit, sort_keys, sort_dirs, filters=None):
     pages, marker = [], None
     while True:
-        page = listing.list_images(db, ctxt, filters or {}, marker, limit, sort_keys,
+        page = list_images(db, ctxt, filters or {}, marker, limit, sort_keys,
                                    sort_dirs)
         if not page:
             return pages
@@ -149,7 +155,7 @@ def test_marker_paging_visits_every_image_once_in_order(db, alice, sort_keys, so
     for i in range(23):
         new_image(db, alice, name=None if i % 5 == 0 else 'n%d' % (i % 4),
                   disk_format=None if i % 3 == 0 else ['raw', 'qcow2'][i % 2])
-    everything = listing.list_images(db, alice, {}, None, None, sort_keys, sort_dirs)
+    everything = list_images(db, alice, {}, None, None, sort_keys, sort_dirs)
     assert len(everything) == 23
     pages = page_through(db, alice, 4, sort_keys, sort_dirs)
     assert [len(p) for p in pages] == [4, 4, 4, 4, 4, 3]
@@ -159,21 +165,21 @@ def test_marker_paging_visits_every_image_once_in_order(db, alice, sort_keys, so
 def test_marker_must_be_a_visible_image(db, alice, bob):
     private = new_image(db, alice, visibility='private')
     with pytest.raises(exceptions.MarkerNotFound):
-        listing.list_images(db, bob, {}, private['id'], 10, None, None)
+        list_images(db, bob, {}, private['id'], 10, None, None)
     with pytest.raises(exceptions.MarkerNotFound):
-        listing.list_images(db, bob, {}, '00000000-0000-0000-0000-000000000000', 10,
+        list_images(db, bob, {}, '00000000-0000-0000-0000-000000000000', 10,
                             None, None)
 
 
 def test_limit_zero_returns_nothing(db, alice):
     new_image(db, alice)
-    assert listing.list_images(db, alice, {}, None, 0, None, None) == []
+    assert list_images(db, alice, {}, None, 0, None, None) == []
 
 
 def test_listing_loads_tags_and_properties_of_each_image(db, alice):
     new_image(db, alice, name='p', properties={'k': 'v'}, tags=['t'])
     new_image(db, alice, name='q')
-    result = listing.list_images(db, alice, {}, None, None, ['name'], ['asc'])
+    result = list_images(db, alice, {}, None, None, ['name'], ['asc'])
     assert [(i['properties'], i['tags']) for i in result] == [({'k': 'v'}, ['t']), ({}, [])]
 
 
@@ -186,19 +192,19 @@ def test_listing_loads_tags_and_properties_of_each_image(db, alice):
     ('one', ['one']),
 ])
 def test_in_list_splits_on_commas_outside_quotes(value, expected):
-    assert listing.split_list(value) == expected
+    assert list_query.split_list(value) == expected
 
 
 @pytest.mark.parametrize('value', ['a"b",c', '"a"b,c', '"a,b'])
 def test_in_list_with_misplaced_quotes_is_invalid(value):
     with pytest.raises(exceptions.InvalidFilter):
-        listing.split_list(value)
+        list_query.split_list(value)
 
 
 def test_bare_iso_time_is_an_equality_not_an_operator():
-    assert listing.split_operator('2020-01-01T10:00:00Z') == ('eq', '2020-01-01T10:00:00Z')
-    assert listing.split_operator('gt:2020-01-01T10:00:00Z') == ('gt', '2020-01-01T10:00:00Z')
-    assert listing.split_operator('plain') == ('eq', 'plain')
+    assert list_query.split_operator('2020-01-01T10:00:00Z') == ('eq', '2020-01-01T10:00:00Z')
+    assert list_query.split_operator('gt:2020-01-01T10:00:00Z') == ('gt', '2020-01-01T10:00:00Z')
+    assert list_query.split_operator('plain') == ('eq', 'plain')
 
 
 def test_in_and_eq_operators_and_unknown_operator(db, alice):
@@ -212,7 +218,7 @@ def test_in_and_eq_operators_and_unknown_operator(db, alice):
 
 def test_time_filters_compare_in_sql(db, alice):
     new_image(db, alice, name='old')
-    rows = listing.list_images(db, alice, {}, None, None, ['created_at'], ['asc'])
+    rows = list_images(db, alice, {}, None, None, ['created_at'], ['asc'])
     stamp = rows[0]['created_at']
     new_image(db, alice, name='new')
     assert list_names(db, alice, {'created_at': 'gt:' + stamp}) == ['new']

@@ -31,9 +31,12 @@ def test_upload_happy_path(db, alice):
     assert active['status'] == 'active'
     assert (active['size'], active['checksum'], active['os_hash_algo']) == (5, 'a' * 32,
                                                                              'sha512')
-    assert active['location'] == 'file:///data/%s' % image['id']
-    assert active['upload_expires_at'] is None
+    # The internal keys travel only from the calls that need them.
+    assert 'location' not in active and 'upload_expires_at' not in active
     assert images.get(db, alice, image['id']) == active
+    internal = images.get(db, alice, image['id'], internal=True)
+    assert internal['location'] == 'file:///data/%s' % image['id']
+    assert internal['upload_expires_at'] is None
 
 
 def test_begin_needs_formats(db, alice):
@@ -88,7 +91,8 @@ def test_abort_returns_to_queued_and_is_idempotent(db, alice):
     image = ready_image(db, alice)
     uploads.begin(db, alice, image['id'], 60)
     queued = uploads.abort(db, alice, image['id'])
-    assert queued['status'] == 'queued' and queued['upload_expires_at'] is None
+    assert queued['status'] == 'queued' and 'upload_expires_at' not in queued
+    assert images.get(db, alice, image['id'], internal=True)['upload_expires_at'] is None
     assert uploads.abort(db, alice, image['id']) == queued
     # And the image can be uploaded again.
     assert uploads.begin(db, alice, image['id'], 60)['status'] == 'saving'
@@ -186,7 +190,7 @@ def test_expired_lease_is_swept_back_to_queued(db, alice):
 
     assert swept == [{'id': image['id'], 'owner': alice.owner,
                       'upload_expires_at': saving['upload_expires_at']}]
-    queued = images.get(db, alice, image['id'])
+    queued = images.get(db, alice, image['id'], internal=True)
     assert queued['status'] == 'queued' and queued['upload_expires_at'] is None
     # Uploadable again; the upload that lost its lease can neither renew nor finish.
     with pytest.raises(exceptions.InvalidStatusTransition):
