@@ -9,6 +9,7 @@ import copy
 
 import jsonschema
 
+from api_service.http import custom_properties
 from common import exceptions
 from common import image_attributes
 
@@ -79,10 +80,15 @@ def base_properties(container_formats, disk_formats):
     return properties
 
 
-def image_schema(container_formats, disk_formats):
+def image_schema(container_formats, disk_formats, extra_properties=None):
+    """``extra_properties``: the typed extra properties of schema-image.json
+    (custom_properties.load()), beside the base ones."""
+    properties = base_properties(container_formats, disk_formats)
+    for name, prop in (extra_properties or {}).items():
+        properties.setdefault(name, copy.deepcopy(prop))
     return {
         'name': 'image',
-        'properties': base_properties(container_formats, disk_formats),
+        'properties': properties,
         # Any other key is an extra property, and extra properties hold strings.
         'additionalProperties': {'type': 'string'},
         'links': [
@@ -114,10 +120,14 @@ class ImageSchemas:
     """The schema documents for one configuration, and a validator compiled once."""
 
     def __init__(self, conf):
+        base = base_properties(conf.image_format.container_formats,
+                               conf.image_format.disk_formats)
         self.image = image_schema(conf.image_format.container_formats,
-                                  conf.image_format.disk_formats)
+                                  conf.image_format.disk_formats,
+                                  custom_properties.load(conf, base_names=base))
         self.images = images_schema(copy.deepcopy(self.image))
-        self.base_names = frozenset(self.image['properties'])
+        # The documented extra properties (schema-image.json) are not base attributes.
+        self.base_names = frozenset(base)
         self._validator = jsonschema.Draft4Validator(self.image)
 
     def validate(self, obj):

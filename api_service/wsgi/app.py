@@ -13,6 +13,7 @@ from api_service import config
 from api_service import exceptions
 from api_service import policy
 from api_service.http import app_parts
+from api_service.http import custom_properties
 from api_service.http import errors
 from api_service.http import path_params
 from api_service.http import response_rules
@@ -78,6 +79,8 @@ def check_config(conf):
     """Raise api_service.exceptions.ConfigurationError for settings glance-api cannot run
     with."""
     config.auth_strategy(conf)
+    # schema-image.json: a broken one stops the start, not the first schema request.
+    custom_properties.load(conf)
     try:
         # oslo.config checks a value against its regex only when it is read: read the
         # options uploads depend on now, so a typo stops the start, not a user's upload.
