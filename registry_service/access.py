@@ -79,7 +79,13 @@ def list_clause(ctxt, visibility=None, member_status='accepted'):
         raise exceptions.InvalidFilter(value=member_status)
     wanted = Image.visibility == visibility if visibility not in (None, 'all') else None
     if ctxt.is_admin:
-        return wanted if wanted is not None else sa.true()
+        if wanted is not None or visibility == 'all':
+            return wanted if wanted is not None else sa.true()
+        # As upstream: without a visibility, even an admin's list leaves out the community
+        # images of other projects (they are listed with visibility=community or all).
+        if ctxt.owner is None:
+            return Image.visibility != 'community'
+        return sa.or_(Image.visibility != 'community', Image.owner == ctxt.owner)
     readable = [Image.visibility == 'public']
     if ctxt.owner is not None:
         readable.append(Image.owner == ctxt.owner)

@@ -231,7 +231,9 @@ class FakeRegistry:
             if visibility not in (None, 'all') and row['visibility'] != visibility:
                 return False
             if ctxt.is_admin:
-                return True
+                # Without a visibility, others' community images are left out.
+                return (visibility is not None or row['visibility'] != 'community'
+                        or self._owns(ctxt, row))
             return (row['visibility'] == 'public' or self._owns(ctxt, row)
                     or self._shared_with_caller(ctxt, row, member_status)
                     or (visibility in ('community', 'all') and row['visibility'] == 'community'))

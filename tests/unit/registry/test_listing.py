@@ -40,9 +40,20 @@ def test_default_listing_is_own_plus_public(db, world, alice):
                                      'b-public']
 
 
-def test_admin_lists_every_non_deleted_non_hidden_image(db, world, admin):
-    assert list_names(db, admin) == ['a-community', 'a-private', 'a-public', 'a-shared',
-                                     'b-community', 'b-private', 'b-public', 'b-shared']
+def test_admin_lists_every_non_deleted_non_hidden_image_but_community_ones(db, world, admin):
+    # As upstream: other projects' community images only with visibility=community or all.
+    assert list_names(db, admin) == ['a-private', 'a-public', 'a-shared',
+                                     'b-private', 'b-public', 'b-shared']
+    assert list_names(db, admin, {'visibility': 'all'}) == [
+        'a-community', 'a-private', 'a-public', 'a-shared',
+        'b-community', 'b-private', 'b-public', 'b-shared']
+    assert list_names(db, admin, {'visibility': 'community'}) == ['a-community',
+                                                                 'b-community']
+
+
+def test_admin_lists_its_own_project_s_community_images(db, world, admin):
+    new_image(db, admin, name='admin-community', visibility='community')
+    assert 'admin-community' in list_names(db, admin)
 
 
 @pytest.mark.parametrize('visibility, expected', [
