@@ -39,9 +39,13 @@ def test_actions_from_other_statuses_are_refused_and_change_nothing(db, alice, s
         session.execute(sa.update(models.Image).where(models.Image.id == image['id'])
                         .values(status=status))
     for action in (actions.deactivate, actions.reactivate):
-        with pytest.raises(exceptions.InvalidStatusTransition) as caught:
+        # An InvalidStatusTransition of its own class: the api's table answers it with 403.
+        with pytest.raises(exceptions.ImageActionNotAllowed) as caught:
             action(db, alice, image['id'])
+        assert isinstance(caught.value, exceptions.InvalidStatusTransition)
         assert caught.value.kwargs['current'] == status
+        assert str(caught.value) == "Not allowed to %s image in status '%s'" % (
+            action.__name__, status)
     assert images.get(db, alice, image['id'])['status'] == status
 
 
