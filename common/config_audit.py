@@ -92,6 +92,20 @@ def read_files(files):
     return found
 
 
+def retired_options(conf):
+    """{(group, name): reason} of the registered options deprecated for removal: accepted
+    so that old files still load, and ignored."""
+    retired = {}
+    infos = [(DEFAULT, info) for info in conf._opts.values()]
+    infos += [(name, info) for name, group in conf._groups.items()
+              for info in group._opts.values()]
+    for group, info in infos:
+        opt = info['opt']
+        if getattr(opt, 'deprecated_for_removal', False):
+            retired[(group, _norm(opt.name))] = opt.deprecated_reason or ''
+    return retired
+
+
 def registered_names(conf):
     """{group: {option names and deprecated names}} of everything registered on ``conf``.
 
@@ -134,6 +148,7 @@ def _suggestion(group, name, known):
 def findings(conf, not_implemented, library_names=None, open_groups=(), files=None):
     """The options of ``conf``'s files that the daemon will not honour, in file order."""
     known = registered_names(conf)
+    retired = retired_options(conf)
     for group, names in (library_names or {}).items():
         known.setdefault(group, set()).update(_norm(n) for n in names)
     out = []
@@ -154,6 +169,9 @@ def findings(conf, not_implemented, library_names=None, open_groups=(), files=No
             shown = where + (' = %s' % value if entry.harmless is not None else '')
             out.append(Finding(group, name, '%s is not implemented in Glimpse and has no '
                                             'effect: %s' % (shown, entry.reason), True))
+        elif (group, name) in retired:
+            out.append(Finding(group, name, '%s is deprecated for removal and ignored: %s'
+                                            % (where, retired[group, name]), True))
         elif name not in known.get(group, ()) and group not in open_groups:
             out.append(Finding(group, name, '%s is not an option this daemon knows; it is '
                                             'ignored%s' % (where, _suggestion(group, name,

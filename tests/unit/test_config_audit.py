@@ -176,3 +176,11 @@ def test_an_unreadable_file_does_not_stop_the_daemon(tmp_path, monkeypatch):
     monkeypatch.setattr(config_audit, 'read_files',
                         lambda files: (_ for _ in ()).throw(OSError('gone')))
     assert config_audit.audit(conf, api_audit.NOT_IMPLEMENTED) == []
+
+
+def test_options_kept_for_old_files_but_ignored_are_reported(tmp_path):
+    conf = _api_conf(tmp_path, '[DEFAULT]\nregistry_host = 10.0.0.1\nregistry_port = 9191\n')
+    found = _by_name(api_audit.audit(conf))
+    assert set(found) == {('DEFAULT', 'registry_host'), ('DEFAULT', 'registry_port')}
+    assert 'ignored' in found['DEFAULT', 'registry_host'].message
+    assert 'AMQP' in found['DEFAULT', 'registry_host'].message
