@@ -8,8 +8,11 @@ from common import config as common_config
 database_opts = [
     cfg.StrOpt('connection', default='sqlite:///glance.sqlite', secret=True,
                help='SQLAlchemy URL of the image database, e.g. '
-                    'postgresql+psycopg2://glance:PASSWORD@db.example.org/glance or '
+                    'postgresql://glance:PASSWORD@db.example.org/glance or '
                     'mysql+pymysql://glance:PASSWORD@db.example.org/glance?charset=utf8mb4. '
+                    'The plain mysql:// and postgresql:// schemes use whichever driver '
+                    'Glimpse\'s extras installed (PyMySQL; psycopg 3 or psycopg2), as the '
+                    'log says at start; an explicit +driver is used as written. '
                     'SQLite (the default, relative to the working directory) suits a single '
                     'host only. Create the schema with "glance-manage db sync" before starting '
                     'glance-registry; the registry refuses to start on an outdated schema.'),
