@@ -58,7 +58,7 @@ def _split(data, cuts):
     return [data[a:b] for a, b in zip(points, points[1:], strict=False) if b > a]
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+@settings(max_examples=100, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(framed=framed_bodies(), buffered=st.integers(min_value=0),
        cuts=st.lists(st.integers(min_value=0), max_size=8),
