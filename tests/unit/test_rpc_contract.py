@@ -4,6 +4,8 @@ real (in-memory) oslo.messaging transport keeps exception classes and the contex
 import contextlib
 import inspect
 import logging
+import shutil
+import threading
 
 import pytest
 from oslo_config import cfg
@@ -71,6 +73,29 @@ def make_conf(db_url):
     return conf
 
 
+# Registries stopped by the tests, still finishing in threads of their own.
+_RETIRING = []
+
+
+def _retire(server, transport):
+    """Finish stopping ``server`` in a thread: server.wait() idles for the transport's
+    one-second poll, which no test needs to wait for (joined at the end of the module)."""
+    def finish():
+        server.wait()
+        server.registry_database.dispose()
+        transport.cleanup()
+    thread = threading.Thread(target=finish, daemon=True)
+    thread.start()
+    _RETIRING.append(thread)
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _retired_registries():
+    yield
+    for thread in _RETIRING:
+        thread.join()
+
+
 @contextlib.contextmanager
 def registry_over_memory_transport(db_url):
     """A registry RPC server and a RegistryClient in this process, over kombu's memory."""
@@ -81,16 +106,27 @@ def registry_over_memory_transport(db_url):
     try:
         yield rpc_client.RegistryClient(conf, transport)
     finally:
+        # Stopped: it takes no more calls; the rest of its shutdown needs nobody.
         server.stop()
-        server.wait()
-        server.registry_database.dispose()
-        transport.cleanup()
+        _retire(server, transport)
+
+
+@pytest.fixture(scope='module')
+def migrated_template(tmp_path_factory):
+    """An SQLite file at schema head, made once and copied for each test."""
+    path = tmp_path_factory.mktemp('rpc-template') / 'glance.sqlite'
+    migration.upgrade('sqlite:///%s' % path)
+    return path
 
 
 @pytest.fixture
-def rpc(tmp_path):
-    db_url = 'sqlite:///%s' % (tmp_path / 'glance.sqlite')
-    migration.upgrade(db_url)
+def db_url(tmp_path, migrated_template):
+    shutil.copyfile(migrated_template, tmp_path / 'glance.sqlite')
+    return 'sqlite:///%s' % (tmp_path / 'glance.sqlite')
+
+
+@pytest.fixture
+def rpc(db_url):
     with registry_over_memory_transport(db_url) as client:
         yield client
 
@@ -196,11 +232,9 @@ def test_every_optional_argument_belongs_to_a_contract_method():
                 > contract.version_tuple(contract.METHODS[method]))
 
 
-def test_version_cap_sends_each_call_at_the_version_it_needs(tmp_path):
+def test_version_cap_sends_each_call_at_the_version_it_needs(db_url):
     import oslo_messaging
 
-    db_url = 'sqlite:///%s' % (tmp_path / 'glance.sqlite')
-    migration.upgrade(db_url)
     alice = context.RequestContext(project_id='project-a', user_id='u1', roles=['member'])
     with registry_over_memory_transport(db_url) as current:
         capped_conf = make_conf(db_url)
@@ -230,11 +264,9 @@ def test_version_cap_sends_each_call_at_the_version_it_needs(tmp_path):
                                  tags=['t'], quotas={'image_tag_quota': 0})
 
 
-def test_renew_upload_travels_at_1_3_and_a_lower_cap_refuses_it(tmp_path):
+def test_renew_upload_travels_at_1_3_and_a_lower_cap_refuses_it(db_url):
     import oslo_messaging
 
-    db_url = 'sqlite:///%s' % (tmp_path / 'glance.sqlite')
-    migration.upgrade(db_url)
     alice = context.RequestContext(project_id='project-a', user_id='u1', roles=['member'])
     with registry_over_memory_transport(db_url) as current:
         image = current.image_create(alice, values={'owner': 'project-a', 'disk_format': 'raw',
