@@ -93,3 +93,12 @@ def test_file_wrapper_bodies_are_returned_as_they_are(caplog):
     assert wrapped.closed
     [record] = _lines(caplog)
     assert '"GET /f HTTP/1.1" 200 3 ' in record.getMessage()
+
+
+def test_iterating_again_continues_where_it_was():
+    app = access_log.AccessLogMiddleware(
+        lambda environ, start_response: (start_response('200 OK', []), [b'a', b'b'])[1])
+    body = app({'REQUEST_METHOD': 'GET', 'PATH_INFO': '/'}, lambda *args: None)
+    first = next(iter(body))
+    assert [first] + list(iter(body)) == [b'a', b'b']
+    body.close()
