@@ -19,7 +19,8 @@ def test_callers_id_is_echoed(client):
 
 
 def test_present_on_404_of_unknown_route(client):
-    response = client.get('/no/such/route', headers={'X-Openstack-Request-ID': 'abc'})
+    # Within the version prefix: any other path gets the versions document (300).
+    response = client.get('/v2/no/such/route', headers={'X-Openstack-Request-ID': 'abc'})
     assert response.status_code == 404
     assert response.headers['x-openstack-request-id'] == 'abc'
 
@@ -48,11 +49,11 @@ def test_id_at_the_limit_is_accepted(client, conf):
 def test_request_id_reaches_the_context(app, client):
     seen = {}
 
-    @app.get('/test-context')
+    @app.get('/v2/test-context')
     def probe():
         from api_service.http import app_parts
         seen['ctx'] = app_parts.request_context()
         return ''
 
-    client.get('/test-context', headers={'X-Openstack-Request-ID': 'req-ctx'})
+    client.get('/v2/test-context', headers={'X-Openstack-Request-ID': 'req-ctx'})
     assert seen['ctx'].request_id == 'req-ctx'
