@@ -67,6 +67,9 @@ NOT_IMPLEMENTED = (
     Entry('oslo_messaging_notifications', 'transport_url', 'glance-api sends no '
           'notifications'),
     Entry('DEFAULT', 'default_publisher_id', 'glance-api sends no notifications'),
+    Entry('DEFAULT', 'notification_driver', 'glance-api sends no notifications (and the option '
+          'moved to [oslo_messaging_notifications] driver long ago)',
+          lambda value: value.strip() in ('', 'noop')),
     Entry('DEFAULT', 'disabled_notifications', 'glance-api sends no notifications'),
     # The old registry client: Glimpse reaches its registry over the message bus.
     Entry('DEFAULT', 'data_api', 'glance-api always reaches glance-registry over the '

@@ -37,6 +37,9 @@ NOT_IMPLEMENTED = (
     Entry('DEFAULT', 'enable_v2_registry', 'there is one registry RPC API, versioned on the '
           'bus', config_audit.is_true),
     Entry('DEFAULT', 'default_publisher_id', 'glance-registry sends no notifications'),
+    Entry('DEFAULT', 'notification_driver', 'glance-registry sends no notifications (and '
+          'the option moved to [oslo_messaging_notifications] driver long ago)',
+          lambda value: value.strip() in ('', 'noop')),
     Entry('DEFAULT', 'disabled_notifications', 'glance-registry sends no notifications'),
     Entry('DEFAULT', 'admin_role', 'who is admin is decided by glance-api\'s policy'),
     Entry('DEFAULT', 'owner_is_tenant', 'the owner of an image is always its project'),

@@ -168,3 +168,21 @@ def test_missing_driver_is_named_with_its_extra(tmp_path):
                             env=dict(os.environ, PYTHONPATH=str(hidden)))
     assert result.returncode != 0
     assert 'mysql://' in result.stderr and 'glimpse[mysql]' in result.stderr
+
+
+def test_plain_postgresql_scheme_without_psycopg_3(tmp_path):
+    # The guides' postgresql:// with only psycopg2 installed (SQLAlchemy 2.1 defaults to
+    # psycopg 3): mapped to psycopg2, and said so.
+    hidden = tmp_path / 'hidden'
+    hidden.mkdir()
+    (hidden / 'psycopg.py').write_text('raise ImportError("psycopg 3 hidden by the test")\n')
+    with db_backends.temporary_database('postgresql', tmp_path) as url:
+        plain = 'postgresql://' + url.partition('://')[2]
+        config_file = tmp_path / 'glance-registry.conf'
+        config_file.write_text('[database]\nconnection = %s\n' % plain)
+        result = subprocess.run([GLANCE_MANAGE, '--config-file', str(config_file), 'db', 'sync'],
+                                capture_output=True, text=True, timeout=120,
+                                env=dict(os.environ, PYTHONPATH=str(hidden)))
+        assert result.returncode == 0, result.stderr
+        assert 'postgresql:// uses the installed psycopg2 driver' in result.stderr
+        assert manage(config_file, 'db', 'version').stdout.strip() == migration.head()
