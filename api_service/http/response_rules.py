@@ -2,14 +2,14 @@
 
 - Flask answers HEAD on every GET route. Upstream's router lists the methods of each Images
   API path and answers any other with 405 and an Allow header, HEAD included (there is no
-  HEAD on an image, its data, a list or a schema). Only the health check, oslo.middleware's
-  in upstream, answers HEAD.
+  HEAD on an image, its data, a list or a schema). The health check (oslo.middleware's in
+  upstream) and the version documents (answered whatever the method in upstream) keep it.
 - A response without a body (204, 304) carries no Content-Type; Flask gives every response
   one (text/html by default).
 """
 
 # Paths that keep the HEAD Flask adds to their GET.
-HEAD_ALLOWED = frozenset(['/healthcheck'])
+HEAD_ALLOWED = frozenset(['/healthcheck', '/', '/versions'])
 BODYLESS = (204, 304)
 
 

@@ -20,8 +20,10 @@ def test_head_elsewhere_in_v2_is_405(client, path):
     assert client.head(path, headers=ALICE).status_code == 405
 
 
-def test_head_on_the_healthcheck_stays(client):
+def test_head_on_the_healthcheck_and_versions_stays(client):
     assert client.head('/healthcheck').status_code in (204, 503)
+    assert client.head('/').status_code == 300
+    assert client.head('/versions').status_code == 200
 
 
 @pytest.mark.parametrize('path', ['/nothing', '/images', '/nothing/at/all'])
