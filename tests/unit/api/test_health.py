@@ -31,7 +31,7 @@ class SilentRegistry:
 
 
 def test_healthcheck_is_503_in_time_when_the_registry_is_silent(conf, monkeypatch):
-    monkeypatch.setattr(health, 'PROBE_TIMEOUT', 0.2)
+    monkeypatch.setattr(health, 'PROBE_TIMEOUT', 0.05)
     registry = SilentRegistry()
     client = app_module.create_app(conf, registry=registry, stores=object()).test_client()
     try:
