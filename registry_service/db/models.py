@@ -118,3 +118,27 @@ class ImageMember(Base):
     status: orm.Mapped[str] = orm.mapped_column(sa.String(20))
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+
+
+class ImageDataDeletion(Base):
+    """Image data still to be removed from a store: a pending_delete image's, waiting for
+    glance-scrubber, or what an immediate delete could not remove (retried by it)."""
+
+    __tablename__ = 'image_data_deletions'
+    __table_args__ = (
+        sa.Index(None, 'image_id'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'))
+    # The store URI of the data.
+    location: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    # A scrubber took the row until then; NULL or passed: free to take.
+    claimed_until: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+    # Failed removals so far, and the last one's reason: the record says the data is
+    # still there and why.
+    attempts: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    last_error: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
