@@ -1,4 +1,4 @@
-"""Deactivate / reactivate through Flask's test client, with the real registry."""
+"""Deactivate / reactivate through Flask's test client, with the in-memory registry."""
 
 import pytest
 

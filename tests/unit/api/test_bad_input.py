@@ -1,7 +1,8 @@
 """Bad input anywhere in the Images API: a JSON error with upstream's status, never a 500.
 
-Each case goes through the whole app (middleware, routing, views) to the real registry on
-SQLite; what only gunicorn sees is in tests/functional/test_bad_input_http.py.
+Each case goes through the whole app (middleware, routing, views) to the registry (the
+FakeRegistry of conftest.py, which applies the registry's own value checks); what the
+databases and gunicorn see is in tests/functional/test_bad_input_http.py.
 """
 
 import json

@@ -1,5 +1,5 @@
 """Format inspection of uploads: the decision table, real images made by qemu-img, and the
-upload flow under each [image_format] option (Flask test client, real in-process registry)."""
+upload flow under each [image_format] option (Flask test client, in-memory registry)."""
 
 import io
 import os

@@ -166,7 +166,7 @@ def test_image_deleted_during_upload_is_410_and_data_removed(conf, registry, dat
 
 
 class _RegistryLosingFinish:
-    """The real registry, except that finish_upload never gets an answer."""
+    """The registry, except that finish_upload never gets an answer."""
 
     def __init__(self, registry):
         self._registry = registry

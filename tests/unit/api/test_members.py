@@ -1,4 +1,5 @@
-"""The members views and schema documents, through Flask's test client and a real registry."""
+"""The members views and schema documents, through Flask's test client and the in-memory
+registry."""
 
 import re
 

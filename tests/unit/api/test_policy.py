@@ -1,7 +1,8 @@
 """oslo.policy in the views: upstream's defaults, a policy file's overrides, and is_admin.
 
-Runs under noauth against the real registry (tests/unit/api/conftest.py), so each answer is
-the policy and the registry together, as in production.
+Runs under noauth against the in-memory registry (tests/unit/api/conftest.py), which
+applies the registry's ownership rules, so each answer is the policy and the registry
+together, as in production.
 """
 
 import json

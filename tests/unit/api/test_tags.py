@@ -1,5 +1,5 @@
 """Tags, property/tag quotas and the reserved-name rules through Flask's test client, with
-the real registry in this process."""
+the in-memory registry."""
 
 import pytest
 

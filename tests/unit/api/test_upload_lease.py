@@ -119,7 +119,7 @@ def files_in(datadir):
 
 
 class FailingRenewals:
-    """The real registry client, except that renew_upload fails ``failures`` times (or
+    """The registry client, except that renew_upload fails ``failures`` times (or
     always, for None) as if no registry answered."""
 
     def __init__(self, registry, failures=None):
