@@ -1,10 +1,11 @@
 """The registry's RPC endpoint: one method per entry of common.rpc.contract.
 
 Each method unpacks its keyword arguments, runs one transaction through images.py, listing.py,
-uploads.py, members.py, tags.py or actions.py and returns plain dicts. A transaction that
-loses a deadlock or a lock wait is run again whole, a few times (db.session.retrying). Only
-common.exceptions leave it on purpose: a lost database becomes DatabaseUnavailable, anything
-else is a bug, logged here and left to become a 500 on the api side.
+uploads.py, members.py, tags.py, actions.py or scrubbing.py and returns plain dicts. A
+transaction that loses a deadlock or a lock wait is run again whole, a few times
+(db.session.retrying). Only common.exceptions leave it on purpose: a lost database becomes
+DatabaseUnavailable, anything else is a bug, logged here and left to become a 500 on the api
+side.
 """
 
 import functools
@@ -20,6 +21,7 @@ from registry_service import actions
 from registry_service import images
 from registry_service import listing
 from registry_service import members
+from registry_service import scrubbing
 from registry_service import tags
 from registry_service import uploads
 from registry_service.db import session as db_session
@@ -114,8 +116,24 @@ class RegistryEndpoint:
         return images.update(self._db, ctxt, image_id, changes, quotas)
 
     @_rpc
-    def image_delete(self, ctxt, *, image_id):
-        return images.delete(self._db, ctxt, image_id)
+    def image_delete(self, ctxt, *, image_id, delayed=None):
+        return images.delete(self._db, ctxt, image_id, delayed=bool(delayed))
+
+    @_rpc
+    def image_data_left(self, ctxt, *, image_id, location, error):
+        return scrubbing.record_left(self._db, ctxt, image_id, location, error)
+
+    @_rpc
+    def scrub_claim(self, ctxt, *, scrub_time, limit, claim_seconds):
+        return scrubbing.claim(self._db, ctxt, scrub_time, limit, claim_seconds)
+
+    @_rpc
+    def scrub_finish(self, ctxt, *, deletion_id, error=None):
+        return scrubbing.finish(self._db, ctxt, deletion_id, error)
+
+    @_rpc
+    def image_restore(self, ctxt, *, image_id):
+        return scrubbing.restore(self._db, ctxt, image_id)
 
     @_rpc
     def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None):

@@ -12,6 +12,7 @@ from common import states
 from registry_service import access
 from registry_service import image_dicts
 from registry_service import patch
+from registry_service import scrubbing
 from registry_service.db import models
 from registry_service.db.types import utcnow
 
@@ -136,9 +137,15 @@ def update(db, ctxt, image_id, changes, quotas=None):
         return image_dicts.to_dict(row, properties, tags)
 
 
-def delete(db, ctxt, image_id):
+def delete(db, ctxt, image_id, delayed=False):
     """Soft-delete; return the image as it was, with its location, so the api can delete
-    its data."""
+    its data.
+
+    ``delayed`` (delayed_delete): an image with data goes to ``pending_delete`` instead and
+    its data is queued for glance-scrubber (scrubbing.py); the result then says
+    ``data_queued: True`` and the api leaves the data alone. An image without data is
+    deleted outright either way, as upstream does.
+    """
     with db.write() as session:
         row = access.fetch_changeable(session, ctxt, image_id)
         if row.protected:
@@ -146,13 +153,20 @@ def delete(db, ctxt, image_id):
                                        % image_id, image_id=image_id)
         before = image_dicts.with_internal(_dict_of(session, row), row, ('location',))
         now = utcnow()
+        target = states.DELETED
+        if delayed and row.location and \
+                states.can_transition(row.status, states.PENDING_DELETE):
+            target = states.PENDING_DELETE
         result = session.execute(
             sa.update(Image)
             .where(Image.id == image_id, Image.deleted == sa.false(),
-                   Image.status.in_(states.sources_of(states.DELETED)))
-            .values(status=states.DELETED, deleted=True, deleted_at=now, updated_at=now,
+                   Image.status.in_(states.sources_of(target)))
+            .values(status=target, deleted=True, deleted_at=now, updated_at=now,
                     upload_expires_at=None)
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             raise exceptions.ImageNotFound(image_id=image_id)
+        if target == states.PENDING_DELETE:
+            scrubbing.queue(session, image_id, row.location, now)
+            before['data_queued'] = True
         return before

@@ -90,8 +90,24 @@ class RegistryClient:
         return self._call(ctxt, 'image_update', image_id=image_id, changes=changes,
                           quotas=quotas)
 
-    def image_delete(self, ctxt, *, image_id):
-        return self._call(ctxt, 'image_delete', image_id=image_id)
+    def image_delete(self, ctxt, *, image_id, delayed=None):
+        # ``delayed`` is dropped for a registry below 1.6 (version_cap): it deletes at once
+        # and its result lacks ``data_queued``, so the api removes the data itself.
+        return self._call(ctxt, 'image_delete', image_id=image_id, delayed=delayed or None)
+
+    def image_data_left(self, ctxt, *, image_id, location, error):
+        return self._call(ctxt, 'image_data_left', image_id=image_id, location=location,
+                          error=error)
+
+    def scrub_claim(self, ctxt, *, scrub_time, limit, claim_seconds):
+        return self._call(ctxt, 'scrub_claim', scrub_time=scrub_time, limit=limit,
+                          claim_seconds=claim_seconds)
+
+    def scrub_finish(self, ctxt, *, deletion_id, error=None):
+        return self._call(ctxt, 'scrub_finish', deletion_id=deletion_id, error=error)
+
+    def image_restore(self, ctxt, *, image_id):
+        return self._call(ctxt, 'image_restore', image_id=image_id)
 
     def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None):
         return self._call(ctxt, 'begin_upload', image_id=image_id, lease_seconds=lease_seconds,

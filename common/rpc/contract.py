@@ -15,6 +15,8 @@ Version history (bump the minor for every new method or optional argument):
         ``internal`` on image_get; the internal keys ``location`` and ``upload_expires_at``
         travel only in the results that need them; image_update's unused
         ``expected_status`` is retired
+* 1.6 - delayed delete and glance-scrubber: optional ``delayed`` on image_delete;
+        image_data_left, scrub_claim, scrub_finish, image_restore
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -115,6 +117,31 @@ image_member_delete(image_id, member_id)
 image_tag_add(image_id, tag, quotas=None) / image_tag_delete(image_id, tag)
     Return the image. Adding is idempotent; deleting a missing tag -> NotFound; over
     ``image_tag_quota`` -> QuotaExceeded.
+image_delete(image_id, delayed=None)  (1.6)
+    ``delayed`` (glance-api's delayed_delete): an image with data goes to
+    ``pending_delete`` (deleted for users: gone from lists and image_get) and its data is
+    queued for glance-scrubber; the result then carries ``data_queued: True`` and the api
+    leaves the data alone. An image without data is deleted outright.
+image_data_left(image_id, location, error)  (1.6)
+    The api deleted the image but could not remove its data at ``location`` (the
+    ``location`` image_delete returned): queued for glance-scrubber with ``error`` as the
+    reason, so the data is retried until it is gone. Owner or admin; an image that is not
+    deleted, or unknown -> ImageNotFound. -> {'image_id', 'location'}.
+scrub_claim(scrub_time, limit, claim_seconds)  (1.6)
+    Admin only (else Forbidden). Takes up to ``limit`` queued removals that are due (a
+    ``pending_delete`` image's once ``scrub_time`` seconds have passed since its delete, a
+    deleted image's left-behind data at once) and not held by another scrubber, each for
+    ``claim_seconds``: -> [{'id', 'image_id', 'location', 'image_status', 'attempts'}].
+    Scrubbers asking at once never get the same entry; a passed claim is free again.
+scrub_finish(deletion_id, error=None)  (1.6)
+    Admin only. ``error`` None: the data is gone; the entry goes and a ``pending_delete``
+    image with nothing left queued becomes ``deleted``. An entry already gone (finished by
+    another scrubber) is no error. With ``error``: the entry stays, released, with the
+    reason and one more attempt. -> {'image_id', 'image_status', 'done'}.
+image_restore(image_id)  (1.6)
+    Admin only. ``pending_delete`` -> ``active`` (glance-scrubber --restore), its queued
+    removals dropped; -> the image. Unknown -> ImageNotFound; another status ->
+    InvalidStatusTransition; data held by a scrubber right now -> Conflict.
 deactivate(image_id) / reactivate(image_id)
     active|deactivated -> deactivated; deactivated|active -> active; other statuses ->
     ImageActionNotAllowed (an InvalidStatusTransition, which the api answers with 403, as
@@ -122,7 +149,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.4'
+VERSION = '1.6'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -145,6 +172,10 @@ METHODS = {
     'deactivate': '1.1',
     'reactivate': '1.1',
     'renew_upload': '1.3',
+    'image_data_left': '1.6',
+    'scrub_claim': '1.6',
+    'scrub_finish': '1.6',
+    'image_restore': '1.6',
 }
 
 # Optional arguments added after their method: (method, argument) -> version. A call is sent
@@ -158,6 +189,7 @@ OPTIONAL_ARGUMENTS = {
     ('finish_upload', 'virtual_size'): '1.2',
     ('image_get', 'internal'): '1.4',
     ('image_list', 'query'): '1.4',
+    ('image_delete', 'delayed'): '1.6',
 }
 
 # Arguments that callers before a version sent and callers since do not: (method, argument)
