@@ -78,7 +78,8 @@ def build_pipeline(flask_wsgi_app, conf, pol):
 def check_config(conf):
     """Raise api_service.exceptions.ConfigurationError for settings glance-api cannot run
     with."""
-    config.auth_strategy(conf)
+    if config.auth_strategy(conf) == 'keystone':
+        auth_middleware.check_config(conf)
     # schema-image.json: a broken one stops the start, not the first schema request.
     custom_properties.load(conf)
     try:

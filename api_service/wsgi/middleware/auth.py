@@ -7,8 +7,12 @@ the identity headers with the token's, and answers 401 itself (a JSON body in th
 missing, invalid or expired token.
 """
 
-from keystonemiddleware import auth_token
+import importlib.util
 
+from keystonemiddleware import auth_token
+from keystonemiddleware import opts as auth_token_opts
+
+from api_service import exceptions
 from api_service.http.views import openapi
 from api_service.wsgi.middleware import context as context_middleware
 
@@ -34,3 +38,29 @@ class KeystoneAuthMiddleware:
             return self.app(environ, start_response)
         environ.pop(context_middleware.UNAUTHENTICATED_KEY, None)
         return self.protected(environ, start_response)
+
+
+GROUP = 'keystone_authtoken'
+
+
+def check_config(conf):
+    """Raise ConfigurationError for a [keystone_authtoken] that would fail every request.
+
+    keystonemiddleware imports its memcached client only when the first token arrives, so
+    install guides' ``memcached_servers`` without that client starts cleanly and then
+    answers 500 to everything.
+    """
+    for group, opts in auth_token_opts.list_auth_token_opts():
+        conf.register_opts(opts, group=group)
+    section = conf[GROUP]
+    if not section.memcached_servers:
+        return
+    if section.memcache_tls_enabled or section.memcache_sasl_enabled:
+        module, package = 'bmemcached', 'python-binary-memcached'
+    else:
+        module, package = 'memcache', 'python-memcached'
+    if importlib.util.find_spec(module) is None:
+        raise exceptions.ConfigurationError(
+            '[keystone_authtoken] memcached_servers is set, but keystonemiddleware\'s '
+            'memcached client is not installed: pip install %s (or remove '
+            'memcached_servers to cache tokens in each worker)' % package)
