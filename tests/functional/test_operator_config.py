@@ -13,6 +13,7 @@ import uuid
 import pytest
 import requests
 
+from api_service import config_audit as api_audit
 from tests import db_backends
 from tests.functional import daemons
 
@@ -28,15 +29,18 @@ KEYSTONE_AUTHTOKEN = {
     'username': 'glance',
     'password': 'GLANCE_PASS',
 }
+# The guides' memcached_servers needs python-memcached, which glance-api does not install;
+# test_memcached_servers_without_its_client covers it. The api's tests go without it.
+API_AUTHTOKEN = {k: v for k, v in KEYSTONE_AUTHTOKEN.items() if k != 'memcached_servers'}
 
 
 def classic_api_options(db_url):
-    # auth_strategy = noauth (the daemons helper sets it) wins over the flavor, so no
-    # Keystone is needed; [keystone_authtoken] is still read and checked.
+    # The daemons helper also sets auth_strategy (noauth, or keystone with its auth), which
+    # wins over the flavor; the tokenless requests below need no running Keystone.
     return {
         'DEFAULT': {'delayed_delete': 'True', 'image_szie_cap': '1000'},
         'database': {'connection': db_url},
-        'keystone_authtoken': dict(KEYSTONE_AUTHTOKEN),
+        'keystone_authtoken': dict(API_AUTHTOKEN),
         'paste_deploy': {'flavor': 'keystone'},
         'glance_store': {'stores': 'file,http', 'default_store': 'file'},
     }
@@ -53,12 +57,13 @@ def classic_registry_options():
 
 # (section, option) -> what the warning must also say; exactly these, once each.
 API_WARNINGS = {
-    ('DEFAULT', 'delayed_delete'): 'not implemented',
     ('DEFAULT', 'image_szie_cap'): 'did you mean image_size_cap?',
     ('database', 'connection'): 'not implemented',
-    ('keystone_authtoken', 'auth_uri'): 'www_authenticate_uri',
     ('glance_store', 'stores'): 'not implemented',
 }
+# With keystone, only the name keystonemiddleware dropped; with noauth the whole section.
+KEYSTONE_WARNINGS = {('keystone_authtoken', 'auth_uri'): 'www_authenticate_uri'}
+NOAUTH_WARNINGS = {('keystone_authtoken', name): 'noauth' for name in API_AUTHTOKEN}
 REGISTRY_WARNINGS = {
     ('DEFAULT', 'bind_host'): 'listens on no port',
     ('DEFAULT', 'bind_port'): 'listens on no port',
@@ -84,26 +89,30 @@ def plain_scheme(url):
     return url.split('+', 1)[0] + '://' + url.partition('://')[2]
 
 
-@pytest.mark.parametrize('backend', ['mysql', 'postgresql'])
-def test_classic_config_files(backend, tmp_path):
+@pytest.mark.parametrize('backend, keystone', [('mysql', False), ('postgresql', True)],
+                         ids=['mysql-noauth', 'postgresql-keystone'])
+def test_classic_config_files(backend, keystone, tmp_path):
     daemons.check_rabbitmq()
     with db_backends.temporary_database(backend, str(tmp_path)) as url:
         db_url = plain_scheme(url)
         assert '+' not in db_url.partition('://')[0]
         service = daemons.GlanceService(
             tmp_path / 'service', db_url, name=backend,
+            auth=dict(API_AUTHTOKEN) if keystone else None,
             extra_api_options=classic_api_options(db_url),
             extra_registry_options=classic_registry_options())
+        # Without a token keystonemiddleware answers 401 before asking any Keystone.
+        expected = 401 if keystone else 200
         with service.running():
             request_id = 'req-%s' % uuid.uuid4()
             response = requests.get(service.base_url + '/v2/images',
                                     headers={**daemons.project_headers('operator'),
                                              'X-Openstack-Request-Id': request_id},
                                     timeout=30)
-            assert response.status_code == 200
+            assert response.status_code == expected
             created = requests.post(service.base_url + '/v2/images', json={'name': 'x'},
                                     headers=daemons.project_headers('operator'), timeout=30)
-            assert created.status_code == 201
+            assert created.status_code == (401 if keystone else 201)
             checked = subprocess.run(
                 [daemons.console_script('glance-status'),
                  '--config-file', str(service.workdir / 'glance-registry-1.conf'),
@@ -115,9 +124,13 @@ def test_classic_config_files(backend, tmp_path):
             registry_stdio = service.registries[0].log_paths()[1].read_text()
 
     # One warning per option, naming it; nothing else in these files goes unsaid.
+    api_warnings = {**API_WARNINGS, **(KEYSTONE_WARNINGS if keystone else NOAUTH_WARNINGS)}
+    if any(e.matches('DEFAULT', 'delayed_delete') for e in api_audit.NOT_IMPLEMENTED):
+        # Until delayed delete lands (then the table drops it and this warning goes).
+        api_warnings['DEFAULT', 'delayed_delete'] = 'not implemented'
     api_found = findings(api_log)
-    assert set(api_found) == set(API_WARNINGS), api_found
-    for key, words in API_WARNINGS.items():
+    assert set(api_found) == set(api_warnings), api_found
+    for key, words in api_warnings.items():
         assert len(api_found[key]) == 1, api_found[key]
         assert words in api_found[key][0]
     registry_found = findings(registry_log)
@@ -129,9 +142,10 @@ def test_classic_config_files(backend, tmp_path):
 
     # The access log: the request's line, with its status and request id.
     [access] = [line for line in api_log.splitlines()
-                if '"GET /v2/images HTTP/1.1" 200 ' in line]
+                if '"GET /v2/images HTTP/1.1" %d ' % expected in line]
     assert request_id in access
-    assert any('"POST /v2/images HTTP/1.1" 201 ' in line for line in api_log.splitlines())
+    assert any('"POST /v2/images HTTP/1.1" %d ' % created.status_code in line
+               for line in api_log.splitlines())
 
     # glance-status: schema, RPC and policy pass; the stores check warns about "http".
     assert checked.returncode == 1, checked.stdout + checked.stderr
@@ -165,6 +179,21 @@ def test_missing_driver_stops_the_registry_with_scheme_and_extra(tmp_path):
     assert 'mysql://' in result.stderr and 'glimpse[mysql]' in result.stderr, result.stderr
     assert 'GLANCE_DBPASS' not in result.stderr
     assert 'mysql://' in (tmp_path / 'registry.log').read_text()
+
+
+def test_memcached_servers_without_its_client(tmp_path):
+    # Started cleanly and then answered 500 to every request; now it does not start.
+    conf = daemons.write_conf(tmp_path / 'glance-api.conf', {
+        'DEFAULT': {'log_file': str(tmp_path / 'api.log'), 'use_stderr': 'False',
+                    'transport_url': daemons.TRANSPORT_URL},
+        'paste_deploy': {'flavor': 'keystone'},
+        'keystone_authtoken': dict(KEYSTONE_AUTHTOKEN),
+        'glance_store': {'filesystem_store_datadir': str(tmp_path / 'images')},
+    })
+    result = subprocess.run([daemons.console_script('glance-api'), '--config-file', conf],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert 'memcached_servers' in result.stderr and 'python-memcached' in result.stderr
 
 
 def test_api_fatal_configuration_error_reaches_stderr(tmp_path):

@@ -115,13 +115,15 @@ def test_values_glimpse_honours_anyway_are_not_reported(tmp_path):
 
 
 def test_keystone_plugin_options_are_not_judged_without_a_plugin(tmp_path):
-    conf = _api_conf(tmp_path, '[keystone_authtoken]\nusername = glance\npassword = x\n'
+    conf = _api_conf(tmp_path, '[DEFAULT]\nauth_strategy = keystone\n'
+                               '[keystone_authtoken]\nusername = glance\npassword = x\n'
                                'www_authenticate_uri = http://keystone:5000\n')
     assert api_audit.audit(conf) == []
 
 
 def test_keystone_typo_is_reported_when_the_plugin_is_known(tmp_path):
-    conf = _api_conf(tmp_path, '[keystone_authtoken]\nauth_type = password\n'
+    conf = _api_conf(tmp_path, '[DEFAULT]\nauth_strategy = keystone\n'
+                               '[keystone_authtoken]\nauth_type = password\n'
                                'username = glance\nusernme = glance\n')
     found = _by_name(api_audit.audit(conf))
     assert set(found) == {('keystone_authtoken', 'usernme')}
@@ -184,3 +186,12 @@ def test_options_kept_for_old_files_but_ignored_are_reported(tmp_path):
     assert set(found) == {('DEFAULT', 'registry_host'), ('DEFAULT', 'registry_port')}
     assert 'ignored' in found['DEFAULT', 'registry_host'].message
     assert 'AMQP' in found['DEFAULT', 'registry_host'].message
+
+
+def test_keystone_section_under_noauth_is_reported(tmp_path):
+    conf = _api_conf(tmp_path, '[DEFAULT]\nauth_strategy = noauth\n[keystone_authtoken]\n'
+                               'auth_type = password\nusername = glance\n')
+    found = _by_name(api_audit.audit(conf))
+    assert set(found) == {('keystone_authtoken', 'auth_type'),
+                          ('keystone_authtoken', 'username')}
+    assert all('noauth' in f.message for f in found.values())
