@@ -64,6 +64,16 @@ class ImageActionNotAllowed(InvalidStatusTransition):
     msg_fmt = "Not allowed to %(action)s image in status '%(current)s'"
 
 
+class UploadSuperseded(Conflict):
+    """renew, finish or abort of an upload the image no longer belongs to.
+
+    Its lease passed (or its api worker was reported dead) and the image was handed back:
+    it is queued again, or a newer upload holds it. The stale upload must publish nothing.
+    """
+    msg_fmt = ('The upload of image %(image_id)s is no longer current: its lease passed '
+               'and the image was handed back.')
+
+
 class Invalid(GlimpseError):
     msg_fmt = 'Data supplied was not valid.'
 

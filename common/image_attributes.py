@@ -144,6 +144,12 @@ ATTRIBUTES = (
     Attribute('upload_expires_at', DATETIME, INTERNAL,
               'When an upload in progress (status saving) may be presumed dead.',
               nullable=True, in_schema=False, in_image_dict=False),
+    Attribute('upload_token', STRING, INTERNAL,
+              'The token of the upload in progress, chosen by the api worker receiving it.',
+              nullable=True, in_schema=False, in_image_dict=False, max_length=64),
+    Attribute('upload_holder', STRING, INTERNAL,
+              'The api worker receiving the upload in progress.',
+              nullable=True, in_schema=False, in_image_dict=False, max_length=255),
 )
 
 BY_NAME = {attribute.name: attribute for attribute in ATTRIBUTES}

@@ -136,22 +136,32 @@ class RegistryEndpoint:
         return scrubbing.restore(self._db, ctxt, image_id)
 
     @_rpc
-    def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None):
-        return uploads.begin(self._db, ctxt, image_id, lease_seconds, quotas, expected_size)
+    def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None,
+                     upload_token=None, holder=None):
+        return uploads.begin(self._db, ctxt, image_id, lease_seconds, quotas, expected_size,
+                             upload_token, holder)
 
     @_rpc
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
-                      os_hash_value, virtual_size=None):
+                      os_hash_value, virtual_size=None, upload_token=None):
         return uploads.finish(self._db, ctxt, image_id, location, size, checksum,
-                              os_hash_algo, os_hash_value, virtual_size)
+                              os_hash_algo, os_hash_value, virtual_size, upload_token)
 
     @_rpc
-    def abort_upload(self, ctxt, *, image_id):
-        return uploads.abort(self._db, ctxt, image_id)
+    def abort_upload(self, ctxt, *, image_id, upload_token=None):
+        return uploads.abort(self._db, ctxt, image_id, upload_token)
 
     @_rpc
-    def renew_upload(self, ctxt, *, image_id, lease_seconds):
-        return uploads.renew(self._db, ctxt, image_id, lease_seconds)
+    def renew_upload(self, ctxt, *, image_id, lease_seconds, upload_token=None):
+        return uploads.renew(self._db, ctxt, image_id, lease_seconds, upload_token)
+
+    @_rpc
+    def release_uploads(self, ctxt, *, holder):
+        released = uploads.release(self._db, ctxt, holder)
+        for image in released:
+            LOG.warning('Upload of image %s (owner %s) abandoned: its api worker %s died; '
+                        'the image is queued again.', image['id'], image['owner'], holder)
+        return released
 
     @_rpc
     def image_member_create(self, ctxt, *, image_id, member_id, quotas=None):

@@ -8,7 +8,10 @@ from registry_service.db import models
 # The columns every image dict carries (common/image_attributes.py); the internal ones
 # (location, upload_expires_at) only the calls that need them add, with with_internal().
 BASE_FIELDS = image_attributes.IMAGE_DICT_FIELDS
-INTERNAL_FIELDS = image_attributes.names(stored=True, in_image_dict=False)
+# Who holds an upload stays in the registry: no call returns it.
+UPLOAD_CLAIM_FIELDS = ('upload_token', 'upload_holder')
+INTERNAL_FIELDS = tuple(name for name in image_attributes.names(stored=True, in_image_dict=False)
+                        if name not in UPLOAD_CLAIM_FIELDS)
 DATETIME_FIELDS = frozenset(image_attributes.DATETIMES)
 
 

@@ -4,6 +4,12 @@ Each step is a compare-and-swap on the status, so two uploads of one image, or a
 a delete, cannot both win. An upload in ``saving`` holds a lease (``upload_expires_at``)
 that its api worker renews while bytes flow; expire_leases() returns the images whose
 lease has passed (their worker died, or lost the registry for a whole lease) to ``queued``.
+
+Since RPC 1.5 an upload also carries a claim: the token its api worker chose for it and the
+worker itself (``upload_token``, ``upload_holder``). renew, finish and abort that name a
+token act only while it is still the image's, so an upload whose image was handed back (by
+the sweep, or by release() when glance-api's master saw its worker die) can neither keep
+nor publish it; release() hands back at once every upload of a dead worker.
 """
 
 import datetime
@@ -20,12 +26,42 @@ from registry_service.db.types import utcnow
 Image = models.Image
 
 
-def _swap_status(session, row, sources, target, internal=(), **values):
-    """UPDATE the row to `target` only while its status is one of `sources`; -> the image
-    (with the `internal` fields named)."""
+# What begin_upload's claim may be (the columns' lengths).
+TOKEN_MAX_LENGTH = 64
+HOLDER_MAX_LENGTH = 255
+# Values that end an upload's claim along with its lease.
+NO_CLAIM = {'upload_expires_at': None, 'upload_token': None, 'upload_holder': None}
+
+
+def check_claim(upload_token, holder):
+    for name, value, limit in (('upload_token', upload_token, TOKEN_MAX_LENGTH),
+                               ('holder', holder, HOLDER_MAX_LENGTH)):
+        if value is not None and (not isinstance(value, str) or not value
+                                  or len(value) > limit):
+            raise exceptions.Invalid('%s must be a string of 1 to %d characters.'
+                                     % (name, limit))
+
+
+def _claimed(upload_token):
+    """SQL: the image's upload is the one ``upload_token`` began (None: whichever)."""
+    return sa.true() if upload_token is None else Image.upload_token == upload_token
+
+
+def _check_current(row, upload_token):
+    """UploadSuperseded when ``row`` is saving under a claim other than ``upload_token``."""
+    if upload_token is not None and row.status == states.SAVING and \
+            row.upload_token != upload_token:
+        raise exceptions.UploadSuperseded(image_id=row.id)
+
+
+def _swap_status(session, row, sources, target, internal=(), claim=None, **values):
+    """UPDATE the row to `target` only while its status is one of `sources` (and, given a
+    `claim` token, while that is its upload's); -> the image (with the `internal` fields
+    named)."""
     result = session.execute(
         sa.update(Image)
-        .where(Image.id == row.id, Image.deleted == sa.false(), Image.status.in_(sources))
+        .where(Image.id == row.id, Image.deleted == sa.false(), Image.status.in_(sources),
+               _claimed(claim))
         .values(status=target, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
@@ -80,8 +116,10 @@ def _lease_end(lease_seconds):
     return utcnow() + datetime.timedelta(seconds=lease_seconds)
 
 
-def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None):
+def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None,
+          upload_token=None, holder=None):
     _check_lease_seconds(lease_seconds)
+    check_claim(upload_token, holder)
     if expected_size is not None and (not isinstance(expected_size, int)
                                       or isinstance(expected_size, bool)
                                       or expected_size < 0):
@@ -96,13 +134,15 @@ def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None):
         budget = _upload_budget(session, row, quotas, expected_size)
         image = _swap_status(session, row, states.sources_of(states.SAVING), states.SAVING,
                              internal=('upload_expires_at',),
-                             upload_expires_at=_lease_end(lease_seconds))
+                             upload_expires_at=_lease_end(lease_seconds),
+                             upload_token=upload_token, upload_holder=holder)
         image['upload_budget'] = budget
         return image
 
 
 def finish(db, ctxt, image_id, location, size, checksum, os_hash_algo, os_hash_value,
-           virtual_size=None):
+           virtual_size=None, upload_token=None):
+    check_claim(upload_token, None)
     if virtual_size is not None and (not isinstance(virtual_size, int)
                                      or isinstance(virtual_size, bool) or virtual_size < 0):
         raise exceptions.Invalid('virtual_size must be a non-negative integer.')
@@ -110,39 +150,45 @@ def finish(db, ctxt, image_id, location, size, checksum, os_hash_algo, os_hash_v
         row = access.fetch_changeable(session, ctxt, image_id)
         if row.status != states.SAVING:
             raise exceptions.InvalidStatusTransition(current=row.status, target=states.ACTIVE)
+        _check_current(row, upload_token)
         return _swap_status(session, row, [states.SAVING], states.ACTIVE,
-                            location=location, size=size, checksum=checksum,
-                            os_hash_algo=os_hash_algo, os_hash_value=os_hash_value,
-                            virtual_size=virtual_size, upload_expires_at=None)
+                            claim=upload_token, location=location, size=size,
+                            checksum=checksum, os_hash_algo=os_hash_algo,
+                            os_hash_value=os_hash_value, virtual_size=virtual_size,
+                            **NO_CLAIM)
 
 
-def abort(db, ctxt, image_id):
+def abort(db, ctxt, image_id, upload_token=None):
     """saving -> queued; a queued image stays as it is (the abort already happened)."""
+    check_claim(upload_token, None)
     with db.write() as session:
         row = access.fetch_changeable(session, ctxt, image_id)
         if row.status == states.QUEUED:
             return image_dicts.to_dicts(session, [row])[0]
         if row.status != states.SAVING:
             raise exceptions.InvalidStatusTransition(current=row.status, target=states.QUEUED)
+        _check_current(row, upload_token)
         return _swap_status(session, row, [states.SAVING], states.QUEUED,
-                            upload_expires_at=None)
+                            claim=upload_token, **NO_CLAIM)
 
 
-def renew(db, ctxt, image_id, lease_seconds):
+def renew(db, ctxt, image_id, lease_seconds, upload_token=None):
     """Move the lease of an upload in progress to ``lease_seconds`` from now.
 
     A lease that has passed but was not swept yet is renewed too: the upload is evidently
     alive, and the sweep's own conditions keep the two from both winning.
     """
     _check_lease_seconds(lease_seconds)
+    check_claim(upload_token, None)
     with db.write() as session:
         row = access.fetch_changeable(session, ctxt, image_id)
         if row.status != states.SAVING:
             raise exceptions.InvalidStatusTransition(current=row.status, target=states.SAVING)
+        _check_current(row, upload_token)
         result = session.execute(
             sa.update(Image)
             .where(Image.id == row.id, Image.deleted == sa.false(),
-                   Image.status == states.SAVING)
+                   Image.status == states.SAVING, _claimed(upload_token))
             .values(upload_expires_at=_lease_end(lease_seconds))
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
@@ -181,8 +227,39 @@ def expire_leases(db, now=None):
         session.execute(
             sa.update(Image)
             .where(Image.id.in_([row.id for row in rows]), _lease_passed(now))
-            .values(status=states.QUEUED, upload_expires_at=None, updated_at=utcnow())
+            .values(status=states.QUEUED, updated_at=utcnow(), **NO_CLAIM)
             .execution_options(synchronize_session=False))
         return [{'id': row.id, 'owner': row.owner,
                  'upload_expires_at': image_dicts.isotime(row.upload_expires_at)}
                 for row in rows]
+
+
+def _held_by(holder):
+    return sa.and_(Image.deleted == sa.false(), Image.status == states.SAVING,
+                   Image.upload_holder == holder)
+
+
+def release(db, ctxt, holder):
+    """saving -> queued for every upload ``holder`` (an api worker that died) holds.
+
+    -> [{'id', 'owner'}] of the images handed back. The UPDATE repeats the conditions, so an
+    image that finished, was aborted or was swept meanwhile is left as it is. Only glance-api
+    itself calls it, with an admin context.
+    """
+    if not ctxt.is_admin:
+        raise exceptions.Forbidden('Only glance-api may release the uploads of a worker.')
+    check_claim(None, holder)
+    if holder is None:
+        raise exceptions.Invalid('holder must be a string of 1 to %d characters.'
+                                 % HOLDER_MAX_LENGTH)
+    with db.write() as session:
+        rows = session.execute(
+            sa.select(Image.id, Image.owner).where(_held_by(holder)).with_for_update()).all()
+        if not rows:
+            return []
+        session.execute(
+            sa.update(Image)
+            .where(Image.id.in_([row.id for row in rows]), _held_by(holder))
+            .values(status=states.QUEUED, updated_at=utcnow(), **NO_CLAIM)
+            .execution_options(synchronize_session=False))
+        return [{'id': row.id, 'owner': row.owner} for row in rows]

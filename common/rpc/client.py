@@ -31,11 +31,12 @@ def broker_connection_errors():
 
 
 class RegistryClient:
-    def __init__(self, conf, transport=None):
+    def __init__(self, conf, transport=None, timeout=None):
+        """``timeout``: seconds to wait for an answer, [registry] rpc_timeout by default."""
         self._transport = transport or rpc_transport.get_transport(conf)
-        self._client = rpc_transport.get_client(conf, self._transport)
+        self._timeout = timeout or conf.registry.rpc_timeout
+        self._client = rpc_transport.get_client(conf, self._transport, timeout=self._timeout)
         self._reply_queue = rpc_transport.ReplyQueue(self._transport)
-        self._timeout = conf.registry.rpc_timeout
 
     def _call(self, ctxt, method, **kwargs):
         version = contract.METHODS[method]
@@ -109,21 +110,28 @@ class RegistryClient:
     def image_restore(self, ctxt, *, image_id):
         return self._call(ctxt, 'image_restore', image_id=image_id)
 
-    def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None):
+    def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None,
+                     upload_token=None, holder=None):
         return self._call(ctxt, 'begin_upload', image_id=image_id, lease_seconds=lease_seconds,
-                          quotas=quotas, expected_size=expected_size)
+                          quotas=quotas, expected_size=expected_size,
+                          upload_token=upload_token, holder=holder)
 
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
-                      os_hash_value, virtual_size=None):
+                      os_hash_value, virtual_size=None, upload_token=None):
         return self._call(ctxt, 'finish_upload', image_id=image_id, location=location,
                           size=size, checksum=checksum, os_hash_algo=os_hash_algo,
-                          os_hash_value=os_hash_value, virtual_size=virtual_size)
+                          os_hash_value=os_hash_value, virtual_size=virtual_size,
+                          upload_token=upload_token)
 
-    def abort_upload(self, ctxt, *, image_id):
-        return self._call(ctxt, 'abort_upload', image_id=image_id)
+    def abort_upload(self, ctxt, *, image_id, upload_token=None):
+        return self._call(ctxt, 'abort_upload', image_id=image_id, upload_token=upload_token)
 
-    def renew_upload(self, ctxt, *, image_id, lease_seconds):
-        return self._call(ctxt, 'renew_upload', image_id=image_id, lease_seconds=lease_seconds)
+    def renew_upload(self, ctxt, *, image_id, lease_seconds, upload_token=None):
+        return self._call(ctxt, 'renew_upload', image_id=image_id, lease_seconds=lease_seconds,
+                          upload_token=upload_token)
+
+    def release_uploads(self, ctxt, *, holder):
+        return self._call(ctxt, 'release_uploads', holder=holder)
 
     def image_member_create(self, ctxt, *, image_id, member_id, quotas=None):
         return self._call(ctxt, 'image_member_create', image_id=image_id, member_id=member_id,

@@ -15,6 +15,10 @@ Version history (bump the minor for every new method or optional argument):
         ``internal`` on image_get; the internal keys ``location`` and ``upload_expires_at``
         travel only in the results that need them; image_update's unused
         ``expected_status`` is retired
+* 1.5 - upload claims: optional ``upload_token`` and ``holder`` on begin_upload, optional
+        ``upload_token`` on renew_upload, finish_upload and abort_upload (a token that is
+        no longer the image's -> UploadSuperseded); release_uploads (glance-api's master
+        hands back the uploads of a worker that died)
 * 1.6 - delayed delete and glance-scrubber: optional ``delayed`` on image_delete;
         image_data_left, scrub_claim, scrub_finish, image_restore
 
@@ -92,6 +96,24 @@ renew_upload(image_id, lease_seconds)  (1.3)
     glance-registry returns every image whose lease has passed to ``queued`` on its own
     ([DEFAULT] upload_sweep_interval), so an upload whose api worker died does not hold its
     image in ``saving`` forever.
+
+begin_upload(..., upload_token=None, holder=None)  (1.5)
+    Records the upload's claim: ``upload_token`` (a random string of at most 64 characters
+    the api chose for this one upload) and ``holder`` (the api worker receiving it, at most
+    255 characters; the key release_uploads takes). Neither is ever returned. Without them
+    (an api before 1.5) the upload has no claim and its calls are not checked.
+renew_upload(..., upload_token=None) / finish_upload(..., upload_token=None) /
+abort_upload(..., upload_token=None)  (1.5)
+    With a token, the call acts only on the upload that token began: an image in ``saving``
+    under another claim (or under none: the image was handed back and uploaded again by an
+    older api) -> UploadSuperseded, and nothing changes. A finish_upload whose token is not
+    the image's must publish nothing: the api removes the data it wrote. abort_upload of an
+    image already ``queued`` stays idempotent. Without a token, the calls act as before 1.5.
+release_uploads(holder)  (1.5)
+    glance-api's master, when one of its workers died: every image in ``saving`` whose
+    upload that worker holds goes back to ``queued`` at once (a compare-and-swap on status
+    and holder; the lease no longer matters), its claim and lease cleared. -> [{'id',
+    'owner'}] of the images handed back. Admin context only (else Forbidden).
 
 ``quotas`` (1.1) is the api's configured limits, enforced by the registry inside the
 transaction that would exceed them (QuotaExceeded): ``{'image_property_quota': int,
@@ -172,6 +194,7 @@ METHODS = {
     'deactivate': '1.1',
     'reactivate': '1.1',
     'renew_upload': '1.3',
+    'release_uploads': '1.5',
     'image_data_left': '1.6',
     'scrub_claim': '1.6',
     'scrub_finish': '1.6',
@@ -189,6 +212,11 @@ OPTIONAL_ARGUMENTS = {
     ('finish_upload', 'virtual_size'): '1.2',
     ('image_get', 'internal'): '1.4',
     ('image_list', 'query'): '1.4',
+    ('begin_upload', 'upload_token'): '1.5',
+    ('begin_upload', 'holder'): '1.5',
+    ('renew_upload', 'upload_token'): '1.5',
+    ('finish_upload', 'upload_token'): '1.5',
+    ('abort_upload', 'upload_token'): '1.5',
     ('image_delete', 'delayed'): '1.6',
 }
 

@@ -95,10 +95,10 @@ def target(conf, version=None, server=None):
                                  version=version or contract.VERSION, server=server)
 
 
-def get_client(conf, transport):
+def get_client(conf, transport, timeout=None):
     return oslo_messaging.get_rpc_client(
         transport, target(conf), serializer=context.ContextSerializer(),
-        timeout=conf.registry.rpc_timeout, version_cap=conf.registry.version_cap,
+        timeout=timeout or conf.registry.rpc_timeout, version_cap=conf.registry.version_cap,
         retry=SEND_RETRIES)
 
 

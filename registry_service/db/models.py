@@ -66,6 +66,10 @@ class Image(Base):
     location: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     # Internal: when an upload in progress (status saving) may be presumed dead.
     upload_expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+    # Internal: the upload in progress - its own token (renew, finish and abort naming
+    # another one are refused) and the api worker receiving it (release_uploads).
+    upload_token: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    upload_holder: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
 
 
 class ImageProperty(Base):

@@ -42,8 +42,8 @@ def test_the_derived_sets_are_upstreams():
     assert set(image_requests.WRITABLE_BASE) == set(patch.MUTABLE) == {
         'name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
         'disk_format', 'min_ram', 'min_disk'}
-    assert {'location', 'deleted', 'deleted_at', 'upload_expires_at',
-            'locations'} == set(attrs.RESERVED)
+    assert {'location', 'deleted', 'deleted_at', 'upload_expires_at', 'upload_token',
+            'upload_holder', 'locations'} == set(attrs.RESERVED)
     assert attrs.is_reserved('os_glance_anything') and not attrs.is_reserved('os_distro')
     assert set(image_render.SHOWN_ATTRIBUTES) == {
         'name', 'disk_format', 'container_format', 'visibility', 'size', 'virtual_size',

@@ -33,6 +33,7 @@ from registry_service import access
 from registry_service import image_dicts
 from registry_service import images as registry_images
 from registry_service import patch
+from registry_service import uploads as registry_uploads
 
 # The fields of an image dict, as the registry sends them.
 BASE_FIELDS = image_dicts.BASE_FIELDS
@@ -321,9 +322,18 @@ class FakeRegistry:
                 % (expected_size, max(budget, 0)))
         return budget
 
+    @staticmethod
+    def _check_current(image, upload_token):
+        row = image['row']
+        if upload_token is not None and row['status'] == states.SAVING and \
+                row['upload_token'] != upload_token:
+            raise exceptions.UploadSuperseded(image_id=row['id'])
+
     @_call
-    def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None):
+    def begin_upload(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None,
+                     upload_token=None, holder=None):
         self._check_lease_seconds(lease_seconds)
+        registry_uploads.check_claim(upload_token, holder)
         if expected_size is not None and (not isinstance(expected_size, int)
                                           or isinstance(expected_size, bool)
                                           or expected_size < 0):
@@ -338,14 +348,16 @@ class FakeRegistry:
                                      'prior to saving data.')
         budget = self._upload_budget(row, quotas, expected_size)
         self._set(image, status=states.SAVING, updated_at=utcnow(),
-                  upload_expires_at=self._lease_end(lease_seconds))
+                  upload_expires_at=self._lease_end(lease_seconds), upload_token=upload_token,
+                  upload_holder=holder)
         began = self._to_dict(image, ('upload_expires_at',))
         began['upload_budget'] = budget
         return began
 
     @_call
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
-                      os_hash_value, virtual_size=None):
+                      os_hash_value, virtual_size=None, upload_token=None):
+        registry_uploads.check_claim(upload_token, None)
         if virtual_size is not None and (not isinstance(virtual_size, int)
                                          or isinstance(virtual_size, bool)
                                          or virtual_size < 0):
@@ -354,32 +366,56 @@ class FakeRegistry:
         if image['row']['status'] != states.SAVING:
             raise exceptions.InvalidStatusTransition(current=image['row']['status'],
                                                      target=states.ACTIVE)
+        self._check_current(image, upload_token)
         self._set(image, status=states.ACTIVE, updated_at=utcnow(), location=location,
                   size=size, checksum=checksum, os_hash_algo=os_hash_algo,
                   os_hash_value=os_hash_value, virtual_size=virtual_size,
-                  upload_expires_at=None)
+                  **registry_uploads.NO_CLAIM)
         return self._to_dict(image)
 
     @_call
-    def abort_upload(self, ctxt, *, image_id):
+    def abort_upload(self, ctxt, *, image_id, upload_token=None):
+        registry_uploads.check_claim(upload_token, None)
         image = self._changeable(ctxt, image_id)
         status = image['row']['status']
         if status == states.QUEUED:
             return self._to_dict(image)
         if status != states.SAVING:
             raise exceptions.InvalidStatusTransition(current=status, target=states.QUEUED)
-        self._set(image, status=states.QUEUED, updated_at=utcnow(), upload_expires_at=None)
+        self._check_current(image, upload_token)
+        self._set(image, status=states.QUEUED, updated_at=utcnow(),
+                  **registry_uploads.NO_CLAIM)
         return self._to_dict(image)
 
     @_call
-    def renew_upload(self, ctxt, *, image_id, lease_seconds):
+    def renew_upload(self, ctxt, *, image_id, lease_seconds, upload_token=None):
         self._check_lease_seconds(lease_seconds)
+        registry_uploads.check_claim(upload_token, None)
         image = self._changeable(ctxt, image_id)
         if image['row']['status'] != states.SAVING:
             raise exceptions.InvalidStatusTransition(current=image['row']['status'],
                                                      target=states.SAVING)
+        self._check_current(image, upload_token)
         self._set(image, upload_expires_at=self._lease_end(lease_seconds))
         return self._to_dict(image, ('upload_expires_at',))
+
+    @_call
+    def release_uploads(self, ctxt, *, holder):
+        if not ctxt.is_admin:
+            raise exceptions.Forbidden('Only glance-api may release the uploads of a worker.')
+        registry_uploads.check_claim(None, holder)
+        if holder is None:
+            raise exceptions.Invalid('holder must be a string of 1 to %d characters.'
+                                     % registry_uploads.HOLDER_MAX_LENGTH)
+        released = []
+        for image in self._images.values():
+            row = image['row']
+            if not row['deleted'] and row['status'] == states.SAVING and \
+                    row['upload_holder'] == holder:
+                self._set(image, status=states.QUEUED, updated_at=utcnow(),
+                          **registry_uploads.NO_CLAIM)
+                released.append({'id': row['id'], 'owner': row['owner']})
+        return released
 
     # -- members -------------------------------------------------------------------------------
 

@@ -235,3 +235,88 @@ def test_concurrent_sweeps_return_each_image_once(db, alice):
     returned = [image['id'] for result in results for image in result]
     assert sorted(returned) == sorted(expired)
     assert {images.get(db, alice, i)['status'] for i in expired} == {'queued'}
+
+
+def finish_with(db, ctxt, image_id, token):
+    return uploads.finish(db, ctxt, image_id, 'file:///data/%s' % image_id, 5, 'a' * 32,
+                          'sha512', 'b' * 128, upload_token=token)
+
+
+def test_a_stale_token_can_neither_renew_finish_nor_abort_a_newer_upload(db, alice):
+    image = ready_image(db, alice)
+    uploads.begin(db, alice, image['id'], 60, upload_token='old', holder='host/a-1')
+    uploads.expire_leases(db, now=later(61))
+    # The image was handed back and a newer upload holds it now.
+    uploads.begin(db, alice, image['id'], 60, upload_token='new', holder='host/a-2')
+    before = images.get(db, alice, image['id'], internal=True)
+
+    with pytest.raises(exceptions.UploadSuperseded):
+        uploads.renew(db, alice, image['id'], 60, upload_token='old')
+    with pytest.raises(exceptions.UploadSuperseded):
+        finish_with(db, alice, image['id'], 'old')
+    with pytest.raises(exceptions.UploadSuperseded):
+        uploads.abort(db, alice, image['id'], upload_token='old')
+
+    # Nothing changed: no location was published, the newer upload's lease is intact.
+    assert images.get(db, alice, image['id'], internal=True) == before
+    assert before['status'] == 'saving' and before['location'] is None
+    assert uploads.renew(db, alice, image['id'], 60, upload_token='new')['status'] == 'saving'
+    assert finish_with(db, alice, image['id'], 'new')['status'] == 'active'
+
+
+def test_a_token_after_the_sweep_meets_queued_and_the_claim_is_never_shown(db, alice):
+    image = ready_image(db, alice)
+    began = uploads.begin(db, alice, image['id'], 60, upload_token='t', holder='host/a-1')
+    assert not {'upload_token', 'upload_holder'} & set(began)
+    assert not {'upload_token', 'upload_holder'} & set(
+        images.get(db, alice, image['id'], internal=True))
+    uploads.expire_leases(db, now=later(61))
+    with pytest.raises(exceptions.InvalidStatusTransition) as raised:
+        finish_with(db, alice, image['id'], 't')
+    assert raised.value.kwargs['current'] == 'queued'
+    # abort of a queued image stays idempotent, token or not.
+    assert uploads.abort(db, alice, image['id'], upload_token='t')['status'] == 'queued'
+
+
+def test_calls_without_a_token_act_as_before(db, alice):
+    image = ready_image(db, alice)
+    uploads.begin(db, alice, image['id'], 60, upload_token='t', holder='host/a-1')
+    assert uploads.renew(db, alice, image['id'], 60)['status'] == 'saving'
+    assert finish(db, alice, image['id'])['status'] == 'active'
+
+
+def test_claim_values_are_checked(db, alice):
+    image = ready_image(db, alice)
+    for token, holder in (('x' * 65, 'h'), ('', 'h'), (5, 'h'), ('t', 'h' * 256), ('t', '')):
+        with pytest.raises(exceptions.Invalid):
+            uploads.begin(db, alice, image['id'], 60, upload_token=token, holder=holder)
+    assert images.get(db, alice, image['id'])['status'] == 'queued'
+
+
+def test_release_returns_only_the_dead_workers_uploads(db, alice, admin):
+    dead = [ready_image(db, alice) for _ in range(2)]
+    alive = ready_image(db, alice)
+    done = ready_image(db, alice)
+    for n, image in enumerate(dead):
+        uploads.begin(db, alice, image['id'], 600, upload_token='d%d' % n, holder='host/a-7')
+    uploads.begin(db, alice, alive['id'], 600, upload_token='l', holder='host/a-8')
+    uploads.begin(db, alice, done['id'], 600, upload_token='f', holder='host/a-7')
+    finish_with(db, alice, done['id'], 'f')
+
+    with pytest.raises(exceptions.Forbidden):
+        uploads.release(db, alice, 'host/a-7')
+    released = uploads.release(db, admin, 'host/a-7')
+
+    assert sorted(image['id'] for image in released) == sorted(i['id'] for i in dead)
+    assert all(image['owner'] == alice.owner for image in released)
+    for image in dead:
+        got = images.get(db, alice, image['id'], internal=True)
+        assert got['status'] == 'queued' and got['upload_expires_at'] is None
+        # The released upload can publish nothing; the image takes a new upload.
+        with pytest.raises(exceptions.InvalidStatusTransition):
+            finish_with(db, alice, image['id'], 'd0')
+    assert images.get(db, alice, alive['id'])['status'] == 'saving'
+    assert images.get(db, alice, done['id'])['status'] == 'active'
+    assert uploads.release(db, admin, 'host/a-7') == []
+    assert uploads.begin(db, alice, dead[0]['id'], 60, upload_token='n',
+                         holder='host/a-9')['status'] == 'saving'
