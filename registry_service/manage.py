@@ -10,7 +10,8 @@
     glance-manage --version
 
 A downgrade that would drop tables or columns holding data refuses, naming them, unless
---yes-i-know is given. It reads [database] connection from glance-registry.conf, like the
+--yes-i-know is given; one that drops tables refuses while a glance-registry answers on the
+file's transport_url. It reads [database] connection from glance-registry.conf, like the
 registry it serves.
 """
 
