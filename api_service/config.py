@@ -93,6 +93,19 @@ image_opts = [
                     'below 1.3 turns renewal off).'),
 ]
 
+delete_opts = [
+    cfg.BoolOpt('delayed_delete', default=False,
+                help='Delete image data later rather than at once. A deleted image that has '
+                     'data goes to "pending_delete": it is gone from lists and shows as not '
+                     'found, as a deleted image does, but its data stays in its store until '
+                     'glance-scrubber removes it (after its scrub_time) and marks the image '
+                     '"deleted"; until then "glance-scrubber --restore IMAGE_ID" brings it '
+                     'back. Run glance-scrubber (from cron, or with --daemon) when this is '
+                     'on, or the stores fill up. Off, a delete removes the data at once, and '
+                     'data a store could not remove then is left to glance-scrubber too. '
+                     'Related: glance-scrubber.conf scrub_time, wakeup_time.'),
+]
+
 quota_opts = [
     cfg.IntOpt('image_member_quota', default=128,
                help='Maximum number of members (projects it is shared with) per image; '
@@ -175,6 +188,7 @@ def register_opts(conf):
     conf.register_opts(server_opts)
     conf.register_opts(image_opts)
     conf.register_opts(quota_opts)
+    conf.register_opts(delete_opts)
     conf.register_opts(store_opts, group='glance_store')
     conf.register_opts(image_format_opts, group='image_format')
     conf.register_opts(paste_deploy_opts, group='paste_deploy')
@@ -188,7 +202,7 @@ def register_opts(conf):
 
 def list_opts():
     return [
-        ('DEFAULT', server_opts + image_opts + quota_opts),
+        ('DEFAULT', server_opts + image_opts + quota_opts + delete_opts),
         ('glance_store', store_opts),
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),

@@ -20,11 +20,12 @@ def _only_filesystem(value):
 
 
 NOT_IMPLEMENTED = (
-    # Image deletion and the scrubber.
-    Entry('DEFAULT', 'delayed_delete', 'images are deleted at once, data included; there '
-          'is no pending_delete status and no scrubber', config_audit.is_false),
-    Entry('DEFAULT', 'scrub_time', 'there is no scrubber (see delayed_delete)'),
-    Entry('DEFAULT', 'scrub_pool_size', 'there is no scrubber (see delayed_delete)'),
+    # The scrubber's options, which upstream's glance-api.conf also lists: glance-scrubber
+    # reads them from its own file.
+    Entry('DEFAULT', 'scrub_time', 'glance-scrubber reads it from glance-scrubber.conf'),
+    Entry('DEFAULT', 'scrub_pool_size', 'glance-scrubber reads it from '
+          'glance-scrubber.conf'),
+    Entry('DEFAULT', 'wakeup_time', 'glance-scrubber reads it from glance-scrubber.conf'),
     # Locations.
     Entry('DEFAULT', 'show_image_direct_url', 'images never carry direct_url',
           config_audit.is_false),

@@ -5,7 +5,6 @@ import dataclasses
 import flask
 
 from api_service.wsgi.middleware import context as context_middleware
-from common import notifications
 
 EXTENSION_KEY = 'glimpse'
 
@@ -17,8 +16,6 @@ class Runtime:
     stores: object      # api_service.stores.catalog.StoreCatalog
     schemas: object     # api_service.http.schemas.ImageSchemas
     policy: object      # api_service.policy.Policy
-    # common.notifications.Notifier; the default sends nothing
-    notifier: object = dataclasses.field(default_factory=notifications.Notifier)
 
 
 def current():

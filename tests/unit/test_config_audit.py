@@ -61,6 +61,7 @@ debug = True
 log_file = /var/log/glance/api.log
 show_image_direct_url = False
 delayed_delete = True
+scrub_time = 43200
 enable_v1_api = False
 workres = 4
 [database]
@@ -95,12 +96,14 @@ def _by_name(found):
 def test_classic_api_file(tmp_path):
     found = _by_name(api_audit.audit(_api_conf(tmp_path, CLASSIC_API)))
     assert set(found) == {
-        ('DEFAULT', 'delayed_delete'), ('DEFAULT', 'workres'), ('database', 'connection'),
+        ('DEFAULT', 'scrub_time'), ('DEFAULT', 'workres'), ('database', 'connection'),
         ('keystone_authtoken', 'auth_uri'), ('glance_store', 'stores'),
         ('glance_store', 'default_store')}
     assert 'did you mean workers?' in found['DEFAULT', 'workres'].message
     assert not found['DEFAULT', 'workres'].not_implemented
-    assert found['DEFAULT', 'delayed_delete'].not_implemented
+    # delayed_delete is glance-api's own; the scrubber's options belong in its file.
+    assert found['DEFAULT', 'scrub_time'].not_implemented
+    assert 'glance-scrubber.conf' in found['DEFAULT', 'scrub_time'].message
     assert 'default_store = swift' in found['glance_store', 'default_store'].message
     assert not any('GLANCE_DBPASS' in f.message or 'GLANCE_PASS' in f.message
                    for f in found.values())
@@ -164,12 +167,12 @@ driver = messagingv2
 
 
 def test_one_warning_per_option_in_the_log(tmp_path, caplog):
-    conf = _api_conf(tmp_path, '[DEFAULT]\ndelayed_delete = True\nimage_cache_dir = /c\n')
+    conf = _api_conf(tmp_path, '[DEFAULT]\nscrub_pool_size = 4\nimage_cache_dir = /c\n')
     with caplog.at_level('WARNING'):
         api_audit.audit(conf)
     messages = [r.getMessage() for r in caplog.records if r.levelname == 'WARNING']
     assert len(messages) == 2
-    assert any('delayed_delete' in m for m in messages)
+    assert any('scrub_pool_size' in m for m in messages)
     assert any('image_cache_dir' in m for m in messages)
 
 

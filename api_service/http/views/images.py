@@ -10,6 +10,7 @@ from api_service.http import image_render
 from api_service.http import image_requests
 from api_service.http import json_body
 from api_service.http import list_query
+from api_service.services import deletion
 
 LOG = logging.getLogger(__name__)
 
@@ -78,13 +79,8 @@ def delete(image_id):
         policy.check_image_action(rt.policy, ctx,
                                   rt.registry.image_get(ctx, image_id=image_id),
                                   'delete_image')
-    image = rt.registry.image_delete(ctx, image_id=image_id)
-    location = image.get('location')
-    if location:
-        # The row is already gone for users; data left behind is waste, not an error.
-        try:
-            rt.stores.for_uri(location).delete(location)
-        except Exception as exc:
-            LOG.warning('Image %s deleted but its data at %s could not be removed: %s',
-                        image_id, location, exc)
+    # The row is gone for users first; data a store could not remove is recorded for
+    # glance-scrubber, not an error (api_service/services/deletion.py).
+    deletion.delete_image(rt.registry, ctx, image_id, rt.stores,
+                          delayed=rt.conf.delayed_delete)
     return '', 204

@@ -33,6 +33,7 @@ from registry_service import access
 from registry_service import image_dicts
 from registry_service import images as registry_images
 from registry_service import patch
+from registry_service import scrubbing
 from registry_service import uploads as registry_uploads
 
 # The fields of an image dict, as the registry sends them.
@@ -88,6 +89,8 @@ class FakeRegistry:
         self._images = {}    # id -> {'row': {...}, 'properties': {}, 'tags': set()}
         self._members = {}   # image id -> {member id: member row}
         self._member_ids = itertools.count(1)
+        self._deletions = {}  # id -> queued data removal (registry_service/scrubbing.py)
+        self._deletion_ids = itertools.count(1)
 
     # -- helpers: rows, dicts and access ------------------------------------------------------
 
@@ -199,16 +202,120 @@ class FakeRegistry:
         return self._to_dict(image)
 
     @_call
-    def image_delete(self, ctxt, *, image_id):
+    def image_delete(self, ctxt, *, image_id, delayed=None):
         image = self._changeable(ctxt, image_id)
-        if image['row']['protected']:
+        row = image['row']
+        if row['protected']:
             raise exceptions.Forbidden('Image %s is protected and cannot be deleted.'
                                        % image_id, image_id=image_id)
         before = self._to_dict(image, ('location',))
         now = utcnow()
-        self._set(image, status=states.DELETED, deleted=True, deleted_at=now, updated_at=now,
+        target = states.DELETED
+        if delayed and row['location'] and \
+                states.can_transition(row['status'], states.PENDING_DELETE):
+            target = states.PENDING_DELETE
+        self._set(image, status=target, deleted=True, deleted_at=now, updated_at=now,
                   upload_expires_at=None)
+        if target == states.PENDING_DELETE:
+            self._queue_deletion(image_id, row['location'], now)
+            before['data_queued'] = True
         return before
+
+    # -- delayed delete and the scrubber (registry_service/scrubbing.py) -----------------------
+
+    def _queue_deletion(self, image_id, location, now, error=None):
+        if any(d['image_id'] == image_id and d['location'] == location
+               for d in self._deletions.values()):
+            return
+        deletion_id = next(self._deletion_ids)
+        self._deletions[deletion_id] = {
+            'id': deletion_id, 'image_id': image_id, 'location': location, 'created_at': now,
+            'claimed_until': None, 'attempts': 0 if error is None else 1,
+            'last_error': None if error is None else error[:scrubbing.MAX_ERROR_LENGTH]}
+
+    @staticmethod
+    def _require_admin(ctxt):
+        if not ctxt.is_admin:
+            raise exceptions.Forbidden('Only an admin may scrub or restore images.')
+
+    @_call
+    def image_data_left(self, ctxt, *, image_id, location, error):
+        if not isinstance(location, str) or not location:
+            raise exceptions.Invalid('location must be a non-empty string.')
+        image = self._images.get(image_id) if isinstance(image_id, str) else None
+        row = image['row'] if image else None
+        if row is None or not row['deleted'] or not (ctxt.is_admin or self._owns(ctxt, row)):
+            raise exceptions.ImageNotFound(image_id=image_id)
+        if row['location'] != location:
+            raise exceptions.Invalid('Image %s has no data at that location.' % image_id)
+        self._queue_deletion(image_id, location, utcnow(), error=str(error or 'unknown error'))
+        return {'image_id': image_id, 'location': location}
+
+    @_call
+    def scrub_claim(self, ctxt, *, scrub_time, limit, claim_seconds):
+        self._require_admin(ctxt)
+        for name, value, positive in (('scrub_time', scrub_time, False),
+                                      ('limit', limit, True),
+                                      ('claim_seconds', claim_seconds, True)):
+            if not isinstance(value, int) or isinstance(value, bool) or \
+                    value < (1 if positive else 0):
+                raise exceptions.Invalid('%s must be a %s integer.' % (
+                    name, 'positive' if positive else 'non-negative'))
+        now = utcnow()
+        deadline = now - datetime.timedelta(seconds=scrub_time)
+        claimed = []
+        for entry in sorted(self._deletions.values(),
+                            key=lambda d: (d['created_at'], d['id'])):
+            row = self._images[entry['image_id']]['row']
+            due = row['status'] == states.DELETED or (
+                row['status'] == states.PENDING_DELETE and row['deleted_at'] <= deadline)
+            free = entry['claimed_until'] is None or entry['claimed_until'] < now
+            if due and free and len(claimed) < limit:
+                entry['claimed_until'] = now + datetime.timedelta(seconds=claim_seconds)
+                claimed.append({'id': entry['id'], 'image_id': entry['image_id'],
+                                'location': entry['location'], 'image_status': row['status'],
+                                'attempts': entry['attempts']})
+        return claimed
+
+    @_call
+    def scrub_finish(self, ctxt, *, deletion_id, error=None):
+        self._require_admin(ctxt)
+        if not isinstance(deletion_id, int) or isinstance(deletion_id, bool) or \
+                deletion_id < 0:
+            raise exceptions.Invalid('deletion_id must be a non-negative integer.')
+        entry = self._deletions.get(deletion_id)
+        if entry is None:
+            return {'image_id': None, 'image_status': None, 'done': True}
+        row = self._images[entry['image_id']]['row']
+        if error is not None:
+            entry.update(claimed_until=None, attempts=entry['attempts'] + 1,
+                         last_error=str(error)[:scrubbing.MAX_ERROR_LENGTH])
+            return {'image_id': row['id'], 'image_status': row['status'], 'done': False}
+        del self._deletions[deletion_id]
+        left = any(d['image_id'] == row['id'] for d in self._deletions.values())
+        if not left and row['status'] == states.PENDING_DELETE:
+            row.update(status=states.DELETED, updated_at=utcnow())
+        return {'image_id': row['id'], 'image_status': row['status'], 'done': True}
+
+    @_call
+    def image_restore(self, ctxt, *, image_id):
+        self._require_admin(ctxt)
+        image = self._images.get(image_id) if isinstance(image_id, str) else None
+        if image is None:
+            raise exceptions.ImageNotFound(image_id=image_id)
+        row = image['row']
+        if row['status'] != states.PENDING_DELETE:
+            raise exceptions.InvalidStatusTransition(current=row['status'],
+                                                     target=states.ACTIVE)
+        now = utcnow()
+        mine = [d for d in self._deletions.values() if d['image_id'] == image_id]
+        if any(d['claimed_until'] is not None and d['claimed_until'] >= now for d in mine):
+            raise exceptions.Conflict('A scrubber is removing the data of image %s; it '
+                                      'cannot be restored.' % image_id, image_id=image_id)
+        for entry in mine:
+            del self._deletions[entry['id']]
+        self._set(image, status=states.ACTIVE, deleted=False, deleted_at=None, updated_at=now)
+        return self._to_dict(image)
 
     # -- listing -------------------------------------------------------------------------------
 

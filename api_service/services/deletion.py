@@ -1,0 +1,49 @@
+"""Deleting an image and its data: DELETE /v2/images/{id} and glance-scrubber share it.
+
+The registry deletes the record first (image_delete). With ``delayed_delete`` an image with
+data goes to ``pending_delete`` and the registry queues its data for glance-scrubber; else
+the data is removed here at once, and data a store could not remove (a store that was down)
+is recorded in the registry (image_data_left), so glance-scrubber retries it until it is
+gone. The user's delete succeeds either way: the image is gone for them.
+"""
+
+import logging
+
+from api_service import exceptions
+
+LOG = logging.getLogger(__name__)
+
+
+def remove_data(stores, location):
+    """Remove the data at ``location`` from whichever store holds it.
+
+    Data already gone counts as removed (another scrubber, or an operator, was first).
+    Anything else the store raises (down, refusing, an unknown scheme) propagates.
+    """
+    try:
+        stores.for_uri(location).delete(location)
+    except exceptions.StoreDataNotFound:
+        LOG.info('Image data at %s was already gone.', location)
+
+
+def delete_image(registry, ctxt, image_id, stores, delayed=False):
+    """Delete ``image_id`` for ``ctxt``; -> the image as it was (with ``data_queued`` when
+    its data was left to glance-scrubber)."""
+    image = registry.image_delete(ctxt, image_id=image_id, delayed=delayed or None)
+    location = image.get('location')
+    if not location or image.get('data_queued'):
+        return image
+    try:
+        remove_data(stores, location)
+    except Exception as exc:
+        LOG.warning('Image %s deleted but its data at %s could not be removed (%s); '
+                    'glance-scrubber will retry it.', image_id, location, exc)
+        try:
+            registry.image_data_left(ctxt, image_id=image_id, location=location,
+                                     error='%s: %s' % (type(exc).__name__, exc))
+        except Exception as record_exc:
+            # The delete itself succeeded; the data is waste an operator must remove.
+            LOG.error('Could not record the data of deleted image %s at %s for '
+                      'glance-scrubber (%s); remove it by hand.', image_id, location,
+                      record_exc)
+    return image
