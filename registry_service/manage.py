@@ -10,7 +10,8 @@
     glance-manage --version
 
 A downgrade that would drop tables or columns holding data refuses, naming them, unless
---yes-i-know is given. It reads [database] connection from glance-registry.conf, like the
+--yes-i-know is given; one that drops tables refuses while a glance-registry answers on the
+file's transport_url. It reads [database] connection from glance-registry.conf, like the
 registry it serves.
 """
 
@@ -27,6 +28,8 @@ from registry_service.db import migration
 PENDING = 1
 # Exit status of a downgrade refused because it would lose data.
 REFUSED = 3
+# How long a downgrade waits for a running glance-registry to answer a ping.
+PING_TIMEOUT = 3
 
 
 def db_sync(conf):
@@ -44,6 +47,11 @@ def db_downgrade(conf):
     target = conf.command.revision
     dropped = migration.dropped_by_downgrade(url, target)
     at_risk = migration.rows_at_risk(url, dropped)
+    if dropped and _registry_answers(conf):
+        print('A glance-registry answers on topic %s: it would fail on the tables a '
+              'downgrade to %s drops. Nothing was changed; stop every glance-registry '
+              'first.' % (conf.registry.topic, target), file=sys.stderr)
+        return REFUSED
     if at_risk and not conf.command.yes_i_know:
         print('Downgrading to %s would drop data: %s. Nothing was changed. Stop every '
               'glance-registry, back the database up, and run again with --yes-i-know to '
@@ -53,6 +61,31 @@ def db_downgrade(conf):
         print('Dropping: %s.' % _describe(dropped, at_risk), file=sys.stderr)
     migration.downgrade(url, target)
     print('Database is at revision %s.' % (migration.current(url) or 'base'))
+
+
+def _registry_answers(conf):
+    """True when a glance-registry on this file's transport_url and topic answers a ping
+    within PING_TIMEOUT seconds; False when none does or the file sets no transport_url."""
+    # oslo.messaging's options are registered here only: the other commands never load it.
+    from common import context
+    from common import exceptions
+    from common.rpc import client as rpc_client
+    from common.rpc import transport as rpc_transport
+
+    rpc_transport.register_messaging_opts(conf)
+    if conf.get_location('transport_url').location == cfg.Locations.opt_default:
+        # No bus in this file: no registry reads it either.
+        return False
+    conf.set_override('rpc_timeout', PING_TIMEOUT, group='registry')
+    client = rpc_client.RegistryClient(conf)
+    try:
+        client.ping(context.RequestContext(is_admin=False))
+        return True
+    except exceptions.RegistryUnavailable:
+        # No registry answered, or the bus is unreachable: none can be serving then.
+        return False
+    finally:
+        client.close()
 
 
 def _describe(dropped, at_risk):

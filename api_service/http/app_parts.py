@@ -5,6 +5,7 @@ import dataclasses
 import flask
 
 from api_service.wsgi.middleware import context as context_middleware
+from common import notifications
 
 EXTENSION_KEY = 'glimpse'
 
@@ -16,6 +17,8 @@ class Runtime:
     stores: object      # api_service.stores.catalog.StoreCatalog
     schemas: object     # api_service.http.schemas.ImageSchemas
     policy: object      # api_service.policy.Policy
+    # common.notifications.Notifier; the default sends nothing
+    notifier: object = dataclasses.field(default_factory=notifications.Notifier)
 
 
 def current():

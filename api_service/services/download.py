@@ -6,6 +6,7 @@ with multipart/byteranges; a range that starts past the end is 416.
 """
 
 import dataclasses
+import os
 import re
 
 from api_service import exceptions as api_exceptions
@@ -41,10 +42,18 @@ class RangeFile:
     def __init__(self, f, offset, length):
         self._file = f
         self._left = length
+        self._end = offset + length
         f.seek(offset)
 
     def fileno(self):
         return self._file.fileno()
+
+    def seek(self, position, whence=os.SEEK_SET):
+        """Only to a position of the real file (socket.sendfile() does that)."""
+        if whence != os.SEEK_SET:
+            raise OSError('RangeFile seeks only to absolute positions')
+        self._left = max(self._end - position, 0)
+        return self._file.seek(position)
 
     def read(self, size=-1):
         if self._left <= 0:
@@ -56,6 +65,51 @@ class RangeFile:
 
     def close(self):
         self._file.close()
+
+
+class SentCounter:
+    """The file a download sends, counting the bytes sent; ``on_close(bytes_sent)`` runs
+    once, when the server closes it (image.send is sent from there).
+
+    A server that reads the file (werkzeug, or any without sendfile) is counted by read().
+    gunicorn's sendfile() goes through socket.sendfile(), which leaves the file's position at
+    its start plus the bytes it sent, also when the client went away midway: seek() counts
+    those. ``start`` is the position the server starts from.
+    """
+
+    def __init__(self, f, start, on_close):
+        self._file = f
+        self._start = start
+        self._read = 0
+        self._reached = 0
+        self._on_close = on_close
+        self._closed = False
+
+    def fileno(self):
+        return self._file.fileno()
+
+    def read(self, size=-1):
+        data = self._file.read(size)
+        self._read += len(data)
+        return data
+
+    def seek(self, position, whence=os.SEEK_SET):
+        if whence == os.SEEK_SET:
+            self._reached = max(self._reached, position - self._start)
+        return self._file.seek(position, whence)
+
+    @property
+    def bytes_sent(self):
+        return max(self._read, self._reached)
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._file.close()
+        finally:
+            self._on_close(self.bytes_sent)
 
 
 def _unsatisfiable(size, message):

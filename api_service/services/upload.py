@@ -187,8 +187,11 @@ def _known_size(content_length, expected_size, cap):
 
 
 def upload(ctx, registry, store, conf, image_id, stream, content_length,
-           expected_size=None):
-    """-> the image as finish_upload returned it (status active)."""
+           expected_size=None, on_begin=None):
+    """-> the image as finish_upload returned it (status active).
+
+    ``on_begin(image)`` is called with the image begin_upload put in saving (the view sends
+    its notifications from there); it must not raise."""
     cap = conf.image_size_cap
     known = _known_size(content_length, expected_size, cap)
     quota = storage_quota_bytes(conf.user_storage_quota)
@@ -197,6 +200,8 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
     began = registry.begin_upload(ctx, image_id=image_id,
                                   lease_seconds=conf.upload_lease_seconds, quotas=quotas,
                                   expected_size=known)
+    if on_begin is not None:
+        on_begin(began)
     inspection = format_inspection.for_image(conf, began)
     chunk_size = conf.glance_store.filesystem_store_chunk_size
     stream = _Bounded(stream, content_length)

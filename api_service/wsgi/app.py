@@ -34,6 +34,7 @@ from api_service.wsgi.middleware import context as context_middleware
 from api_service.wsgi.middleware import request_id
 from api_service.wsgi.middleware import url_check
 from api_service.wsgi.middleware import version_negotiation
+from common import notifications
 from common.rpc import client as rpc_client
 
 LOG = logging.getLogger(__name__)
@@ -96,9 +97,10 @@ def _warn_noauth():
                 'act as any user, including admin. Never expose it outside a test setup. ***')
 
 
-def create_app(conf, registry=None, stores=None):
+def create_app(conf, registry=None, stores=None, notifier=None):
     """The glance-api WSGI app. ``registry`` defaults to a RegistryClient on the configured
-    transport, ``stores`` to the configured StoreCatalog."""
+    transport, ``stores`` to the configured StoreCatalog, ``notifier`` to the
+    common.notifications.Notifier of [oslo_messaging_notifications]."""
     config.register_opts(conf)
     check_config(conf)
     if config.auth_strategy(conf) == 'noauth':
@@ -111,7 +113,8 @@ def create_app(conf, registry=None, stores=None):
         registry=registry if registry is not None else rpc_client.RegistryClient(conf),
         stores=stores if stores is not None else catalog.from_config(conf),
         schemas=schemas.ImageSchemas(conf),
-        policy=pol)
+        policy=pol,
+        notifier=notifier if notifier is not None else notifications.from_config(conf))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.url_value_preprocessor(path_params.check)
@@ -122,7 +125,10 @@ def create_app(conf, registry=None, stores=None):
 
 
 def close_app(app):
-    """Release what create_app() opened (the registry client's transport)."""
-    close = getattr(app.extensions[app_parts.EXTENSION_KEY].registry, 'close', None)
+    """Release what create_app() opened (the registry client's transport, the notifier's)."""
+    rt = app.extensions[app_parts.EXTENSION_KEY]
+    # Notifications waiting to go out get a moment (common/notifications.py:Notifier.close).
+    rt.notifier.close()
+    close = getattr(rt.registry, 'close', None)
     if close is not None:
         close()

@@ -10,6 +10,7 @@ import logging
 import threading
 
 import oslo_messaging
+from oslo_config import cfg
 from oslo_messaging import opts as messaging_opts
 
 from common import config as common_config
@@ -87,6 +88,30 @@ def get_transport(conf, url=None):
     common_config.register_opts(conf)
     register_messaging_opts(conf)
     return oslo_messaging.get_rpc_transport(conf, url=url, allowed_remote_exmods=ALLOWED_EXMODS)
+
+
+# The exchange notifications go to unless [DEFAULT] control_exchange is set: upstream Glance's
+# (its control_exchange default), which ceilometer binds its notification queues to. The RPC
+# between api and registry keeps oslo.messaging's default exchange.
+NOTIFICATION_EXCHANGE = 'glance'
+
+
+def get_notification_transport(conf):
+    """The transport of [oslo_messaging_notifications] (transport_url, else the RPC one).
+
+    oslo.messaging takes a transport's exchange from control_exchange when it makes the
+    transport; when the operator has not set it, it is NOTIFICATION_EXCHANGE for this one
+    transport only, set and cleared around its creation. Call it while the process starts,
+    not while another thread makes a transport from the same ``conf``.
+    """
+    register_messaging_opts(conf)
+    if conf.get_location('control_exchange').location != cfg.Locations.opt_default:
+        return oslo_messaging.get_notification_transport(conf)
+    conf.set_override('control_exchange', NOTIFICATION_EXCHANGE)
+    try:
+        return oslo_messaging.get_notification_transport(conf)
+    finally:
+        conf.clear_override('control_exchange')
 
 
 def target(conf, version=None, server=None):

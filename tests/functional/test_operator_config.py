@@ -118,6 +118,16 @@ def test_classic_config_files(backend, keystone, tmp_path):
                  '--config-file', str(service.workdir / 'glance-registry-1.conf'),
                  '--api-config-file', str(service.workdir / 'glance-api.conf'),
                  'upgrade', 'check'], capture_output=True, text=True, timeout=120)
+            # A downgrade that drops a table, with a registry running: refused, unchanged.
+            downgrade = subprocess.run(
+                [daemons.console_script('glance-manage'),
+                 '--config-file', str(service.workdir / 'glance-registry-1.conf'),
+                 'db', 'downgrade', '0001', '--yes-i-know'],
+                capture_output=True, text=True, timeout=120)
+            assert downgrade.returncode == 3, downgrade.stderr
+            assert 'A glance-registry answers' in downgrade.stderr
+            listed = requests.get(service.base_url + '/healthcheck', timeout=30)
+            assert listed.status_code == 200
             api_log = service.api.log_path.read_text()
             registry_log = service.registries[0].log_path.read_text()
             api_stdio = service.api.log_paths()[1].read_text()

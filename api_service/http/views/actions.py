@@ -19,7 +19,8 @@ def _act(action, image_id):
     # The rules are named after the actions: deactivate, reactivate.
     policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
                               action)
-    getattr(rt.registry, action)(ctx, image_id=image_id)
+    # The new status is a change to the image: image.update, as upstream.
+    rt.notifier.image('image.update', getattr(rt.registry, action)(ctx, image_id=image_id))
     return '', 204
 
 

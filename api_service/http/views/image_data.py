@@ -1,5 +1,7 @@
 """PUT and GET /v2/images/{id}/file: image bytes in and out."""
 
+import functools
+
 import flask
 from werkzeug import wsgi
 
@@ -9,6 +11,7 @@ from api_service.http import app_parts
 from api_service.services import download
 from api_service.services import upload
 from api_service.wsgi import socket_body
+from common import notifications
 
 blueprint = flask.Blueprint('image_data', __name__, url_prefix='/v2/images')
 
@@ -33,9 +36,15 @@ def put_file(image_id):
                               'upload_image')
     expected_size = upload.expected_size_from(
         flask.request.headers.get('x-openstack-image-size'))
-    upload.upload(ctx, rt.registry, rt.stores.default, rt.conf, image_id,
-                  socket_body.reader_for(environ, content_length), content_length,
-                  expected_size)
+    events = notifications.UploadEvents(rt.notifier, image_id)
+    try:
+        image = upload.upload(ctx, rt.registry, rt.stores.default, rt.conf, image_id,
+                              socket_body.reader_for(environ, content_length),
+                              content_length, expected_size, on_begin=events.began)
+    except Exception as exc:
+        events.failed(exc)
+        raise
+    events.finished(image)
     return '', 204
 
 
@@ -53,7 +62,13 @@ def get_file(image_id):
     # wrap_file hands the file to the server's wsgi.file_wrapper, so gunicorn can use
     # sendfile() (from the file's position, for Content-Length bytes); the size was checked
     # against the registry when the file was opened.
-    body = wsgi.wrap_file(flask.request.environ, data.file,
+    sent = data.file
+    if rt.notifier.enabled('image.send'):
+        # image.send once the server closes the file, with the bytes it sent.
+        sent = download.SentCounter(data.file, data.first, functools.partial(
+            rt.notifier.image_sent, data.image, bytes_due=data.length, ctxt=ctx,
+            destination_ip=flask.request.remote_addr))
+    body = wsgi.wrap_file(flask.request.environ, sent,
                           rt.conf.glance_store.filesystem_store_chunk_size)
     response = flask.Response(body, mimetype=OCTET_STREAM, direct_passthrough=True)
     response.content_length = data.length

@@ -26,6 +26,7 @@ def create(image_id):
     _check(rt, ctx, image_id, 'add_member')
     member = rt.registry.image_member_create(ctx, image_id=image_id, member_id=member_id,
                                              quotas=_quotas(rt.conf))
+    rt.notifier.member('image.member.create', member)
     # Upstream answers 200 here, not 201.
     return flask.jsonify(member_render.to_json(member))
 
@@ -51,14 +52,16 @@ def update(image_id, member_id):
     rt, ctx = app_parts.current(), app_parts.request_context()
     status = member_render.parse_update(json_body.request_json())
     _check(rt, ctx, image_id, 'modify_member')
-    return flask.jsonify(member_render.to_json(
-        rt.registry.image_member_update(ctx, image_id=image_id, member_id=member_id,
-                                        status=status)))
+    member = rt.registry.image_member_update(ctx, image_id=image_id, member_id=member_id,
+                                             status=status)
+    rt.notifier.member('image.member.update', member)
+    return flask.jsonify(member_render.to_json(member))
 
 
 @blueprint.delete('/<member_id>')
 def delete(image_id, member_id):
     rt, ctx = app_parts.current(), app_parts.request_context()
     _check(rt, ctx, image_id, 'delete_member')
-    rt.registry.image_member_delete(ctx, image_id=image_id, member_id=member_id)
+    member = rt.registry.image_member_delete(ctx, image_id=image_id, member_id=member_id)
+    rt.notifier.member_deleted(member)
     return '', 204

@@ -21,8 +21,9 @@ def add(image_id, tag):
     # The tag must be what the image schema allows in its tags list (at most 255 chars).
     rt.schemas.validate({'tags': [tag]})
     _check(rt, ctx, image_id)
-    rt.registry.image_tag_add(ctx, image_id=image_id, tag=tag,
-                              quotas=image_requests.quotas(rt.conf))
+    # As upstream, a tag is a change to the image: image.update.
+    rt.notifier.image('image.update', rt.registry.image_tag_add(
+        ctx, image_id=image_id, tag=tag, quotas=image_requests.quotas(rt.conf)))
     return '', 204
 
 
@@ -30,5 +31,6 @@ def add(image_id, tag):
 def delete(image_id, tag):
     rt, ctx = app_parts.current(), app_parts.request_context()
     _check(rt, ctx, image_id)
-    rt.registry.image_tag_delete(ctx, image_id=image_id, tag=tag)
+    rt.notifier.image('image.update',
+                      rt.registry.image_tag_delete(ctx, image_id=image_id, tag=tag))
     return '', 204
