@@ -9,7 +9,10 @@ The order, each step's failure handling beside it:
    many bytes the upload may still write. From then on an UploadLease (upload_lease.py)
    renews the lease from its own thread; should the image be deleted (410) or the lease
    be lost (409), the upload stops at the next chunk and its partial file is removed,
-   with no abort_upload (a lost lease is the registry's sweep to undo);
+   with no abort_upload (a lost lease is the registry's sweep to undo). The upload's own
+   token (upload_claim.py) goes with renew, finish and abort: once the image was handed
+   back (swept, or released because this worker was reported dead) the registry refuses
+   them, and the lease is renewed once more after the last byte, before publishing;
 3. store.add streams, hashes and publishes the data, while the body is checked against the
    size cap, the quota budget (413) and the announced size (400); on any failure the store
    has removed its partial file and we call abort_upload (saving -> queued), read and drop
@@ -29,6 +32,7 @@ import re
 
 from api_service import exceptions as api_exceptions
 from api_service.services import format_inspection
+from api_service.services import upload_claim
 from api_service.services import upload_lease
 from common import exceptions
 from common import states
@@ -157,11 +161,14 @@ class _Bounded:
         return data
 
 
-def _abort(ctx, registry, image_id):
+def _abort(ctx, registry, image_id, upload_token=None):
     """Return the image to queued; True if the registry confirmed it."""
     try:
-        registry.abort_upload(ctx, image_id=image_id)
+        registry.abort_upload(ctx, image_id=image_id, upload_token=upload_token)
         return True
+    except exceptions.UploadSuperseded:
+        # Handed back already (swept, or released as a dead worker's): not ours to abort.
+        return False
     except Exception as exc:
         LOG.warning('Could not return image %s to queued after a failed upload: %s',
                     image_id, exc)
@@ -196,10 +203,13 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
     known = _known_size(content_length, expected_size, cap)
     quota = storage_quota_bytes(conf.user_storage_quota)
     quotas = {'user_storage_quota': quota} if quota > 0 else None
-    lease = upload_lease.UploadLease(ctx, registry, image_id, conf.upload_lease_seconds)
+    token = upload_claim.new_token()
+    lease = upload_lease.UploadLease(ctx, registry, image_id, conf.upload_lease_seconds,
+                                     upload_token=token)
     began = registry.begin_upload(ctx, image_id=image_id,
                                   lease_seconds=conf.upload_lease_seconds, quotas=quotas,
-                                  expected_size=known)
+                                  expected_size=known, upload_token=token,
+                                  holder=upload_claim.holder())
     if on_begin is not None:
         on_begin(began)
     inspection = format_inspection.for_image(conf, began)
@@ -217,7 +227,7 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
         # Deleted, or queued again by the sweep (or may be): an abort now could return a
         # newer upload of the same image to queued.
         if not isinstance(exc, (api_exceptions.ImageGone, api_exceptions.LeaseExpired)):
-            _abort(ctx, registry, image_id)
+            _abort(ctx, registry, image_id, token)
         if isinstance(exc, Exception) and \
                 not isinstance(exc, api_exceptions.ClientDisconnected):
             _discard_rest(stream, chunk_size, DRAIN_LIMIT)
@@ -228,23 +238,25 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
         virtual_size = inspection.verdict() if inspection is not None else None
     except BaseException:
         _delete_quietly(store, uri)
-        _abort(ctx, registry, image_id)
+        _abort(ctx, registry, image_id, token)
         raise
     try:
         return registry.finish_upload(ctx, image_id=image_id, location=uri, size=size,
                                       checksum=checksum, os_hash_algo=conf.hashing_algorithm,
-                                      os_hash_value=multihash, virtual_size=virtual_size)
+                                      os_hash_value=multihash, virtual_size=virtual_size,
+                                      upload_token=token)
     except exceptions.ImageNotFound as exc:
         _delete_quietly(store, uri)
         raise api_exceptions.ImageGone(image_id=image_id) from exc
     except exceptions.Conflict as exc:
         _delete_quietly(store, uri)
-        if exc.kwargs.get('current') == states.QUEUED:
+        if isinstance(exc, exceptions.UploadSuperseded) or \
+                exc.kwargs.get('current') == states.QUEUED:
             # The lease passed (e.g. this worker was stopped for longer) and was swept.
             raise api_exceptions.LeaseExpired(image_id=image_id,
                                               seconds=conf.upload_lease_seconds) from exc
         raise
     except BaseException:
-        if _abort(ctx, registry, image_id):
+        if _abort(ctx, registry, image_id, token):
             _delete_quietly(store, uri)
         raise

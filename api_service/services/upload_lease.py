@@ -8,10 +8,11 @@ registry. The chunk iterator wrapped by guard() ends the upload when the lease i
 
 * the image was deleted meanwhile (renewal -> ImageNotFound): 410, as when
   finish_upload finds it deleted;
-* the image left ``saving`` (renewal -> InvalidStatusTransition: the lease was swept), or
-  no renewal succeeded for a whole lease (the registry could not be reached, so it may
-  have been swept): LeaseExpired, 409. Going on could publish this upload's data over a
-  newer upload of the same image.
+* the image left ``saving`` (renewal -> InvalidStatusTransition: the lease was swept), a
+  newer upload holds it (renewal with this upload's token -> UploadSuperseded), or no
+  renewal succeeded for a whole lease (the registry could not be reached, so it may have
+  been swept): LeaseExpired, 409. Going on could publish this upload's data over a newer
+  upload of the same image.
 
 A registry that does not answer one renewal is not fatal: the next interval tries again.
 """
@@ -38,10 +39,12 @@ class UploadLease:
     in a lease the registry already considers passed.
     """
 
-    def __init__(self, ctx, registry, image_id, lease_seconds, clock=time.monotonic):
+    def __init__(self, ctx, registry, image_id, lease_seconds, clock=time.monotonic,
+                 upload_token=None):
         self._ctx = ctx
         self._registry = registry
         self.image_id = image_id
+        self.upload_token = upload_token
         self.lease_seconds = lease_seconds
         self.interval = lease_seconds * RENEW_FRACTION
         self._clock = clock
@@ -72,11 +75,12 @@ class UploadLease:
         asked = self._clock()
         try:
             self._registry.renew_upload(self._ctx, image_id=self.image_id,
-                                        lease_seconds=self.lease_seconds)
+                                        lease_seconds=self.lease_seconds,
+                                        upload_token=self.upload_token)
         except exceptions.ImageNotFound:
             self._lost = api_exceptions.ImageDeletedDuringUpload(image_id=self.image_id)
             return False
-        except exceptions.InvalidStatusTransition:
+        except (exceptions.InvalidStatusTransition, exceptions.UploadSuperseded):
             self._lost = api_exceptions.LeaseExpired(image_id=self.image_id,
                                                      seconds=self.lease_seconds)
             return False
@@ -107,13 +111,14 @@ class UploadLease:
     def guard(self, chunks):
         """Pass ``chunks`` on, checking the lease before each one and after the last.
 
-        After the last chunk the store fsyncs, publishes and then finish_upload runs: a
-        lease already a third gone is renewed first, so that publishing happens well
-        inside a lease the registry holds.
+        After the last chunk the store fsyncs, publishes and then finish_upload runs: the
+        lease is renewed first (with this upload's token), so that an upload whose image
+        was handed back meanwhile publishes nothing, and publishing happens well inside a
+        lease the registry holds.
         """
         for chunk in chunks:
             self.check()
             yield chunk
-        if self._renewable and self._clock() - self._confirmed_at > self.interval:
+        if self._renewable:
             self.renew()
         self.check()

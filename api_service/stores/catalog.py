@@ -14,6 +14,11 @@ class StoreCatalog:
                 self._by_scheme.setdefault(scheme, store)
         self.default = default
 
+    def all(self):
+        """Every configured store, once."""
+        return list({id(store): store for store in
+                     [self.default, *self._by_scheme.values()]}.values())
+
     def for_uri(self, uri):
         scheme = parse.urlsplit(uri).scheme
         try:

@@ -1,9 +1,11 @@
 """Image data as files in one directory (local disk or a shared NFS mount).
 
-A write goes to ``<id>.<random>.partial`` in the data directory, is fsynced, and is then
-renamed to ``<id>``: readers never see a half-written image, and a worker that dies
-mid-upload leaves only ``*.partial`` files, which remove_stale_partials() recognises by
-their name and age and removes (partial_sweeper.py calls it from every api worker).
+A write goes to ``<id>.<worker tag>.<random>.partial`` in the data directory, is fsynced,
+and is then renamed to ``<id>``: readers never see a half-written image, and a worker that
+dies mid-upload leaves only ``*.partial`` files. glance-api's master removes a dead
+worker's at once by their worker tag (remove_partials_of(), called from
+api_service/wsgi/worker_deaths.py); remove_stale_partials() recognises the rest (a whole
+host died) by their name and age (partial_sweeper.py calls it from every api worker).
 """
 
 import errno
@@ -16,6 +18,7 @@ from urllib import parse
 from api_service import exceptions
 from api_service.services import file_writer
 from api_service.services import hashing
+from api_service.services import upload_claim
 from api_service.stores import base
 
 LOG = logging.getLogger(__name__)
@@ -31,6 +34,24 @@ def _translate_write_error(exc):
     if exc.errno in _DENIED_ERRNOS:
         return exceptions.StorageWriteDenied()
     return None
+
+
+def _of_a_live_sibling(name):
+    """True for a partial file of a live worker of this glance-api (or of this process)."""
+    parts = name.split('.')
+    if len(parts) != 4:
+        return False
+    instance, _, pid = parts[1].rpartition('-')
+    if instance != upload_claim.INSTANCE or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        # EPERM: the process exists.
+        return True
+    return True
 
 
 class FilesystemStore(base.Store):
@@ -67,7 +88,8 @@ class FilesystemStore(base.Store):
         if not self.can(base.Capability.WRITE):
             raise exceptions.StorageWriteDenied()
         final_path = self.path_for(image_id)
-        partial_path = '%s.%s%s' % (final_path, uuid.uuid4().hex, PARTIAL_SUFFIX)
+        partial_path = '%s.%s.%s%s' % (final_path, upload_claim.worker_tag(),
+                                        uuid.uuid4().hex, PARTIAL_SUFFIX)
         size = 0
         try:
             with hashing.DualHasher(self.hashing_algorithm) as hasher:
@@ -116,11 +138,41 @@ class FilesystemStore(base.Store):
         except OSError as exc:
             LOG.warning('Could not remove partial image file %s: %s', path, exc)
 
+    def remove_partials_of(self, worker_tag):
+        """Remove the partial files of the worker ``worker_tag`` (it died); -> their names."""
+        removed = []
+        try:
+            entries = list(os.scandir(self.datadir))
+        except OSError as exc:
+            LOG.warning('Cannot list %s to remove the partial uploads of worker %s: %s',
+                        self.datadir, worker_tag, exc)
+            return removed
+        for entry in entries:
+            parts = entry.name.split('.')
+            if len(parts) != 4 or parts[1] != worker_tag or \
+                    not entry.name.endswith(PARTIAL_SUFFIX):
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                LOG.warning('Could not remove partial upload %s: %s', entry.path, exc)
+                continue
+            LOG.warning('Removed %s: partial data of an upload whose api worker died.',
+                        entry.path)
+            removed.append(entry.name)
+        return removed
+
     def remove_stale_partials(self, max_age, now=None):
         """Remove the partial files not written to for ``max_age`` seconds; -> their names.
 
-        Several workers (and hosts sharing the directory) may sweep at once: a file that
-        vanishes under one of them was removed by another, which is what both wanted.
+        A file of a live worker of this glance-api (same instance in its worker tag) is
+        kept whatever its age: its upload is slow, not dead. Several workers (and hosts
+        sharing the directory) may sweep at once: a file that vanishes under one of them was
+        removed by another, which is what both wanted.
         """
         now = time.time() if now is None else now
         removed = []
@@ -130,7 +182,7 @@ class FilesystemStore(base.Store):
             LOG.warning('Cannot list %s to sweep partial uploads: %s', self.datadir, exc)
             return removed
         for entry in entries:
-            if not entry.name.endswith(PARTIAL_SUFFIX):
+            if not entry.name.endswith(PARTIAL_SUFFIX) or _of_a_live_sibling(entry.name):
                 continue
             try:
                 stat = entry.stat(follow_symlinks=False)

@@ -14,6 +14,7 @@ from api_service import exceptions
 from api_service.http import app_parts
 from api_service.stores import partial_sweeper
 from api_service.wsgi import app as app_module
+from api_service.wsgi import worker_deaths
 from common import fatal
 
 LOG = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ LOG = logging.getLogger(__name__)
 WORKER_TIMEOUT = 900
 # On SIGTERM, workers stop accepting and finish in-flight requests for up to this long; the
 # master then kills what is left. An upload cut that way is cleaned up like one whose worker
-# died: the registry's lease sweep and the store's partial sweeper.
+# died: the master hands it back at once (worker_deaths.py), and failing that the registry's
+# lease sweep and the store's partial sweeper do.
 GRACEFUL_TIMEOUT = 120
 
 
@@ -38,6 +40,7 @@ class GunicornServer(gunicorn_base.BaseApplication):
 
     def load_config(self):
         address = bind_address(self.conf.bind_host, self.conf.bind_port)
+        deaths = worker_deaths.WorkerDeaths(self.conf)
 
         def when_ready(server):
             LOG.info('glance-api listening on %s', address)
@@ -54,6 +57,15 @@ class GunicornServer(gunicorn_base.BaseApplication):
             if getattr(worker, 'wsgi', None) is not None:
                 app_module.close_app(worker.wsgi)
 
+        def child_exit(server, worker):
+            # In the master, as soon as it has reaped a worker, whatever killed it: the
+            # worker's uploads go back to queued and its partial files go, in a thread.
+            deaths.worker_exited(worker.pid)
+
+        def pre_fork(server, worker):
+            # No worker is forked while a release is talking to the message bus.
+            deaths.wait()
+
         settings = {
             'bind': [address],
             'workers': self.conf.workers,
@@ -68,6 +80,8 @@ class GunicornServer(gunicorn_base.BaseApplication):
             'when_ready': when_ready,
             'post_worker_init': post_worker_init,
             'worker_exit': worker_exit,
+            'child_exit': child_exit,
+            'pre_fork': pre_fork,
         }
         if 'control_socket_disable' in self.cfg.settings:
             # gunicorn >= 25.1 opens a control socket in $HOME by default; several

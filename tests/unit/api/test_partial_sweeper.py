@@ -3,11 +3,14 @@
 import concurrent.futures
 import io
 import os
+import subprocess
+import sys
 import time
 
 import pytest
 
 from api_service import exceptions as api_exceptions
+from api_service.services import upload_claim
 from api_service.stores import filesystem
 from api_service.stores import partial_sweeper
 from api_service.wsgi import app as app_module
@@ -125,3 +128,52 @@ def test_sweeper_age_is_the_lease_plus_the_interval_and_0_disables_it(conf, stor
         sweeper.stop(timeout=5)
     conf.set_override('filesystem_store_partial_sweep_interval', 0, group='glance_store')
     assert partial_sweeper.start(conf, store) is None
+
+
+def _dead_pid():
+    """A pid no process has (a child that has exited and been reaped)."""
+    child = subprocess.Popen([sys.executable, '-c', ''])
+    child.wait()
+    return child.pid
+
+
+def test_a_partial_file_names_the_worker_writing_it(store):
+    seen = []
+
+    def chunks():
+        seen.extend(name for name in os.listdir(store.datadir) if name.endswith('.partial'))
+        yield b'data'
+
+    store.add('img-a', chunks())
+    image_id, tag, _random, suffix = seen[0].split('.')
+    assert (image_id, tag, suffix) == ('img-a', upload_claim.worker_tag(), 'partial')
+
+
+def test_remove_partials_of_removes_exactly_that_workers_files(store):
+    dead = upload_claim.worker_tag(pid=_dead_pid())
+    other = upload_claim.worker_tag(pid=os.getpid())
+    make_file(store, 'img-a.%s.0123abcd.partial' % dead, age=0)
+    make_file(store, 'img-b.%s.4567cdef.partial' % dead, age=0)
+    make_file(store, 'img-c.%s.89abcdef.partial' % other, age=0)
+    make_file(store, 'img-d.0123abcd.partial', age=0)
+    make_file(store, 'img-e', age=0)
+
+    removed = store.remove_partials_of(dead)
+
+    assert sorted(removed) == ['img-a.%s.0123abcd.partial' % dead,
+                               'img-b.%s.4567cdef.partial' % dead]
+    assert sorted(os.listdir(store.datadir)) == [
+        'img-c.%s.89abcdef.partial' % other, 'img-d.0123abcd.partial', 'img-e']
+
+
+def test_the_age_sweep_keeps_the_files_of_live_workers_of_this_glance_api(store):
+    live = make_file(store, 'img-a.%s.0123abcd.partial' % upload_claim.worker_tag(), age=999)
+    dead = make_file(store, 'img-b.%s.4567cdef.partial'
+                     % upload_claim.worker_tag(pid=_dead_pid()), age=999)
+    elsewhere = make_file(store, 'img-c.0123456789ab-%d.89abcdef.partial' % os.getpid(),
+                          age=999)
+
+    store.remove_stale_partials(max_age=60)
+
+    assert os.path.exists(live)
+    assert not os.path.exists(dead) and not os.path.exists(elsewhere)
