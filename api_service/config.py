@@ -80,17 +80,21 @@ image_opts = [
     cfg.IntOpt('image_size_cap', default=1024 * GiB, min=0,
                help='Largest image, in bytes, that may be uploaded (default 1 TiB). An '
                     'upload is stopped with 413 as soon as it passes this size.'),
-    cfg.IntOpt('upload_lease_seconds', default=600, min=1,
+    cfg.IntOpt('upload_lease_seconds', default=90, min=1,
                help='Length, in seconds, of the lease under which an upload holds its image '
                     'in "saving". The worker receiving the data renews it every third of '
-                    'this time, so uploads may last as long as they need; if the worker '
-                    'dies, the registry returns the image to "queued" within this time plus '
-                    'glance-registry\'s upload_sweep_interval. An upload whose worker cannot '
-                    'reach any registry for a whole lease is stopped (409), since its image '
-                    'may have been returned to "queued" meanwhile. Values under 60 suit '
-                    'tests only. Related: [glance_store] '
+                    'this time (one small registry call), so uploads may last as long as '
+                    'they need. If a worker dies, glance-api\'s master returns its images '
+                    'to "queued" and removes their partial data at once; if that fails, or '
+                    'the whole host died, the registry returns them within this time plus '
+                    'glance-registry\'s upload_sweep_interval (with the defaults, within 2 '
+                    'minutes). An upload whose worker cannot reach any registry for a whole '
+                    'lease is stopped (409), since its image may have been returned to '
+                    '"queued" meanwhile: a longer lease rides out longer registry outages '
+                    'at the cost of slower recovery after a host dies. Values under 60 '
+                    'suit tests only. Related: [glance_store] '
                     'filesystem_store_partial_sweep_interval, [registry] version_cap (a cap '
-                    'below 1.3 turns renewal off).'),
+                    'below 1.3 turns renewal off, below 1.5 the hand-back by the master).'),
 ]
 
 delete_opts = [
@@ -137,13 +141,16 @@ store_opts = [
                     'uses 64 KiB; 1 MiB cuts per-chunk Python overhead (hashing, system '
                     'calls) enough to move from CPU-bound to disk-bound uploads, at the cost '
                     'of 1 MiB of memory per transfer in flight.'),
-    cfg.IntOpt('filesystem_store_partial_sweep_interval', default=300, min=0,
+    cfg.IntOpt('filesystem_store_partial_sweep_interval', default=10, min=0,
                help='Seconds between two sweeps of filesystem_store_datadir for the partial '
-                    'files (<image id>.<random>.partial) of uploads whose worker died. A '
-                    'partial file is removed once it has not been written to for '
-                    'upload_lease_seconds plus this interval; a live upload writes to its '
-                    'file all the time, so only one whose client sent nothing for that '
-                    'long loses its data (it then fails with 409). Each api worker sweeps '
+                    'files (<image id>.<worker>.<random>.partial) of uploads whose worker '
+                    'died and whose glance-api master could not remove them (the whole host '
+                    'died, on a directory other hosts share). A partial file is removed once '
+                    'it has not been written to for upload_lease_seconds plus this interval, '
+                    'unless a live worker of the same glance-api writes it; a live upload '
+                    'writes to its file all the time, so only one on another host whose '
+                    'client sent nothing for that long loses its data (it then fails with '
+                    '409). Each api worker sweeps '
                     'when it starts and then at this interval; several workers or hosts '
                     'sweeping one shared directory do no harm. Keep the clocks of the hosts '
                     'sharing a directory in sync (NTP): file times come from the file '

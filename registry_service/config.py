@@ -36,13 +36,15 @@ database_opts = [
 ]
 
 sweep_opts = [
-    cfg.IntOpt('upload_sweep_interval', default=60, min=0,
+    cfg.IntOpt('upload_sweep_interval', default=15, min=0,
                help='Seconds between two sweeps for abandoned uploads. An upload holds its '
                     'image in "saving" under a lease that glance-api renews while data '
                     'flows in (its length is glance-api\'s upload_lease_seconds); when the '
-                    'api worker dies mid-upload, or cannot reach any registry for a whole '
-                    'lease, the lease passes and the next sweep returns the image to '
+                    'api worker dies mid-upload and its master cannot hand the upload back '
+                    '(the whole host died), or the worker cannot reach any registry for a '
+                    'whole lease, the lease passes and the next sweep returns the image to '
                     '"queued", so it can be uploaded again, and logs a warning naming it. '
+                    'A sweep that finds nothing is one indexed read. '
                     'Every registry sweeps (the first time at start); registries sharing '
                     'one database never return an image twice, and an upload that '
                     'renewed meanwhile is left alone. Keep the clocks of the registry '
