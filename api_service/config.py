@@ -8,6 +8,7 @@ from oslo_log import log as logging
 
 from api_service import exceptions
 from common import config as common_config
+from common import notifications
 from common import version
 from common.rpc import transport as rpc_transport
 
@@ -192,6 +193,7 @@ def register_opts(conf):
     common_config.register_opts(conf)
     # glance-api keeps its options on a private ConfigOpts, not the global cfg.CONF.
     rpc_transport.register_messaging_opts(conf)
+    notifications.register_opts(conf)
     conf.register_opts(server_opts)
     conf.register_opts(image_opts)
     conf.register_opts(quota_opts)
@@ -213,6 +215,7 @@ def list_opts():
         ('glance_store', store_opts),
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),
+        *notifications.list_opts(),
     ]
 
 

@@ -61,17 +61,10 @@ NOT_IMPLEMENTED = (
           'and the health check needs a token', config_audit.is_false),
     Entry('DEFAULT', 'do_secure_hash', 'os_hash_value is always computed',
           config_audit.is_true),
-    # Notifications (oslo.messaging registers these options; Glimpse sends none).
-    Entry('oslo_messaging_notifications', 'driver', 'glance-api sends no notifications',
+    # Notifications: upstream's old name of the driver option.
+    Entry('DEFAULT', 'notification_driver', 'the option moved to '
+          '[oslo_messaging_notifications] driver long ago; set that instead',
           lambda value: value.strip() in ('', 'noop')),
-    Entry('oslo_messaging_notifications', 'topics', 'glance-api sends no notifications'),
-    Entry('oslo_messaging_notifications', 'transport_url', 'glance-api sends no '
-          'notifications'),
-    Entry('DEFAULT', 'default_publisher_id', 'glance-api sends no notifications'),
-    Entry('DEFAULT', 'notification_driver', 'glance-api sends no notifications (and the option '
-          'moved to [oslo_messaging_notifications] driver long ago)',
-          lambda value: value.strip() in ('', 'noop')),
-    Entry('DEFAULT', 'disabled_notifications', 'glance-api sends no notifications'),
     # The old registry client: Glimpse reaches its registry over the message bus.
     Entry('DEFAULT', 'data_api', 'glance-api always reaches glance-registry over the '
           'message bus ([registry] topic, transport_url)'),

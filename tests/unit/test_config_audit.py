@@ -198,3 +198,16 @@ def test_keystone_section_under_noauth_is_reported(tmp_path):
     assert set(found) == {('keystone_authtoken', 'auth_type'),
                           ('keystone_authtoken', 'username')}
     assert all('noauth' in f.message for f in found.values())
+
+
+def test_notification_options_are_not_reported_by_the_api(tmp_path):
+    conf = _api_conf(tmp_path, '[DEFAULT]\ndefault_publisher_id = image.host1\n'
+                               'disabled_notifications = image.send,task\n'
+                               'notification_driver = messaging\n'
+                               '[oslo_messaging_notifications]\ndriver = messagingv2\n'
+                               'topics = notifications\n'
+                               'transport_url = rabbit://guest:guest@127.0.0.1:5672/\n')
+    found = _by_name(api_audit.audit(conf))
+    assert set(found) == {('DEFAULT', 'notification_driver')}
+    assert '[oslo_messaging_notifications] driver' in \
+        found['DEFAULT', 'notification_driver'].message

@@ -11,6 +11,7 @@ from api_service.http import image_requests
 from api_service.http import json_body
 from api_service.http import list_query
 from api_service.services import deletion
+from common import states
 
 LOG = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def create():
     policy.check_create(rt.policy, ctx, values)
     image = rt.registry.image_create(ctx, values=values, properties=properties, tags=tags,
                                      quotas=image_requests.quotas(rt.conf))
+    rt.notifier.image('image.create', image)
     response = flask.jsonify(image_render.to_json(image))
     response.status_code = 201
     response.headers['Location'] = (flask.request.host_url.rstrip('/') +
@@ -68,6 +70,7 @@ def update(image_id):
                             changes)
     image = rt.registry.image_update(ctx, image_id=image_id, changes=changes,
                                      quotas=image_requests.quotas(rt.conf))
+    rt.notifier.image('image.update', image)
     return flask.jsonify(image_render.to_json(image))
 
 
@@ -81,6 +84,8 @@ def delete(image_id):
                                   'delete_image')
     # The row is gone for users first; data a store could not remove is recorded for
     # glance-scrubber, not an error (api_service/services/deletion.py).
-    deletion.delete_image(rt.registry, ctx, image_id, rt.stores,
-                          delayed=rt.conf.delayed_delete)
+    image = deletion.delete_image(rt.registry, ctx, image_id, rt.stores,
+                                  delayed=rt.conf.delayed_delete)
+    rt.notifier.image_deleted(image, states.PENDING_DELETE if image.get('data_queued')
+                              else states.DELETED)
     return '', 204

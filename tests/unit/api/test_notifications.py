@@ -66,6 +66,34 @@ def test_create_and_update(client, create_image, events):
     assert updated['name'] == 'two'
 
 
+def test_delete(client, create_image, events):
+    image = create_image(name='gone')
+    assert client.delete('/v2/images/%s' % image['id'], headers=ALICE).status_code == 204
+    sent = events()
+    assert types(sent) == [('info', 'image.create'), ('info', 'image.delete')]
+    deleted = sent[1][2]
+    assert deleted['id'] == image['id'] and deleted['name'] == 'gone'
+    assert deleted['deleted'] is True and deleted['status'] == 'deleted'
+    assert deleted['deleted_at']
+
+
+def test_delayed_delete_says_pending_delete(tmp_path, registry, recorder, notifier):
+    conf = make_conf(tmp_path, delayed_delete=True)
+    client = app_module.create_app(conf, registry=registry, notifier=notifier).test_client()
+    image = client.post('/v2/images', json={'disk_format': 'raw', 'container_format': 'bare'},
+                        headers=ALICE).get_json()
+    url = '/v2/images/%s' % image['id']
+    assert client.put(url + '/file', data=b'abc', headers=dict(ALICE, **OCTET)).status_code \
+        == 204
+    assert client.delete(url, headers=ALICE).status_code == 204
+    assert notifier.flush(5)
+    deleted = [payload for _, event_type, payload in recorder.sent
+               if event_type == 'image.delete']
+    assert len(deleted) == 1
+    assert deleted[0]['status'] == 'pending_delete' and deleted[0]['deleted'] is True
+    assert deleted[0]['size'] == 3
+
+
 def test_refused_calls_send_nothing(client, create_image, events):
     image = create_image()
     assert client.delete('/v2/images/%s' % image['id'], headers=BOB).status_code == 404
