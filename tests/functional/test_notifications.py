@@ -235,3 +235,26 @@ def test_api_unaffected_when_the_notification_broker_is_down(broker_down_service
         time.sleep(0.2)
     assert 'notification' in broker_down_service.api.log_text()
     print('broker down, per call (s):', sorted(round(s, 4) for _, s, _ in timings))
+
+
+def test_image_send_counts_what_sendfile_sent(notifying_service, queues):
+    """A ranged download sends its range; a client that hangs up early gets an ERROR-level
+    image.send with the bytes gunicorn's sendfile() got out before that."""
+    api = ImagesApi(notifying_service.base_url, f'project-{uuid.uuid4().hex[:12]}')
+    size = 64 * 1024 * 1024
+    image_id = api.create_ok()['id']
+    assert api.upload(image_id, b'\0' * size).status_code == 204
+    ranged = api.download(image_id, headers={'Range': 'bytes=100-199'})
+    assert ranged.status_code == 206 and len(ranged.content) == 100
+    with api.download(image_id, stream=True) as cut:
+        assert cut.status_code == 200
+        cut.raw.read(1)
+    api.session.close()
+    messages = queues.read(8, timeout=20)
+    sends = [m for m in messages if m['event_type'] == 'image.send']
+    assert len(sends) == 2, [m['event_type'] for m in messages]
+    full_range = next(m for m in sends if m['priority'] == 'INFO')
+    assert full_range['payload']['bytes_sent'] == 100
+    cut_short = next(m for m in sends if m['priority'] == 'ERROR')
+    assert cut_short['queue'] == 'error'
+    assert 0 < cut_short['payload']['bytes_sent'] < size
