@@ -65,7 +65,7 @@ def _due(now, scrub_time):
 
 def claim(db, ctxt, scrub_time, limit, claim_seconds):
     """Take up to ``limit`` due rows for ``claim_seconds``; -> [{'id', 'image_id',
-    'location', 'image_status', 'attempts'}], oldest first.
+    'location', 'image_status', 'attempts'}], fewest attempts first, then oldest.
 
     Each row is taken with its own compare-and-swap on ``claimed_until``: of several
     scrubbers asking at once, one gets it; a claim that passed (its scrubber died) is free.
@@ -79,7 +79,9 @@ def claim(db, ctxt, scrub_time, limit, claim_seconds):
                        Deletion.attempts)
              .join(Image, Image.id == Deletion.image_id)
              .where(_free(now), _due(now, scrub_time))
-             .order_by(Deletion.created_at, Deletion.id).limit(limit))
+             # Fresh entries first, then those that failed fewest times: one scrubber run
+             # reaches every entry even when some keep failing.
+             .order_by(Deletion.attempts, Deletion.created_at, Deletion.id).limit(limit))
     # Nearly every run of a cron scrubber finds nothing: look without a write lock first.
     with db.read() as session:
         candidates = session.execute(query).all()

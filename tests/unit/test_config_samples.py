@@ -17,7 +17,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GENERATOR_DIR = ROOT / 'etc' / 'oslo-config-generator'
-DAEMONS = ['glance-api', 'glance-registry']
+DAEMONS = ['glance-api', 'glance-registry', 'glance-scrubber']
 HINT = 'run `tox -e genconfig` and commit the result'
 
 

@@ -1,4 +1,5 @@
-"""The dependency direction api_service -> common <- registry_service holds.
+"""The dependency direction api_service -> common <- registry_service holds (and
+scrubber_service, data-side, never reaches the registry's code).
 
 Two independent checks: import-linter with the contracts in `.importlinter`, and an AST walk
 over every source file here, so a broken or too lenient import-linter setup cannot hide a
@@ -18,9 +19,12 @@ LINT_IMPORTS = pathlib.Path(sys.executable).parent / 'lint-imports'
 
 # package -> top-level modules it must never import.
 FORBIDDEN = {
-    'api_service': {'registry_service', 'sqlalchemy', 'alembic'},
-    'registry_service': {'api_service', 'flask'},
-    'common': {'flask', 'sqlalchemy', 'alembic', 'api_service', 'registry_service'},
+    'api_service': {'registry_service', 'scrubber_service', 'sqlalchemy', 'alembic'},
+    'registry_service': {'api_service', 'scrubber_service', 'flask'},
+    'common': {'flask', 'sqlalchemy', 'alembic', 'api_service', 'registry_service',
+               'scrubber_service'},
+    # Data-side like glance-api: the registry over RPC, the stores through api_service.
+    'scrubber_service': {'registry_service', 'flask', 'werkzeug', 'sqlalchemy', 'alembic'},
 }
 
 
@@ -90,7 +94,7 @@ def test_import_linter_contracts_are_kept():
     result = subprocess.run([str(LINT_IMPORTS), '--config', str(ROOT / '.importlinter')],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert 'Contracts: 4 kept, 0 broken.' in result.stdout, result.stdout
+    assert 'Contracts: 5 kept, 0 broken.' in result.stdout, result.stdout
 
 
 def _write_tree(root, files):
@@ -144,12 +148,13 @@ def test_import_linter_catches_synthetic_violations(tmp_path):
         'api_service/services/__init__.py': 'from werkzeug import exceptions\n',
         'api_service/stores/__init__.py': '',
         'registry_service/__init__.py': 'def late():\n    import flask\n',
+        'scrubber_service/__init__.py': '',
     })
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     result = subprocess.run([str(LINT_IMPORTS), '--config', str(ROOT / '.importlinter')],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0, result.stdout
-    assert 'Contracts: 1 kept, 3 broken.' in result.stdout, result.stdout
+    assert 'Contracts: 2 kept, 3 broken.' in result.stdout, result.stdout
     assert 'api_service -> registry_service' in result.stdout
     assert 'registry_service -> flask' in result.stdout
     assert 'api_service.services -> werkzeug' in result.stdout

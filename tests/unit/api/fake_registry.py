@@ -265,7 +265,7 @@ class FakeRegistry:
         deadline = now - datetime.timedelta(seconds=scrub_time)
         claimed = []
         for entry in sorted(self._deletions.values(),
-                            key=lambda d: (d['created_at'], d['id'])):
+                            key=lambda d: (d['attempts'], d['created_at'], d['id'])):
             row = self._images[entry['image_id']]['row']
             due = row['status'] == states.DELETED or (
                 row['status'] == states.PENDING_DELETE and row['deleted_at'] <= deadline)

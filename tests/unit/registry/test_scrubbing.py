@@ -171,3 +171,16 @@ def test_concurrent_claims_never_share_an_entry(db, alice, admin):
         thread.join()
     claimed = [entry for got in results for entry in got]
     assert len(claimed) == len(set(claimed)) == 12
+
+
+def test_claims_hand_out_entries_that_never_failed_first(db, alice, admin):
+    first = _active(db, alice, location='file:///data/first')
+    second = _active(db, alice, location='file:///data/second')
+    for image in (first, second):
+        images.delete(db, alice, image['id'], delayed=True)
+    [older] = scrubbing.claim(db, admin, 0, 1, 60)
+    assert older['image_id'] == first['id']
+    scrubbing.finish(db, admin, older['id'], error='store down')
+    # The failed one is free again, but the one never tried comes first.
+    assert [c['image_id'] for c in scrubbing.claim(db, admin, 0, 2, 60)] == [
+        second['id'], first['id']]
