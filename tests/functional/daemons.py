@@ -219,6 +219,28 @@ class GlanceService:
             sections.setdefault(section, {}).update(options)
         return write_conf(self.workdir / 'glance-api.conf', sections)
 
+    def scrubber_conf(self, name='glance-scrubber', **options):
+        """A glance-scrubber.conf on this service's topic and store; ``options`` go in
+        [DEFAULT] (scrub_time, scrub_pool_size, wakeup_time ...)."""
+        sections = self._common_sections(str(self.workdir / f'{name}.log'))
+        sections['DEFAULT'].update(options)
+        sections['glance_store'] = {'filesystem_store_datadir': str(self.datadir)}
+        return write_conf(self.workdir / f'{name}.conf', sections)
+
+    def run_scrubber(self, *args, name='glance-scrubber', timeout=120, **options):
+        """Run glance-scrubber once (or with ``args`` such as --restore ID) to its end."""
+        return subprocess.run(
+            [console_script('glance-scrubber'), '--config-file',
+             self.scrubber_conf(name, **options), *args],
+            cwd=self.workdir, capture_output=True, text=True, timeout=timeout)
+
+    def start_scrubber(self, name='glance-scrubber', **options):
+        """glance-scrubber --daemon, as its systemd unit runs it; returns its Daemon."""
+        conf = self.scrubber_conf(name, **options)
+        return Daemon(name, [console_script('glance-scrubber'), '--daemon',
+                             '--config-file', conf],
+                      self.workdir / f'{name}.log', self.workdir).start()
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def db_sync(self):
