@@ -1,18 +1,22 @@
-"""glance-manage: schema migrations of the image database.
+"""glance-manage: schema migrations of the image database, and purging what deleted images
+left in it.
 
     glance-manage [--config-file F] db sync [REVISION]      upgrade (to head by default)
     glance-manage [--config-file F] db upgrade [REVISION]   the same
     glance-manage [--config-file F] db version              print the current revision
     glance-manage [--config-file F] db check                exit 1 if migrations are pending
     glance-manage [--config-file F] db downgrade REVISION [--yes-i-know]
+    glance-manage [--config-file F] db purge [--age_in_days 30] [--max_rows 100]
+    glance-manage [--config-file F] db purge_images_table [--age_in_days 180] [--max_rows 100]
     glance-manage [--config-file F] db_sync [REVISION]      upstream's old spelling of db sync
     glance-manage [--config-file F] db_version              ... and of db version
     glance-manage --version
 
 A downgrade that would drop tables or columns holding data refuses, naming them, unless
 --yes-i-know is given; one that drops tables refuses while a glance-registry answers on the
-file's transport_url. It reads [database] connection from glance-registry.conf, like the
-registry it serves.
+file's transport_url. ``db purge`` keeps the rows of the images themselves, so an id is
+never reused (OSSN-0075); ``db purge_images_table`` removes them too (registry_service/purge.py).
+It reads [database] connection from glance-registry.conf, like the registry it serves.
 """
 
 import sys
@@ -28,6 +32,8 @@ from registry_service.db import migration
 PENDING = 1
 # Exit status of a downgrade refused because it would lose data.
 REFUSED = 3
+# Exit status of a purge given arguments upstream refuses.
+INVALID = 1
 # How long a downgrade waits for a running glance-registry to answer a ping.
 PING_TIMEOUT = 3
 
@@ -107,6 +113,48 @@ def db_check(conf):
     return 0
 
 
+def _db_purge(conf, images_table):
+    from common import exceptions
+    from registry_service import purge
+    from registry_service.db import session as db_session
+
+    age, max_rows = conf.command.age_in_days, conf.command.max_rows
+    try:
+        purge.check_arguments(age, max_rows)
+    except exceptions.Invalid as exc:
+        print('glance-manage: %s' % exc, file=sys.stderr)
+        return INVALID
+    if conf.database.max_pool_size is None:
+        # One connection does; sizing the pool for the RPC executor would load oslo.messaging.
+        conf.set_override('max_pool_size', 1, group='database')
+    database = db_session.Database.from_conf(conf)
+    try:
+        for table, rows in purge.purge(database, age, max_rows, images_table=images_table):
+            print('Purged %d row%s from table %s.' % (rows, '' if rows == 1 else 's', table))
+    finally:
+        database.dispose()
+    return 0
+
+
+def db_purge(conf):
+    return _db_purge(conf, images_table=False)
+
+
+def db_purge_images_table(conf):
+    return _db_purge(conf, images_table=True)
+
+
+def _add_purge(actions, name, help_text, age, func):
+    parser = actions.add_parser(name, help=help_text)
+    parser.add_argument('--age_in_days', '--age-in-days', dest='age_in_days', type=int,
+                        default=age,
+                        help='Purge images deleted more than this many days ago '
+                             '(default %d).' % age)
+    parser.add_argument('--max_rows', '--max-rows', dest='max_rows', type=int, default=100,
+                        help='At most this many rows per table (default 100; -1: all).')
+    parser.set_defaults(func=func)
+
+
 def _add_sync(actions, name, help_text):
     sync = actions.add_parser(name, help=help_text)
     sync.add_argument('revision', nargs='?', help='Target revision (default: head).')
@@ -130,6 +178,12 @@ def _add_db_parsers(subparsers):
     downgrade.set_defaults(func=db_downgrade)
     check = actions.add_parser('check', help='Exit 1 if migrations are pending.')
     check.set_defaults(func=db_check)
+    _add_purge(actions, 'purge', 'Remove the properties, tags and members of images '
+               'deleted long ago; the image rows stay, so their ids are never reused '
+               '(OSSN-0075).', 30, db_purge)
+    _add_purge(actions, 'purge_images_table', 'Remove the rows of images deleted long ago '
+               'too (their ids could then be taken again: OSSN-0075).', 180,
+               db_purge_images_table)
     # Upstream's old spellings, still in install guides.
     _add_sync(subparsers, 'db_sync', 'The same as "db sync".')
     legacy_version = subparsers.add_parser('db_version', help='The same as "db version".')
