@@ -187,3 +187,32 @@ def check_member_action(pol, ctx, image, rule):
     membership of the image, not the member named in the URL: a member may read (only)
     itself and answer for itself; the registry enforces which member that is."""
     check_image_action(pol, ctx, image, rule)
+
+
+# -- the metadata definitions catalog -----------------------------------------------------------
+
+def namespace_target(namespace):
+    return {'project_id': namespace['owner'], 'owner': namespace['owner'],
+            'visibility': namespace['visibility']}
+
+
+def check_namespace_visible(pol, ctx, namespace):
+    """get_metadef_namespace; a refusal looks like a missing namespace (404), as upstream."""
+    if not pol.allowed(ctx, 'get_metadef_namespace', namespace_target(namespace)):
+        raise exceptions.NotFound('Metadata definition namespace=%s was not found.'
+                                  % namespace['namespace'])
+
+
+def check_metadef(pol, ctx, namespace, *rules):
+    """get_metadef_namespace (404), then each of RULES on the namespace (403)."""
+    check_namespace_visible(pol, ctx, namespace)
+    for rule in rules:
+        pol.enforce(ctx, rule, namespace_target(namespace))
+
+
+def check_metadef_project(pol, ctx, *rules, owner=None):
+    """RULES on the caller's own project (a list), or on the new namespace's OWNER."""
+    owner = owner or ctx.project_id
+    target = {'project_id': owner, 'owner': owner, 'visibility': None}
+    for rule in rules:
+        pol.enforce(ctx, rule, target)

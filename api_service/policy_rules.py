@@ -92,6 +92,99 @@ image_rules = [
 ]
 
 
+# -- the metadata definitions catalog: upstream's names and defaults (writes admin-only) ------
+
+METADEF_ADMIN = 'rule:metadef_admin'
+# A namespace's target: project_id and owner are its owner, visibility its visibility.
+ADMIN_OR_READER_OF_NAMESPACE = (f"{ADMIN} or (role:reader and (project_id:%(project_id)s or "
+                                f"'public':%(visibility)s))")
+NAMESPACES = '/v2/metadefs/namespaces'
+NAMESPACE = NAMESPACES + '/{namespace_name}'
+
+metadef_base_rules = [
+    policy.RuleDefault('metadef_default', '',
+                       description='Kept for policy files that refer to it.'),
+    policy.RuleDefault('metadef_admin', ADMIN,
+                       description='Who may change the metadata definitions catalog.'),
+]
+
+
+def _metadef_rule(name, check_str, description, method, path):
+    return _image_rule(name, check_str, description, method, path)
+
+
+metadef_rules = [
+    _metadef_rule('get_metadef_namespace', ADMIN_OR_READER_OF_NAMESPACE,
+                  'Show a metadata definition namespace (a refusal answers 404).',
+                  'GET', NAMESPACE),
+    _metadef_rule('get_metadef_namespaces', ADMIN_OR_PROJECT_READER,
+                  'List metadata definition namespaces.', 'GET', NAMESPACES),
+    _metadef_rule('modify_metadef_namespace', METADEF_ADMIN,
+                  'Update a metadata definition namespace.', 'PUT', NAMESPACE),
+    _metadef_rule('add_metadef_namespace', METADEF_ADMIN,
+                  'Create a metadata definition namespace.', 'POST', NAMESPACES),
+    _metadef_rule('delete_metadef_namespace', METADEF_ADMIN,
+                  'Delete a metadata definition namespace, or all its objects, properties '
+                  'or tags.', 'DELETE', NAMESPACE),
+    _metadef_rule('get_metadef_object', ADMIN_OR_READER_OF_NAMESPACE,
+                  'Show a metadata definition object.', 'GET',
+                  NAMESPACE + '/objects/{object_name}'),
+    _metadef_rule('get_metadef_objects', ADMIN_OR_READER_OF_NAMESPACE,
+                  "List a namespace's metadata definition objects.", 'GET',
+                  NAMESPACE + '/objects'),
+    _metadef_rule('modify_metadef_object', METADEF_ADMIN,
+                  'Update a metadata definition object.', 'PUT',
+                  NAMESPACE + '/objects/{object_name}'),
+    _metadef_rule('add_metadef_object', METADEF_ADMIN, 'Create a metadata definition object.',
+                  'POST', NAMESPACE + '/objects'),
+    _metadef_rule('delete_metadef_object', METADEF_ADMIN,
+                  'Delete a metadata definition object.', 'DELETE',
+                  NAMESPACE + '/objects/{object_name}'),
+    _metadef_rule('list_metadef_resource_types', ADMIN_OR_READER_OF_NAMESPACE,
+                  'List metadata definition resource types.', 'GET',
+                  '/v2/metadefs/resource_types'),
+    _metadef_rule('get_metadef_resource_type', ADMIN_OR_READER_OF_NAMESPACE,
+                  "List a namespace's resource type associations.", 'GET',
+                  NAMESPACE + '/resource_types'),
+    _metadef_rule('add_metadef_resource_type_association', METADEF_ADMIN,
+                  'Associate a namespace with a resource type.', 'POST',
+                  NAMESPACE + '/resource_types'),
+    _metadef_rule('remove_metadef_resource_type_association', METADEF_ADMIN,
+                  'Remove a resource type association of a namespace.', 'DELETE',
+                  NAMESPACE + '/resource_types/{name}'),
+    _metadef_rule('get_metadef_property', ADMIN_OR_READER_OF_NAMESPACE,
+                  'Show a metadata definition property.', 'GET',
+                  NAMESPACE + '/properties/{property_name}'),
+    _metadef_rule('get_metadef_properties', ADMIN_OR_READER_OF_NAMESPACE,
+                  "List a namespace's metadata definition properties.", 'GET',
+                  NAMESPACE + '/properties'),
+    _metadef_rule('modify_metadef_property', METADEF_ADMIN,
+                  'Update a metadata definition property.', 'PUT',
+                  NAMESPACE + '/properties/{property_name}'),
+    _metadef_rule('add_metadef_property', METADEF_ADMIN,
+                  'Create a metadata definition property.', 'POST', NAMESPACE + '/properties'),
+    _metadef_rule('remove_metadef_property', METADEF_ADMIN,
+                  'Delete a metadata definition property.', 'DELETE',
+                  NAMESPACE + '/properties/{property_name}'),
+    _metadef_rule('get_metadef_tag', ADMIN_OR_READER_OF_NAMESPACE,
+                  'Show a metadata definition tag.', 'GET', NAMESPACE + '/tags/{tag_name}'),
+    _metadef_rule('get_metadef_tags', ADMIN_OR_READER_OF_NAMESPACE,
+                  "List a namespace's metadata definition tags.", 'GET', NAMESPACE + '/tags'),
+    _metadef_rule('modify_metadef_tag', METADEF_ADMIN, 'Rename a metadata definition tag.',
+                  'PUT', NAMESPACE + '/tags/{tag_name}'),
+    _metadef_rule('add_metadef_tag', METADEF_ADMIN, 'Create a metadata definition tag.',
+                  'POST', NAMESPACE + '/tags/{tag_name}'),
+    _metadef_rule('add_metadef_tags', METADEF_ADMIN,
+                  'Create metadata definition tags (replacing or, with X-Openstack-Append, '
+                  'adding to the existing ones).', 'POST', NAMESPACE + '/tags'),
+    _metadef_rule('delete_metadef_tag', METADEF_ADMIN, 'Delete a metadata definition tag.',
+                  'DELETE', NAMESPACE + '/tags/{tag_name}'),
+    _metadef_rule('delete_metadef_tags', METADEF_ADMIN,
+                  "Delete all of a namespace's metadata definition tags.", 'DELETE',
+                  NAMESPACE + '/tags'),
+]
+
+
 def list_rules():
     """Every rule with its default, for the Enforcer and oslopolicy-sample-generator."""
-    return base_rules + image_rules
+    return base_rules + image_rules + metadef_base_rules + metadef_rules

@@ -13,7 +13,11 @@ audit tools. The events:
   a failed upload sends an ERROR-level image.upload whose payload is the reason, as text;
 - image.send: a download ended; ERROR level when fewer bytes went out than were due;
 - image.member.create, image.member.update, image.member.delete;
-- task.*: task_payload() is upstream's task payload, for when tasks exist.
+- task.*: task_payload() is upstream's task payload, for when tasks exist;
+- metadef_namespace.create/update/delete (and delete_properties, delete_objects,
+  delete_tags), metadef_property.*, metadef_object.*, metadef_tag.* (create, update,
+  delete) and metadef_resource_type.create/delete: the metadata definitions catalog,
+  with metadef_payload().
 
 Where they go: ``[oslo_messaging_notifications] driver`` (messagingv2 for RabbitMQ; none or
 noop sends nothing), ``transport_url`` (default: ``[DEFAULT] transport_url``), ``topics``
@@ -188,6 +192,20 @@ def image_send_payload(image, bytes_sent, ctxt, destination_ip=None):
 
 # -- the notifier ----------------------------------------------------------------------------
 
+def metadef_payload(event_type, item, **extra):
+    """upstream's metadef payloads: the definition's fields with its ``namespace``, the
+    old name (``namespace_old``, ``name_old``) on an update, ``deleted`` on a delete."""
+    payload = {key: value for key, value in item.items()
+               if key not in ('properties', 'objects', 'tags', 'resource_type_associations')
+               or event_type.startswith('metadef_object')}
+    if event_type.startswith('metadef_property'):
+        payload = dict(item)
+    payload.update(extra)
+    if event_type.endswith('.delete'):
+        payload.update(deleted=True, deleted_at=isotime())
+    return payload
+
+
 class Notifier:
     """Sends notifications from one background thread; never blocks nor raises.
 
@@ -260,6 +278,11 @@ class Notifier:
 
     def task(self, event_type, task):
         self._emit(INFO, event_type, task_payload, task)
+
+    def metadef(self, event_type, item, **extra):
+        """metadef_namespace.create, metadef_tag.delete ...: ``item`` is the registry's dict
+        of the definition; ``extra`` adds namespace, namespace_old, name_old."""
+        self._emit(INFO, event_type, lambda: metadef_payload(event_type, item, **extra))
 
     # -- the queue and its thread --------------------------------------------------------
 

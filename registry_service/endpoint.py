@@ -1,7 +1,7 @@
 """The registry's RPC endpoint: one method per entry of common.rpc.contract.
 
 Each method unpacks its keyword arguments, runs one transaction through images.py, listing.py,
-uploads.py, members.py, tags.py, actions.py or scrubbing.py and returns plain dicts. A
+uploads.py, members.py, tags.py, actions.py, scrubbing.py or metadefs.py and returns plain dicts. A
 transaction that loses a deadlock or a lock wait is run again whole, a few times
 (db.session.retrying). Only common.exceptions leave it on purpose: a lost database becomes
 DatabaseUnavailable, anything else is a bug, logged here and left to become a 500 on the api
@@ -21,6 +21,7 @@ from registry_service import actions
 from registry_service import images
 from registry_service import listing
 from registry_service import members
+from registry_service import metadefs
 from registry_service import scrubbing
 from registry_service import tags
 from registry_service import uploads
@@ -198,3 +199,59 @@ class RegistryEndpoint:
     @_rpc
     def reactivate(self, ctxt, *, image_id):
         return actions.reactivate(self._db, ctxt, image_id)
+
+    # -- the metadata definitions catalog (1.7) ------------------------------------------------
+
+    @_rpc
+    def metadef_namespace_list(self, ctxt, *, query):
+        return metadefs.list_namespaces(self._db, ctxt, query)
+
+    @_rpc
+    def metadef_namespace_get(self, ctxt, *, namespace):
+        return metadefs.get_namespace(self._db, ctxt, namespace)
+
+    @_rpc
+    def metadef_namespace_create(self, ctxt, *, values, properties, objects, tags,
+                                 resource_type_associations):
+        return metadefs.create_namespace(self._db, ctxt, values, properties, objects, tags,
+                                         resource_type_associations)
+
+    @_rpc
+    def metadef_namespace_update(self, ctxt, *, namespace, values):
+        return metadefs.update_namespace(self._db, ctxt, namespace, values)
+
+    @_rpc
+    def metadef_namespace_delete(self, ctxt, *, namespace):
+        return metadefs.delete_namespace(self._db, ctxt, namespace)
+
+    @_rpc
+    def metadef_item_create(self, ctxt, *, namespace, kind, item):
+        return metadefs.create_item(self._db, ctxt, namespace, kind, item)
+
+    @_rpc
+    def metadef_item_update(self, ctxt, *, namespace, kind, name, item):
+        return metadefs.update_item(self._db, ctxt, namespace, kind, name, item)
+
+    @_rpc
+    def metadef_item_delete(self, ctxt, *, namespace, kind, name):
+        return metadefs.delete_item(self._db, ctxt, namespace, kind, name)
+
+    @_rpc
+    def metadef_items_delete(self, ctxt, *, namespace, kind):
+        return metadefs.delete_items(self._db, ctxt, namespace, kind)
+
+    @_rpc
+    def metadef_tags_create(self, ctxt, *, namespace, tags, append):
+        return metadefs.create_tags(self._db, ctxt, namespace, tags, append)
+
+    @_rpc
+    def metadef_resource_type_list(self, ctxt):
+        return metadefs.list_resource_types(self._db, ctxt)
+
+    @_rpc
+    def metadef_association_create(self, ctxt, *, namespace, association):
+        return metadefs.create_association(self._db, ctxt, namespace, association)
+
+    @_rpc
+    def metadef_association_delete(self, ctxt, *, namespace, resource_type):
+        return metadefs.delete_association(self._db, ctxt, namespace, resource_type)

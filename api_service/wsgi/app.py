@@ -23,6 +23,9 @@ from api_service.http.views import health
 from api_service.http.views import image_data
 from api_service.http.views import images
 from api_service.http.views import members
+from api_service.http.views import metadef_schemas
+from api_service.http.views import metadefs
+from api_service.http.views import metadefs_items
 from api_service.http.views import openapi
 from api_service.http.views import schemas as schema_views
 from api_service.http.views import tags
@@ -41,7 +44,8 @@ LOG = logging.getLogger(__name__)
 
 BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, images.blueprint,
               image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint,
-              openapi.blueprint)
+              openapi.blueprint, metadef_schemas.blueprint, metadefs.blueprint,
+              metadefs_items.blueprint)
 
 
 def build_pipeline(flask_wsgi_app, conf, pol):

@@ -21,6 +21,9 @@ Version history (bump the minor for every new method or optional argument):
         hands back the uploads of a worker that died)
 * 1.6 - delayed delete and glance-scrubber: optional ``delayed`` on image_delete;
         image_data_left, scrub_claim, scrub_finish, image_restore
+* 1.7 - the metadata definitions catalog (metadefs): metadef_namespace_list/get/create/
+        update/delete, metadef_item_create/update/delete, metadef_items_delete,
+        metadef_tags_create, metadef_resource_type_list, metadef_association_create/delete
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -164,6 +167,22 @@ image_restore(image_id)  (1.6)
     Admin only. ``pending_delete`` -> ``active`` (glance-scrubber --restore), its queued
     removals dropped; -> the image. Unknown -> ImageNotFound; another status ->
     InvalidStatusTransition; data held by a scrubber right now -> Conflict.
+metadef_*  (1.7)
+    The metadata definitions catalog, one call per API request; registry_service/metadefs.py
+    describes the dicts and the rules (a namespace the caller cannot see -> NotFound; a
+    change by another project than the owner's, unless admin -> Forbidden; a protected
+    namespace or its contents deleted -> Forbidden; a name taken -> Duplicate).
+    metadef_namespace_list(query) with query {'marker', 'limit', 'sort_key', 'sort_dir',
+    'visibility', 'resource_types'}; metadef_namespace_get(namespace): the namespace with
+    its associations, properties, objects and tags (the api serves every read inside a
+    namespace from it); metadef_namespace_create(values, properties, objects, tags,
+    resource_type_associations); metadef_namespace_update(namespace, values);
+    metadef_namespace_delete(namespace). ``kind`` is 'properties', 'objects' or 'tags':
+    metadef_item_create(namespace, kind, item), metadef_item_update(namespace, kind, name,
+    item), metadef_item_delete(namespace, kind, name), metadef_items_delete(namespace,
+    kind) (all of them); metadef_tags_create(namespace, tags, append).
+    metadef_resource_type_list(); metadef_association_create(namespace, association),
+    metadef_association_delete(namespace, resource_type).
 deactivate(image_id) / reactivate(image_id)
     active|deactivated -> deactivated; deactivated|active -> active; other statuses ->
     ImageActionNotAllowed (an InvalidStatusTransition, which the api answers with 403, as
@@ -171,7 +190,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.6'
+VERSION = '1.7'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -199,6 +218,19 @@ METHODS = {
     'scrub_claim': '1.6',
     'scrub_finish': '1.6',
     'image_restore': '1.6',
+    'metadef_namespace_list': '1.7',
+    'metadef_namespace_get': '1.7',
+    'metadef_namespace_create': '1.7',
+    'metadef_namespace_update': '1.7',
+    'metadef_namespace_delete': '1.7',
+    'metadef_item_create': '1.7',
+    'metadef_item_update': '1.7',
+    'metadef_item_delete': '1.7',
+    'metadef_items_delete': '1.7',
+    'metadef_tags_create': '1.7',
+    'metadef_resource_type_list': '1.7',
+    'metadef_association_create': '1.7',
+    'metadef_association_delete': '1.7',
 }
 
 # Optional arguments added after their method: (method, argument) -> version. A call is sent

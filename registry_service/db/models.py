@@ -146,3 +146,121 @@ class ImageDataDeletion(Base):
     # still there and why.
     attempts: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     last_error: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+
+
+# -- the metadata definitions catalog (metadefs) ----------------------------------------------
+
+class MetadefNamespace(Base):
+    """A namespace of the catalog: its properties, objects and tags hang off it."""
+
+    __tablename__ = 'metadef_namespaces'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace'),
+        sa.Index(None, 'owner'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace: orm.Mapped[str] = orm.mapped_column(sa.String(80))
+    display_name: orm.Mapped[str | None] = orm.mapped_column(sa.String(80))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    visibility: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    protected: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
+    owner: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+
+
+class MetadefProperty(Base):
+    """A property definition: its JSON schema (title, type, enum ...) as JSON text."""
+
+    __tablename__ = 'metadef_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, sa.ForeignKey('metadef_namespaces.id', ondelete='CASCADE'))
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    json_schema: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+
+
+class MetadefObject(Base):
+    """An object definition: a named group of properties, some of them required."""
+
+    __tablename__ = 'metadef_objects'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, sa.ForeignKey('metadef_namespaces.id', ondelete='CASCADE'))
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    # JSON text: the list of required property names, and the properties' schemas.
+    required: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    json_schema: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+
+
+class MetadefTag(Base):
+    __tablename__ = 'metadef_tags'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, sa.ForeignKey('metadef_namespaces.id', ondelete='CASCADE'))
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+
+
+class MetadefResourceType(Base):
+    """A kind of resource namespaces apply to (OS::Glance::Image ...); the protected ones
+    came with the schema and stay."""
+
+    __tablename__ = 'metadef_resource_types'
+    __table_args__ = (
+        sa.UniqueConstraint('name'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(80))
+    protected: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+
+
+class MetadefNamespaceResourceType(Base):
+    """A namespace applies to a resource type, its properties prefixed with ``prefix``."""
+
+    __tablename__ = 'metadef_namespace_resource_types'
+    __table_args__ = (
+        sa.Index(None, 'namespace_id'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    resource_type_id: orm.Mapped[int] = orm.mapped_column(
+        # Both keys named here: the naming convention's names pass MySQL's 64 characters.
+        sa.Integer, sa.ForeignKey('metadef_resource_types.id',
+                                  name='fk_metadef_ns_rt_resource_type'),
+        primary_key=True)
+    namespace_id: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, sa.ForeignKey('metadef_namespaces.id', ondelete='CASCADE',
+                                  name='fk_metadef_ns_rt_namespace'),
+        primary_key=True)
+    prefix: orm.Mapped[str | None] = orm.mapped_column(sa.String(80))
+    properties_target: orm.Mapped[str | None] = orm.mapped_column(sa.String(80))
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
