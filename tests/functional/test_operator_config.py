@@ -217,7 +217,8 @@ def test_api_fatal_configuration_error_reaches_stderr(tmp_path):
     assert result.stderr.startswith('glance-api: ') and 'flavor' in result.stderr
 
 
-@pytest.mark.parametrize('command', ['glance-api', 'glance-registry', 'glance-manage'])
+@pytest.mark.parametrize('command', ['glance-api', 'glance-registry', 'glance-manage',
+                                     'glance-scrubber'])
 def test_version(command):
     result = subprocess.run([daemons.console_script(command), '--version'],
                             capture_output=True, text=True, timeout=60)
