@@ -20,6 +20,7 @@ from common import exceptions
 from common import fatal
 from common.rpc import client as rpc_client
 from scrubber_service import config
+from scrubber_service import config_audit
 from scrubber_service import scrubber as scrubber_module
 
 LOG = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def main(argv=None):
     except cfg.Error as exc:
         sys.stderr.write('%s: %s\n' % (PROG, exc))
         return 2
+    config_audit.audit(conf, LOG)
     registry = rpc_client.RegistryClient(conf)
     try:
         scrubber = scrubber_module.Scrubber.from_conf(conf, registry,
