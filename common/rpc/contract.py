@@ -157,7 +157,8 @@ scrub_claim(scrub_time, limit, claim_seconds)  (1.6)
     ``pending_delete`` image's once ``scrub_time`` seconds have passed since its delete, a
     deleted image's left-behind data at once) and not held by another scrubber, each for
     ``claim_seconds``: -> [{'id', 'image_id', 'location', 'image_status', 'attempts'}],
-    fewest attempts first, then oldest. Scrubbers asking at once never get the same entry; a passed claim is free again.
+    fewest attempts first, then oldest. Scrubbers asking at once never get the same entry;
+    a passed claim is free again.
 scrub_finish(deletion_id, error=None)  (1.6)
     Admin only. ``error`` None: the data is gone; the entry goes and a ``pending_delete``
     image with nothing left queued becomes ``deleted``. An entry already gone (finished by
