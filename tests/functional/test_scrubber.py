@@ -1,7 +1,7 @@
 """Delayed delete and glance-scrubber on the real daemons: pending_delete, a scrubber run
 removing the data from the file store, --restore, two scrubbers over one backlog, a store
-that fails (the record says so until a later run succeeds), and the registry down (a clear
-error, and --daemon scrubs at a later wake-up).
+that fails (the record says so until a later run succeeds), the registry down (a clear
+error, and --daemon scrubs at a later wake-up), and glance-manage db purge after them.
 
 One module-wide api + registry on SQLite with ``delayed_delete = True``; the scrubbers are
 the real ``glance-scrubber`` console script with a glance-scrubber.conf of their own.
@@ -181,3 +181,41 @@ def test_the_unit_and_the_example_config_name_the_daemon():
     unit = (root / 'etc' / 'systemd' / 'glance-scrubber.service').read_text()
     assert 'glance-scrubber --daemon --config-file /etc/glance/glance-scrubber.conf' in unit
     assert shutil.which(daemons.console_script('glance-scrubber'))
+
+
+def test_db_purge_keeps_the_rows_of_scrubbed_images_unless_asked(service, database, images):
+    image_id, _ = stored_image(images, service)
+    assert images.patch(image_id, [{'op': 'add', 'path': '/purpose',
+                                    'value': 'purge test'}]).status_code == 200
+    delete(images, image_id)
+    registry_conf = str(service.workdir / 'glance-registry-1.conf')
+
+    def manage(*args):
+        return subprocess.run([daemons.console_script('glance-manage'), '--config-file',
+                               registry_conf, 'db', *args],
+                              capture_output=True, text=True, timeout=120)
+
+    # Its data is still queued for the scrubber: nothing of it goes.
+    kept = manage('purge_images_table', '--age_in_days', '0', '--max_rows', '-1')
+    assert kept.returncode == 0, kept.stderr
+    assert status(database, image_id) == 'pending_delete'
+    assert service.run_scrubber(scrub_time=0).returncode == 0
+
+    purged = manage('purge', '--age_in_days', '0', '--max_rows', '-1')
+    assert purged.returncode == 0, purged.stderr
+    assert 'from table image_properties' in purged.stdout
+    with database.connect() as connection:
+        assert connection.execute(sa.text(
+            'SELECT count(*) FROM image_properties WHERE image_id = :id'),
+            {'id': image_id}).scalar_one() == 0
+    assert status(database, image_id) == 'deleted'
+    # The id stays taken (OSSN-0075).
+    assert images.create(id=image_id).status_code == 409
+
+    gone = manage('purge_images_table', '--age_in_days', '0', '--max_rows', '-1')
+    assert gone.returncode == 0, gone.stderr
+    with database.connect() as connection:
+        assert connection.execute(sa.text('SELECT count(*) FROM images WHERE id = :id'),
+                                  {'id': image_id}).scalar_one() == 0
+    refused = manage('purge', '--max_rows', '-2')
+    assert refused.returncode == 1 and 'Minimal rows limit is -1.' in refused.stderr
