@@ -8,6 +8,7 @@ import pytest
 from api_service.services import deletion
 from api_service.wsgi import app as app_module
 from common import context
+from common.rpc import client as rpc_client
 from tests.unit.api.conftest import ADMIN
 from tests.unit.api.conftest import ALICE
 from tests.unit.api.conftest import make_conf
@@ -91,3 +92,19 @@ def test_remove_data_takes_data_already_gone_as_removed(conf, datadir):
     from api_service.stores import catalog
     stores = catalog.from_config(conf)
     deletion.remove_data(stores, 'file://%s/not-there' % datadir)
+
+
+@pytest.mark.real_registry
+def test_an_api_capped_below_1_6_deletes_the_data_at_once(conf, registry, client,
+                                                          create_image, tmp_path, datadir):
+    # During a rolling upgrade ([registry] version_cap = 1.5) delayed is not sent: the
+    # registry deletes the image outright, its answer has no data_queued, and the api
+    # removes the data itself rather than leave it to a scrubber nobody will ask.
+    capped = make_conf(tmp_path, registry__version_cap='1.5', delayed_delete=True,
+                       registry__topic=conf.registry.topic)
+    capped_registry = rpc_client.RegistryClient(capped, transport=registry._transport)
+    old_api = app_module.create_app(capped, registry=capped_registry).test_client()
+    image = active_image(client, create_image)
+    assert old_api.delete('/v2/images/%s' % image['id'], headers=ALICE).status_code == 204
+    assert files_in(datadir) == []
+    assert registry.scrub_claim(SCRUBBER, scrub_time=0, limit=10, claim_seconds=60) == []
