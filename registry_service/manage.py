@@ -8,6 +8,10 @@ left in it.
     glance-manage [--config-file F] db downgrade REVISION [--yes-i-know]
     glance-manage [--config-file F] db purge [--age_in_days 30] [--max_rows 100]
     glance-manage [--config-file F] db purge_images_table [--age_in_days 180] [--max_rows 100]
+    glance-manage [--config-file F] db load_metadefs [--path DIR] [--merge]
+                                        [--prefer_new | --overwrite]
+    glance-manage [--config-file F] db unload_metadefs
+    glance-manage [--config-file F] db export_metadefs [--path DIR]
     glance-manage [--config-file F] db_sync [REVISION]      upstream's old spelling of db sync
     glance-manage [--config-file F] db_version              ... and of db version
     glance-manage --version
@@ -16,6 +20,8 @@ A downgrade that would drop tables or columns holding data refuses, naming them,
 --yes-i-know is given; one that drops tables refuses while a glance-registry answers on the
 file's transport_url. ``db purge`` keeps the rows of the images themselves, so an id is
 never reused (OSSN-0075); ``db purge_images_table`` removes them too (registry_service/purge.py).
+The metadefs commands read and write upstream's metadata definitions files
+(registry_service/metadefs_files.py), in /etc/glance/metadefs unless --path says otherwise.
 It reads [database] connection from glance-registry.conf, like the registry it serves.
 """
 
@@ -144,6 +150,85 @@ def db_purge_images_table(conf):
     return _db_purge(conf, images_table=True)
 
 
+# Where upstream's packages install the metadata definitions files.
+METADEFS_PATH = '/etc/glance/metadefs/'
+
+
+def _metadefs_database(conf):
+    from registry_service.db import session as db_session
+
+    if conf.database.max_pool_size is None:
+        conf.set_override('max_pool_size', 1, group='database')
+    return db_session.Database.from_conf(conf)
+
+
+def db_load_metadefs(conf):
+    from common import exceptions
+    from registry_service import metadefs_files
+
+    args = conf.command
+    database = _metadefs_database(conf)
+    try:
+        results = metadefs_files.load(database, args.path or METADEFS_PATH, args.merge,
+                                      args.prefer_new, args.overwrite)
+    except exceptions.GlimpseError as exc:
+        print('glance-manage: %s' % exc, file=sys.stderr)
+        return INVALID
+    finally:
+        database.dispose()
+    failed = False
+    for name, namespace, outcome in results:
+        failed = failed or outcome.startswith(('unreadable', 'refused'))
+        print('%s: %s (%s)' % (outcome, namespace or '-', name))
+    print('Metadata definitions: %d file%s read.' % (len(results),
+                                                      '' if len(results) == 1 else 's'))
+    return INVALID if failed else 0
+
+
+def db_unload_metadefs(conf):
+    from registry_service import metadefs_files
+
+    database = _metadefs_database(conf)
+    try:
+        count = metadefs_files.unload(database)
+    finally:
+        database.dispose()
+    print('Removed %d metadata definition namespace%s.' % (count, '' if count == 1 else 's'))
+
+
+def db_export_metadefs(conf):
+    from registry_service import metadefs_files
+
+    database = _metadefs_database(conf)
+    try:
+        written = metadefs_files.export(database, conf.command.path or METADEFS_PATH)
+    finally:
+        database.dispose()
+    for namespace, name in written:
+        print('exported: %s (%s)' % (namespace, name))
+
+
+def _add_metadefs(actions):
+    load = actions.add_parser('load_metadefs', help='Load metadata definitions files (one '
+                              'namespace each) into the catalog.')
+    load.add_argument('--path', help='A directory of .json files, or one file (default '
+                      '%s).' % METADEFS_PATH)
+    load.add_argument('--merge', action='store_true',
+                      help='Add to namespaces that exist instead of skipping them.')
+    load.add_argument('--prefer_new', '--prefer-new', dest='prefer_new', action='store_true',
+                      help="With --merge: the files' definitions replace existing ones.")
+    load.add_argument('--overwrite', action='store_true',
+                      help="With --merge: a namespace that exists is replaced by the file's.")
+    load.set_defaults(func=db_load_metadefs)
+    unload = actions.add_parser('unload_metadefs', help='Remove the whole metadata '
+                                'definitions catalog.')
+    unload.set_defaults(func=db_unload_metadefs)
+    export = actions.add_parser('export_metadefs', help='Write the catalog as metadata '
+                                'definitions files, one per namespace.')
+    export.add_argument('--path', help='The directory (default %s).' % METADEFS_PATH)
+    export.set_defaults(func=db_export_metadefs)
+
+
 def _add_purge(actions, name, help_text, age, func):
     parser = actions.add_parser(name, help=help_text)
     parser.add_argument('--age_in_days', '--age-in-days', dest='age_in_days', type=int,
@@ -184,6 +269,7 @@ def _add_db_parsers(subparsers):
     _add_purge(actions, 'purge_images_table', 'Remove the rows of images deleted long ago '
                'too (their ids could then be taken again: OSSN-0075).', 180,
                db_purge_images_table)
+    _add_metadefs(actions)
     # Upstream's old spellings, still in install guides.
     _add_sync(subparsers, 'db_sync', 'The same as "db sync".')
     legacy_version = subparsers.add_parser('db_version', help='The same as "db version".')
