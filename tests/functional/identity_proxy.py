@@ -3,7 +3,8 @@
 Under ``auth_strategy = noauth`` glance-api takes the project from ``X-Project-Id``, which
 the ``glance`` CLI never sends in token mode (``--os-project-id`` only feeds keystone). In
 front of the api this proxy plays the part keystonemiddleware will play: the token *is* the
-project, so ``glance --os-auth-token project-b ...`` acts as project-b. Test use only.
+project, so ``glance --os-auth-token project-b ...`` acts as project-b (and
+``project-b+admin`` as an admin of project-b). Test use only.
 """
 
 import http.client
@@ -41,8 +42,11 @@ def _make_handler(upstream):
                        if k.lower() not in _NOT_FORWARDED}
             token = self.headers.get('X-Auth-Token')
             if token:
-                headers.update({'X-Project-Id': token, 'X-User-Id': 'user-of-' + token,
-                                'X-Roles': 'member,reader'})
+                # PROJECT+admin: an admin of PROJECT (the metadefs catalog's writers).
+                project, _, admin = token.partition('+')
+                headers.update({'X-Project-Id': project, 'X-User-Id': 'user-of-' + project,
+                                'X-Roles': 'admin,member,reader' if admin == 'admin'
+                                else 'member,reader'})
             conn = http.client.HTTPConnection(upstream.hostname, upstream.port,
                                               timeout=TIMEOUT)
             try:
