@@ -110,9 +110,14 @@ def _dropped_between(now, revision):
     return dropped
 
 
+# Rows a migration put there itself, which a downgrade loses nothing by dropping: the
+# protected resource types 0005 seeds (an operator's own ones are not protected).
+_SEEDED_ROWS = {'metadef_resource_types': lambda table: table.c.protected.is_(True)}
+
+
 def rows_at_risk(url, dropped):
     """{table: rows holding data that ``dropped`` (from dropped_by_downgrade) would lose},
-    tables with no such rows left out."""
+    tables with no such rows left out (and the rows a migration seeded not counted)."""
     at_risk = {}
     with _connection(url) as connection:
         metadata = sa.MetaData()
@@ -121,6 +126,8 @@ def rows_at_risk(url, dropped):
             query = sa.select(sa.func.count()).select_from(table)
             if columns is not None:
                 query = query.where(sa.or_(*[table.c[c].is_not(None) for c in columns]))
+            elif table_name in _SEEDED_ROWS:
+                query = query.where(sa.not_(_SEEDED_ROWS[table_name](table)))
             count = connection.execute(query).scalar_one()
             if count:
                 at_risk[table_name] = count

@@ -120,3 +120,17 @@ def test_glance_manage_commands(conf, tmp_path, capsys):
     assert manage.main(args + ['load_metadefs', '--path', str(SHIPPED), '--overwrite']) == 1
     assert manage.main(args + ['unload_metadefs']) == 0
     assert 'Removed 3 metadata definition namespaces.' in capsys.readouterr().out
+
+
+def test_a_downgrade_risks_the_catalog_but_not_the_seeded_resource_types(db, db_url,
+                                                                          tmp_path):
+    from registry_service.db import migration
+
+    dropped = migration.dropped_by_downgrade(db_url, '0004')
+    assert 'metadef_namespaces' in dropped and 'metadef_resource_types' in dropped
+    assert migration.rows_at_risk(db_url, dropped) == {}
+    write(tmp_path / 'one.json', NS)
+    metadefs_files.load(db, str(tmp_path))
+    at_risk = migration.rows_at_risk(db_url, dropped)
+    # Brand::New was made by an association; the seeded types are not the operator's data.
+    assert at_risk['metadef_resource_types'] == 1 and at_risk['metadef_namespaces'] == 1
