@@ -184,3 +184,41 @@ def test_schemas(client, name):
                 'resource_types': 'resource_type_associations'}.get(name, name)
     response = client.get('/v2/schemas/metadefs/' + name, headers=ALICE)
     assert response.status_code == 200 and response.get_json()['name'] == expected
+
+
+def test_changes_send_upstreams_metadef_notifications(conf, registry):
+    from api_service.wsgi import app as app_module
+    from common import notifications
+    from tests.unit.test_notifications import Recorder
+
+    recorder = Recorder()
+    notifier = notifications.Notifier(recorder)
+    client = app_module.create_app(conf, registry=registry, notifier=notifier).test_client()
+    try:
+        create(client, name='Notes', visibility='public')
+        base = NS + '/Notes'
+        client.post(base + '/properties', json={'name': 'p', 'title': 'P', 'type': 'string'},
+                    headers=ADMIN)
+        client.put(base + '/properties/p', json={'name': 'q', 'title': 'P', 'type': 'string'},
+                   headers=ADMIN)
+        client.post(base + '/tags/t', headers=ADMIN)
+        client.delete(base + '/tags', headers=ADMIN)
+        client.post(base + '/resource_types', json={'name': 'OS::Nova::Flavor'}, headers=ADMIN)
+        client.put(base, json={'namespace': 'Notes2'}, headers=ADMIN)
+        client.delete(NS + '/Notes2', headers=ADMIN)
+        assert notifier.flush(5)
+    finally:
+        notifier.close()
+    sent = [(event_type, payload) for _, event_type, payload in recorder.sent]
+    assert [event_type for event_type, _ in sent] == [
+        'metadef_namespace.create', 'metadef_property.create', 'metadef_property.update',
+        'metadef_tag.create', 'metadef_namespace.delete_tags', 'metadef_resource_type.create',
+        'metadef_namespace.update', 'metadef_namespace.delete']
+    payloads = dict(sent)
+    assert payloads['metadef_property.update']['name'] == 'q'
+    assert payloads['metadef_property.update']['name_old'] == 'p'
+    assert payloads['metadef_property.update']['namespace'] == 'Notes'
+    assert payloads['metadef_namespace.update']['namespace_old'] == 'Notes'
+    assert payloads['metadef_namespace.update']['namespace'] == 'Notes2'
+    assert payloads['metadef_namespace.delete']['deleted'] is True
+    assert payloads['metadef_resource_type.create']['name'] == 'OS::Nova::Flavor'
