@@ -38,10 +38,12 @@ class Recorder:
     def __init__(self, block=False):
         self.sent = []
         self.release = threading.Event()
+        self.entered = threading.Event()   # the sender thread is inside a send
         if not block:
             self.release.set()
 
     def _record(self, priority, ctxt, event_type, payload):
+        self.entered.set()
         self.release.wait(30)
         self.sent.append((priority, event_type, payload))
 
@@ -158,8 +160,11 @@ def test_a_payload_that_cannot_be_built_is_logged_not_raised(caplog):
 def test_a_stuck_bus_never_holds_the_caller_and_the_queue_is_bounded(caplog):
     recorder = Recorder(block=True)
     notifier = notifications.Notifier(recorder, queue_size=5)
+    # The sender thread first takes one event and is stuck sending it.
+    notifier.image('image.update', IMAGE)
+    assert recorder.entered.wait(5)
     started = time.monotonic()
-    for _ in range(50):
+    for _ in range(49):
         notifier.image('image.update', IMAGE)
     assert time.monotonic() - started < 0.5
     assert 'lost' in caplog.text
