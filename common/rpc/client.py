@@ -164,52 +164,63 @@ class RegistryClient:
 
     # -- the metadata definitions catalog (1.7) ------------------------------------------------
 
+    def _metadef(self, ctxt, method, **kwargs):
+        # A registry held below 1.7 by [registry] version_cap (a rolling upgrade) has no
+        # catalog: say so (503) rather than letting oslo.messaging's cap error become a 500.
+        since = contract.METHODS[method]
+        if not self._client.can_send_version(since):
+            raise exceptions.RegistryUnavailable(
+                'The image registry is held below RPC %s ([registry] version_cap): the '
+                'metadata definitions catalog is served once the registries are upgraded.'
+                % since)
+        return self._call(ctxt, method, **kwargs)
+
     def metadef_namespace_list(self, ctxt, *, query):
-        return self._call(ctxt, 'metadef_namespace_list', query=query)
+        return self._metadef(ctxt, 'metadef_namespace_list', query=query)
 
     def metadef_namespace_get(self, ctxt, *, namespace):
-        return self._call(ctxt, 'metadef_namespace_get', namespace=namespace)
+        return self._metadef(ctxt, 'metadef_namespace_get', namespace=namespace)
 
     def metadef_namespace_create(self, ctxt, *, values, properties, objects, tags,
                                  resource_type_associations):
-        return self._call(ctxt, 'metadef_namespace_create', values=values,
+        return self._metadef(ctxt, 'metadef_namespace_create', values=values,
                           properties=properties, objects=objects, tags=tags,
                           resource_type_associations=resource_type_associations)
 
     def metadef_namespace_update(self, ctxt, *, namespace, values):
-        return self._call(ctxt, 'metadef_namespace_update', namespace=namespace, values=values)
+        return self._metadef(ctxt, 'metadef_namespace_update', namespace=namespace, values=values)
 
     def metadef_namespace_delete(self, ctxt, *, namespace):
-        return self._call(ctxt, 'metadef_namespace_delete', namespace=namespace)
+        return self._metadef(ctxt, 'metadef_namespace_delete', namespace=namespace)
 
     def metadef_item_create(self, ctxt, *, namespace, kind, item):
-        return self._call(ctxt, 'metadef_item_create', namespace=namespace, kind=kind,
+        return self._metadef(ctxt, 'metadef_item_create', namespace=namespace, kind=kind,
                           item=item)
 
     def metadef_item_update(self, ctxt, *, namespace, kind, name, item):
-        return self._call(ctxt, 'metadef_item_update', namespace=namespace, kind=kind,
+        return self._metadef(ctxt, 'metadef_item_update', namespace=namespace, kind=kind,
                           name=name, item=item)
 
     def metadef_item_delete(self, ctxt, *, namespace, kind, name):
-        return self._call(ctxt, 'metadef_item_delete', namespace=namespace, kind=kind,
+        return self._metadef(ctxt, 'metadef_item_delete', namespace=namespace, kind=kind,
                           name=name)
 
     def metadef_items_delete(self, ctxt, *, namespace, kind):
-        return self._call(ctxt, 'metadef_items_delete', namespace=namespace, kind=kind)
+        return self._metadef(ctxt, 'metadef_items_delete', namespace=namespace, kind=kind)
 
     def metadef_tags_create(self, ctxt, *, namespace, tags, append):
-        return self._call(ctxt, 'metadef_tags_create', namespace=namespace, tags=tags,
+        return self._metadef(ctxt, 'metadef_tags_create', namespace=namespace, tags=tags,
                           append=append)
 
     def metadef_resource_type_list(self, ctxt):
-        return self._call(ctxt, 'metadef_resource_type_list')
+        return self._metadef(ctxt, 'metadef_resource_type_list')
 
     def metadef_association_create(self, ctxt, *, namespace, association):
-        return self._call(ctxt, 'metadef_association_create', namespace=namespace,
+        return self._metadef(ctxt, 'metadef_association_create', namespace=namespace,
                           association=association)
 
     def metadef_association_delete(self, ctxt, *, namespace, resource_type):
-        return self._call(ctxt, 'metadef_association_delete', namespace=namespace,
+        return self._metadef(ctxt, 'metadef_association_delete', namespace=namespace,
                           resource_type=resource_type)
 
     def close(self):

@@ -222,3 +222,22 @@ def test_changes_send_upstreams_metadef_notifications(conf, registry):
     assert payloads['metadef_namespace.update']['namespace'] == 'Notes2'
     assert payloads['metadef_namespace.delete']['deleted'] is True
     assert payloads['metadef_resource_type.create']['name'] == 'OS::Nova::Flavor'
+
+
+def test_a_registry_held_below_rpc_1_7_answers_503(tmp_path):
+    from api_service.wsgi import app as app_module
+    from common.rpc import client as rpc_client
+    from common.rpc import transport as rpc_transport
+    from tests.unit.api.conftest import MEMORY_URL
+    from tests.unit.api.conftest import make_conf
+
+    conf = make_conf(tmp_path, registry__version_cap='1.6')
+    transport = rpc_transport.get_transport(conf, url=MEMORY_URL)
+    registry = rpc_client.RegistryClient(conf, transport=transport)
+    try:
+        client = app_module.create_app(conf, registry=registry).test_client()
+        response = client.get(NS, headers=ALICE)
+        assert response.status_code == 503
+        assert 'version_cap' in response.get_json()['error']['message']
+    finally:
+        registry.close()
