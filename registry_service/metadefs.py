@@ -5,8 +5,8 @@ everyone, a ``private`` one to its owner's project only, and admins see every na
 namespace the caller cannot see does not exist for it (NotFound), whatever the call. Only
 the owner's project or an admin may change a namespace or anything in it (Forbidden for a
 visible namespace of another project); glance-api's policy (admin-only by default) comes
-on top of that. A ``protected`` namespace cannot be deleted, nor can its objects,
-properties or tags be deleted all at once.
+on top of that. A ``protected`` namespace cannot be deleted, nor can anything in it
+(objects, properties, tags, resource type associations; one by one or all at once).
 
 Dicts crossing the bus:
 
@@ -247,13 +247,11 @@ def update_namespace(db, ctxt, name, values):
         return _namespace_dict(session, row, detail=True)
 
 
-def _check_unprotected(row, what='namespace'):
+def _check_unprotected(row, message=None):
+    """A protected namespace keeps itself and everything in it (upstream's domain rule)."""
     if row.protected:
-        raise exceptions.Forbidden('Metadata definition namespace %s is protected: its %s '
-                                   'cannot be deleted.' % (row.namespace, what)
-                                   if what != 'namespace' else
-                                   'Metadata definition namespace %s is protected and cannot '
-                                   'be deleted.' % row.namespace)
+        raise exceptions.Forbidden(message or 'Metadata definition namespace %s is protected '
+                                              'and cannot be deleted.' % row.namespace)
 
 
 def delete_namespace(db, ctxt, name):
@@ -274,7 +272,8 @@ def delete_items(db, ctxt, name, kind):
     _check_kind(kind)
     with db.write() as session:
         row = _fetch_changeable(session, ctxt, name)
-        _check_unprotected(row, kind)
+        _check_unprotected(row, 'Metadata definition namespace %s is protected: its %s '
+                                'cannot be deleted.' % (row.namespace, kind))
         removed = _items(session, row, kind)
         session.execute(sa.delete(_MODEL[kind]).where(_MODEL[kind].namespace_id == row.id))
         _touch(row)
@@ -381,6 +380,8 @@ def delete_item(db, ctxt, name, kind, item_name):
         row = _find(session, namespace_row, kind, item_name)
         if row is None:
             raise _item_not_found(namespace_row, kind, item_name)
+        _check_unprotected(namespace_row, 'Metadata definition %s %s is protected and cannot '
+                                          'be deleted.' % (_SINGULAR[kind], item_name))
         removed = _TO_DICT[kind](row)
         session.delete(row)
         _touch(namespace_row)
@@ -465,6 +466,8 @@ def delete_association(db, ctxt, name, resource_type):
                 'namespace=%s, was not found.' % (resource_type, namespace_row.namespace),
                 namespace=namespace_row.namespace, name=resource_type)
         association, type_name = found
+        _check_unprotected(namespace_row, 'Metadata definition resource-type-association %s '
+                                          'is protected and cannot be deleted.' % type_name)
         removed = _association_dict(association, type_name)
         session.delete(association)
         _touch(namespace_row)

@@ -70,12 +70,15 @@ def test_rest_namespace_lifecycle_with_contents(admin, member):
     assert member.request('PUT', f'{NS}/{name}', json={'namespace': name}).status_code == 403
     assert member.request('POST', f'{NS}/{name}/tags/x').status_code == 403
 
-    # Protected: neither it nor its contents can be deleted at once.
-    assert admin.request('DELETE', f'{NS}/{name}').status_code == 403
-    assert admin.request('DELETE', f'{NS}/{name}/properties').status_code == 403
+    # Protected: neither it nor anything in it can be deleted.
+    base = f'{NS}/{name}'
+    for path in ('', '/properties', '/properties/disk_bus', '/objects/Serial', '/tags/fast',
+                 '/resource_types/OS::Glance::Image'):
+        assert admin.request('DELETE', base + path).status_code == 403, path
+    ok(admin.request('PUT', base, json={'namespace': name, 'visibility': 'public',
+                                        'protected': False}))
 
     # Properties, objects and tags, one by one.
-    base = f'{NS}/{name}'
     ok(admin.request('POST', base + '/properties', json={
         'name': 'vif', 'title': 'VIF', 'type': 'string'}), 201)
     assert admin.request('POST', base + '/properties', json={

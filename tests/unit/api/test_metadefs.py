@@ -53,6 +53,9 @@ def test_namespace_create_show_update_delete(client):
                       headers=ALICE).get_json()['name'] == 'cpu'
     assert client.delete(NS + '/OS::Test::One', headers=ADMIN).status_code == 403
     assert client.delete(NS + '/OS::Test::One/tags', headers=ADMIN).status_code == 403
+    for one in ('/properties/cpu', '/objects/Obj', '/tags/t1',
+                '/resource_types/OS::Glance::Image'):
+        assert client.delete(NS + '/OS::Test::One' + one, headers=ADMIN).status_code == 403
     updated = client.put(NS + '/OS::Test::One', json={'namespace': 'OS::Test::One',
                                                       'visibility': 'private'},
                          headers=ADMIN)
