@@ -111,6 +111,36 @@ delete_opts = [
                      'Related: glance-scrubber.conf scrub_time, wakeup_time.'),
 ]
 
+cache_opts = [
+    cfg.StrOpt('image_cache_dir',
+               help='Directory of this node\'s image cache. Set, a download of an active '
+                    'image is served from the cache when it holds the image, and otherwise '
+                    'streamed from its store while a copy is written here (published only '
+                    'once complete and its checksum matches); the /v2/cache API is served. '
+                    'Unset (the default), there is no cache. Related: image_cache_max_size, '
+                    'image_cache_stall_time, image_cache_driver, worker_self_reference_url.'),
+    cfg.IntOpt('image_cache_max_size', default=10 * GiB, min=0,
+               help='Bytes the image cache should hold at most. Once a new copy takes the '
+                    'cache past it, the least recently used copies are removed until it '
+                    'fits; POST /v2/cache/prune does the same on demand. Related: '
+                    'image_cache_dir.'),
+    cfg.IntOpt('image_cache_stall_time', default=86400, min=0,
+               help='Seconds after which an incomplete copy that is no longer written is '
+                    'removed by POST /v2/cache/clean. Related: image_cache_dir.'),
+    cfg.StrOpt('image_cache_driver', default='centralized_db',
+               choices=['centralized_db', 'sqlite', 'xattr'],
+               help='Where the cache keeps its records. Only upstream\'s default, '
+                    '"centralized_db", is implemented: the records live in the registry\'s '
+                    'database, so GET /v2/cache/nodes/{image_id} can say which nodes hold '
+                    'an image. "sqlite" and "xattr" stop glance-api at start. Related: '
+                    'image_cache_dir, worker_self_reference_url.'),
+    cfg.StrOpt('worker_self_reference_url',
+               help='The URL that names this glance-api node in the cache\'s records (GET '
+                    '/v2/cache/nodes/{image_id} lists these). Unset: '
+                    'http://<bind_host, or this host\'s name when it binds every '
+                    'address>:<bind_port>. Related: image_cache_dir.'),
+]
+
 quota_opts = [
     cfg.IntOpt('image_member_quota', default=128,
                help='Maximum number of members (projects it is shared with) per image; '
@@ -198,6 +228,7 @@ def register_opts(conf):
     conf.register_opts(image_opts)
     conf.register_opts(quota_opts)
     conf.register_opts(delete_opts)
+    conf.register_opts(cache_opts)
     conf.register_opts(store_opts, group='glance_store')
     conf.register_opts(image_format_opts, group='image_format')
     conf.register_opts(paste_deploy_opts, group='paste_deploy')
@@ -211,7 +242,7 @@ def register_opts(conf):
 
 def list_opts():
     return [
-        ('DEFAULT', server_opts + image_opts + quota_opts + delete_opts),
+        ('DEFAULT', server_opts + image_opts + quota_opts + delete_opts + cache_opts),
         ('glance_store', store_opts),
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),

@@ -33,8 +33,10 @@ NOT_IMPLEMENTED = (
           'locations API is not served', config_audit.is_false),
     Entry('DEFAULT', 'image_location_quota', 'images carry no locations'),
     # The image cache.
-    Entry('DEFAULT', 'image_cache_*', 'there is no image cache; the cache API and the '
-          'caching flavors are not served'),
+    Entry('DEFAULT', 'image_cache_sqlite_db', 'the cache keeps its records in the '
+          'registry (image_cache_driver = centralized_db)'),
+    Entry('DEFAULT', 'cache_prefetcher_interval', 'an image queued with PUT /v2/cache/{id} '
+          'is cached at once by the worker that queued it'),
     # API versions and import.
     Entry('DEFAULT', 'enable_v1_api', 'only the Images API v2 is served',
           config_audit.is_false),
@@ -46,8 +48,6 @@ NOT_IMPLEMENTED = (
           'implemented'),
     Entry('DEFAULT', 'node_staging_uri', 'interoperable image import (staging) is not '
           'implemented'),
-    Entry('DEFAULT', 'worker_self_reference_url', 'interoperable image import (staging) is '
-          'not implemented'),
     Entry('DEFAULT', 'enabled_backends', 'multiple stores are not implemented; the one '
           'store is the filesystem store of [glance_store]'),
     Entry('DEFAULT', 'property_protection_file', 'property protections are not '

@@ -185,6 +185,45 @@ metadef_rules = [
 ]
 
 
+# -- the image cache API: upstream's names and defaults (admin only) ---------------------------
+
+CACHE = '/v2/cache'
+# Upstream's cache_image, cache_list and cache_delete were manage_image_cache before Xena.
+_CACHE_DEPRECATED_REASON = ('The cache API rules have their own defaults (admin only); '
+                            'manage_image_cache still grants them until it is removed.')
+
+
+def _cache_rule(name, description, operations, deprecated=True):
+    kwargs = {}
+    if deprecated:
+        kwargs['deprecated_rule'] = policy.DeprecatedRule(
+            name=name, check_str='rule:manage_image_cache',
+            deprecated_reason=_CACHE_DEPRECATED_REASON, deprecated_since='X')
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=ADMIN, description=description, scope_types=SCOPE,
+        operations=[{'method': m, 'path': p} for m, p in operations], **kwargs)
+
+
+cache_rules = [
+    policy.RuleDefault('manage_image_cache', ADMIN,
+                       description='Manage the image cache (what the cache_* rules fell back '
+                                   'to before they had their own defaults).',
+                       scope_types=SCOPE),
+    _cache_rule('cache_image', 'Queue an image for caching on this node.',
+                [('PUT', CACHE + '/{image_id}')]),
+    _cache_rule('cache_list', 'List the images cached and queued on this node.',
+                [('GET', CACHE)]),
+    _cache_rule('cache_delete', 'Remove images from the cache and its queue.',
+                [('DELETE', CACHE), ('DELETE', CACHE + '/{image_id}')]),
+    _cache_rule('cache_clean', 'Remove stalled and invalid cache entries.',
+                [('POST', CACHE + '/clean')], deprecated=False),
+    _cache_rule('cache_prune', 'Prune the cache down to image_cache_max_size.',
+                [('POST', CACHE + '/prune')], deprecated=False),
+    _cache_rule('list_cached_nodes', 'List the nodes whose cache holds an image.',
+                [('GET', CACHE + '/nodes/{image_id}')], deprecated=False),
+]
+
+
 def list_rules():
     """Every rule with its default, for the Enforcer and oslopolicy-sample-generator."""
-    return base_rules + image_rules + metadef_base_rules + metadef_rules
+    return base_rules + image_rules + metadef_base_rules + metadef_rules + cache_rules

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from common import exceptions
 from common import states
 from registry_service import access
+from registry_service import cache_records
 from registry_service import image_dicts
 from registry_service.db import models
 from registry_service.db.types import utcnow
@@ -32,6 +33,9 @@ def _swap(db, ctxt, image_id, action, sources, target):
             # Only where FOR UPDATE is a no-op can the status move under us.
             raise exceptions.ImageActionNotAllowed(action=action, current=row.status,
                                                    target=target)
+        if target == states.DEACTIVATED:
+            # No node serves or keeps a deactivated image's cached copy.
+            cache_records.forget_image(session, image_id)
         session.refresh(row)
         return image_dicts.to_dicts(session, [row])[0]
 

@@ -18,6 +18,7 @@ from common import exceptions
 from common import list_query
 from common.rpc import contract
 from registry_service import actions
+from registry_service import cache_records
 from registry_service import images
 from registry_service import listing
 from registry_service import members
@@ -199,6 +200,29 @@ class RegistryEndpoint:
     @_rpc
     def reactivate(self, ctxt, *, image_id):
         return actions.reactivate(self._db, ctxt, image_id)
+
+    # -- the image cache's records (1.8) -------------------------------------------------------
+
+    @_rpc
+    def cache_record_add(self, ctxt, *, node_reference, image_id, size, last_modified):
+        return cache_records.add(self._db, ctxt, node_reference, image_id, size,
+                                 last_modified)
+
+    @_rpc
+    def cache_record_hits(self, ctxt, *, node_reference, hits):
+        return cache_records.add_hits(self._db, ctxt, node_reference, hits)
+
+    @_rpc
+    def cache_record_remove(self, ctxt, *, node_reference, image_ids=None):
+        return cache_records.remove(self._db, ctxt, node_reference, image_ids)
+
+    @_rpc
+    def cache_record_list(self, ctxt, *, node_reference):
+        return cache_records.list_node(self._db, ctxt, node_reference)
+
+    @_rpc
+    def cache_node_list(self, ctxt, *, image_id):
+        return cache_records.nodes_of(self._db, ctxt, image_id)
 
     # -- the metadata definitions catalog (1.7) ------------------------------------------------
 

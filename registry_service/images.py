@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from common import exceptions
 from common import states
 from registry_service import access
+from registry_service import cache_records
 from registry_service import image_dicts
 from registry_service import patch
 from registry_service import scrubbing
@@ -166,6 +167,7 @@ def delete(db, ctxt, image_id, delayed=False):
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             raise exceptions.ImageNotFound(image_id=image_id)
+        cache_records.forget_image(session, image_id)
         if target == states.PENDING_DELETE:
             scrubbing.queue(session, image_id, row.location, now)
             before['data_queued'] = True

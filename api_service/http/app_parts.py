@@ -19,6 +19,8 @@ class Runtime:
     policy: object      # api_service.policy.Policy
     # common.notifications.Notifier; the default sends nothing
     notifier: object = dataclasses.field(default_factory=notifications.Notifier)
+    # api_service.cache.node.NodeCache when [DEFAULT] image_cache_dir is set, else None
+    cache: object = None
 
 
 def current():

@@ -9,8 +9,21 @@ VERSIONS = (
     {'id': 'v2.0', 'status': 'SUPPORTED'},
 )
 
+# With the image cache on ([DEFAULT] image_cache_dir), the minors whose one feature is the
+# cache API are offered too: 2.14 (the /v2/cache API) and 2.18 (its clean and prune), which
+# is what glance cache-* asks for. They are SUPPORTED, not CURRENT: the minors between them
+# bring features (import, multiple stores, tasks) Glimpse does not serve.
+CACHE_VERSIONS = (
+    {'id': 'v2.18', 'status': 'SUPPORTED'},
+    {'id': 'v2.14', 'status': 'SUPPORTED'},
+)
+
 MAJOR = 2
 
 
-def known_minors():
-    return {int(v['id'].split('.')[1]) for v in VERSIONS}
+def offered(cache=False):
+    return (CACHE_VERSIONS + VERSIONS) if cache else VERSIONS
+
+
+def known_minors(cache=False):
+    return {int(v['id'].split('.')[1]) for v in offered(cache)}

@@ -160,8 +160,9 @@ def parse_range(range_header, content_range_header, size):
 
 
 def open_data(ctx, registry, stores, image_id, range_header=None, content_range_header=None,
-              authorize=None):
-    """``authorize(image)`` raises when the caller may not download the image it was given."""
+              authorize=None, cache=None):
+    """``authorize(image)`` raises when the caller may not download the image it was given.
+    ``cache``: the node's image cache (api_service/cache/node.py:NodeCache) or None."""
     # internal=True: the image with its location, which only the registry otherwise knows.
     image = registry.image_get(ctx, image_id=image_id, internal=True)
     if authorize is not None:
@@ -176,7 +177,13 @@ def open_data(ctx, registry, stores, image_id, range_header=None, content_range_
     # Read the range before opening: a 416 costs no file handle.
     wanted = (parse_range(range_header, content_range_header, size)
               if size is not None else None)
-    f, actual = stores.for_uri(location).open(location)
+
+    def open_store():
+        return stores.for_uri(location).open(location)
+
+    # With the image cache on, the cached copy, or the store's file filling the cache.
+    f, actual = (cache.open_for_download(image, wanted is None, open_store)
+                 if cache is not None else open_store())
     if size is not None and actual != size:
         # Sending either length would break the promise of Content-Length or of the
         # checksum; refuse and let the operator look.

@@ -12,6 +12,7 @@ from oslo_config import cfg
 from api_service import config
 from api_service import exceptions
 from api_service import policy
+from api_service.cache import node as node_cache
 from api_service.http import app_parts
 from api_service.http import custom_properties
 from api_service.http import errors
@@ -19,6 +20,7 @@ from api_service.http import path_params
 from api_service.http import response_rules
 from api_service.http import schemas
 from api_service.http.views import actions
+from api_service.http.views import cache as cache_views
 from api_service.http.views import health
 from api_service.http.views import image_data
 from api_service.http.views import images
@@ -45,7 +47,7 @@ LOG = logging.getLogger(__name__)
 BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, images.blueprint,
               image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint,
               openapi.blueprint, metadef_schemas.blueprint, metadefs.blueprint,
-              metadefs_items.blueprint)
+              metadefs_items.blueprint, cache_views.blueprint)
 
 
 def build_pipeline(flask_wsgi_app, conf, pol):
@@ -72,7 +74,7 @@ def build_pipeline(flask_wsgi_app, conf, pol):
     app = context_middleware.ContextMiddleware(app, pol, strategy)
     if strategy == 'keystone':
         app = auth_middleware.KeystoneAuthMiddleware(app, conf)
-    app = version_negotiation.VersionNegotiationMiddleware(app)
+    app = version_negotiation.VersionNegotiationMiddleware(app, bool(conf.image_cache_dir))
     app = url_check.UrlCheckMiddleware(app)
     app = request_id.RequestIdMiddleware(app, conf.max_request_id_length)
     if conf.access_log:
@@ -93,6 +95,11 @@ def check_config(conf):
         conf.user_storage_quota  # noqa: B018
     except cfg.ConfigFileValueError as exc:
         raise exceptions.ConfigurationError(str(exc)) from exc
+    if conf.image_cache_dir and conf.image_cache_driver != 'centralized_db':
+        raise exceptions.ConfigurationError(
+            'image_cache_driver = %s is not implemented: Glimpse keeps the image cache\'s '
+            'records in the registry (centralized_db, upstream\'s default). Remove the '
+            'option or set it to centralized_db.' % conf.image_cache_driver)
 
 
 def _warn_noauth():
@@ -112,10 +119,13 @@ def create_app(conf, registry=None, stores=None, notifier=None):
     pol = policy.Policy(conf)
     app = flask.Flask(__name__)
     app.json.sort_keys = False
+    registry = registry if registry is not None else rpc_client.RegistryClient(conf)
+    stores = stores if stores is not None else catalog.from_config(conf)
     app.extensions[app_parts.EXTENSION_KEY] = app_parts.Runtime(
         conf=conf,
-        registry=registry if registry is not None else rpc_client.RegistryClient(conf),
-        stores=stores if stores is not None else catalog.from_config(conf),
+        registry=registry,
+        stores=stores,
+        cache=node_cache.from_config(conf, registry, stores),
         schemas=schemas.ImageSchemas(conf),
         policy=pol,
         notifier=notifier if notifier is not None else notifications.from_config(conf))
@@ -133,6 +143,8 @@ def close_app(app):
     rt = app.extensions[app_parts.EXTENSION_KEY]
     # Notifications waiting to go out get a moment (common/notifications.py:Notifier.close).
     rt.notifier.close()
+    if rt.cache is not None:
+        rt.cache.close()
     close = getattr(rt.registry, 'close', None)
     if close is not None:
         close()

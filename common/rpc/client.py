@@ -162,6 +162,35 @@ class RegistryClient:
     def reactivate(self, ctxt, *, image_id):
         return self._call(ctxt, 'reactivate', image_id=image_id)
 
+    # -- the image cache's records (1.8) -------------------------------------------------------
+
+    def _cache(self, ctxt, method, **kwargs):
+        # A registry held below 1.8 ([registry] version_cap) keeps no cache records: 503.
+        since = contract.METHODS[method]
+        if not self._client.can_send_version(since):
+            raise exceptions.RegistryUnavailable(
+                'The image registry is held below RPC %s ([registry] version_cap): the image '
+                'cache records are kept once the registries are upgraded.' % since)
+        return self._call(ctxt, method, **kwargs)
+
+    def cache_record_add(self, ctxt, *, node_reference, image_id, size, last_modified):
+        return self._cache(ctxt, 'cache_record_add', node_reference=node_reference,
+                           image_id=image_id, size=size, last_modified=last_modified)
+
+    def cache_record_hits(self, ctxt, *, node_reference, hits):
+        return self._cache(ctxt, 'cache_record_hits', node_reference=node_reference,
+                           hits=hits)
+
+    def cache_record_remove(self, ctxt, *, node_reference, image_ids=None):
+        return self._cache(ctxt, 'cache_record_remove', node_reference=node_reference,
+                           image_ids=image_ids)
+
+    def cache_record_list(self, ctxt, *, node_reference):
+        return self._cache(ctxt, 'cache_record_list', node_reference=node_reference)
+
+    def cache_node_list(self, ctxt, *, image_id):
+        return self._cache(ctxt, 'cache_node_list', image_id=image_id)
+
     # -- the metadata definitions catalog (1.7) ------------------------------------------------
 
     def _metadef(self, ctxt, method, **kwargs):

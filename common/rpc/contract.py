@@ -24,6 +24,8 @@ Version history (bump the minor for every new method or optional argument):
 * 1.7 - the metadata definitions catalog (metadefs): metadef_namespace_list/get/create/
         update/delete, metadef_item_create/update/delete, metadef_items_delete,
         metadef_tags_create, metadef_resource_type_list, metadef_association_create/delete
+* 1.8 - the image cache's records (centralized_db): cache_record_add, cache_record_hits,
+        cache_record_remove, cache_record_list, cache_node_list
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -184,6 +186,17 @@ metadef_*  (1.7)
     kind) (all of them); metadef_tags_create(namespace, tags, append).
     metadef_resource_type_list(); metadef_association_create(namespace, association),
     metadef_association_delete(namespace, resource_type).
+cache_record_*, cache_node_list  (1.8)
+    The image cache's records (registry_service/cache_records.py), written and read by
+    glance-api with its own admin context (else Forbidden); times are seconds since the
+    epoch, as the cache API shows them. cache_record_add(node_reference, image_id, size,
+    last_modified): a copy published on the node (a record new or reset, hits 0) -> the
+    record {'image_id', 'size', 'hits', 'last_accessed', 'last_modified'};
+    cache_record_hits(node_reference, hits) with hits [[image_id, count, last_accessed]]
+    -> {'updated'}; cache_record_remove(node_reference, image_ids=None) (None: all the
+    node's) -> {'removed'}; cache_record_list(node_reference) -> [record];
+    cache_node_list(image_id) -> [node_reference]. image_delete and deactivate drop every
+    node's record of the image.
 deactivate(image_id) / reactivate(image_id)
     active|deactivated -> deactivated; deactivated|active -> active; other statuses ->
     ImageActionNotAllowed (an InvalidStatusTransition, which the api answers with 403, as
@@ -191,7 +204,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.7'
+VERSION = '1.8'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -232,6 +245,11 @@ METHODS = {
     'metadef_resource_type_list': '1.7',
     'metadef_association_create': '1.7',
     'metadef_association_delete': '1.7',
+    'cache_record_add': '1.8',
+    'cache_record_hits': '1.8',
+    'cache_record_remove': '1.8',
+    'cache_record_list': '1.8',
+    'cache_node_list': '1.8',
 }
 
 # Optional arguments added after their method: (method, argument) -> version. A call is sent

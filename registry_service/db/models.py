@@ -148,6 +148,28 @@ class ImageDataDeletion(Base):
     last_error: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
 
 
+
+class CachedImage(Base):
+    """A copy of an image in one glance-api node's image cache (centralized_db records)."""
+
+    __tablename__ = 'cached_images'
+    __table_args__ = (
+        sa.UniqueConstraint('node_reference', 'image_id'),
+        sa.Index(None, 'image_id'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    # The node's worker_self_reference_url.
+    node_reference: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    image_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'))
+    size: orm.Mapped[int] = orm.mapped_column(sa.BigInteger)
+    hits: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    # Seconds since the epoch, as the cache API shows them.
+    last_accessed: orm.Mapped[float] = orm.mapped_column(sa.Double)
+    last_modified: orm.Mapped[float] = orm.mapped_column(sa.Double)
+
 # -- the metadata definitions catalog (metadefs) ----------------------------------------------
 
 class MetadefNamespace(Base):

@@ -167,13 +167,13 @@ driver = messagingv2
 
 
 def test_one_warning_per_option_in_the_log(tmp_path, caplog):
-    conf = _api_conf(tmp_path, '[DEFAULT]\nscrub_pool_size = 4\nimage_cache_dir = /c\n')
+    conf = _api_conf(tmp_path, '[DEFAULT]\nscrub_pool_size = 4\nimage_cache_sqlite_db = c.db\n')
     with caplog.at_level('WARNING'):
         api_audit.audit(conf)
     messages = [r.getMessage() for r in caplog.records if r.levelname == 'WARNING']
     assert len(messages) == 2
     assert any('scrub_pool_size' in m for m in messages)
-    assert any('image_cache_dir' in m for m in messages)
+    assert any('image_cache_sqlite_db' in m for m in messages)
 
 
 def test_an_unreadable_file_does_not_stop_the_daemon(tmp_path, monkeypatch):

@@ -21,6 +21,10 @@ def _act(action, image_id):
                               action)
     # The new status is a change to the image: image.update, as upstream.
     rt.notifier.image('image.update', getattr(rt.registry, action)(ctx, image_id=image_id))
+    if action == 'deactivate' and rt.cache is not None:
+        # Never served from a cache while deactivated (api_service/cache/node.py); this
+        # node's copy goes now, the registry dropped every node's record.
+        rt.cache.evict(image_id, record=False)
     return '', 204
 
 

@@ -56,7 +56,8 @@ def get_file(image_id):
                               authorize=lambda image: policy.check_image_action(
                                   rt.policy, ctx, image, 'download_image'),
                               range_header=headers.get('Range'),
-                              content_range_header=headers.get('Content-Range'))
+                              content_range_header=headers.get('Content-Range'),
+                              cache=rt.cache)
     if data.file is None:
         return '', 204
     # wrap_file hands the file to the server's wsgi.file_wrapper, so gunicorn can use

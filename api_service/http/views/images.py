@@ -86,6 +86,10 @@ def delete(image_id):
     # glance-scrubber, not an error (api_service/services/deletion.py).
     image = deletion.delete_image(rt.registry, ctx, image_id, rt.stores,
                                   delayed=rt.conf.delayed_delete)
+    if rt.cache is not None:
+        # This node's copy goes now; other nodes' records went with the image, and their
+        # copies are never served (the image is gone) and go at their next clean.
+        rt.cache.evict(image_id, record=False)
     rt.notifier.image_deleted(image, states.PENDING_DELETE if image.get('data_queued')
                               else states.DELETED)
     return '', 204

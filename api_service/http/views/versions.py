@@ -11,8 +11,9 @@ blueprint = flask.Blueprint('versions', __name__)
 def _document():
     endpoint = app_parts.current().conf.public_endpoint or flask.request.host_url
     href = '%s/v%d/' % (endpoint.rstrip('/'), versions.MAJOR)
+    cache = app_parts.current().cache is not None
     return {'versions': [dict(v, links=[{'rel': 'self', 'href': href}])
-                         for v in versions.VERSIONS]}
+                         for v in versions.offered(cache)]}
 
 
 @blueprint.get('/')

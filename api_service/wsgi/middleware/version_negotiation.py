@@ -11,15 +11,17 @@ UNVERSIONED = frozenset(['/', '/versions', '/healthcheck'])
 
 
 class VersionNegotiationMiddleware:
-    def __init__(self, app):
+    def __init__(self, app, cache=False):
         self.app = app
+        # With the image cache on, its minors (api_service/http/versions.py) are known too.
+        self._minors = versions.known_minors(cache)
 
     def __call__(self, environ, start_response):
         match = _VERSIONED_PATH.match(environ.get('PATH_INFO', ''))
         if match:
             major, minor, rest = match.groups()
             if int(major) == versions.MAJOR and (
-                    minor is None or int(minor) in versions.known_minors()):
+                    minor is None or int(minor) in self._minors):
                 environ['PATH_INFO'] = '/v%d%s' % (versions.MAJOR, rest or '')
             else:
                 # An unknown version gets the list of versions to choose from (300).

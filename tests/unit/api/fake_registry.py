@@ -93,6 +93,7 @@ class FakeRegistry:
         self._member_ids = itertools.count(1)
         self._deletions = {}  # id -> queued data removal (registry_service/scrubbing.py)
         self._deletion_ids = itertools.count(1)
+        self._cache_records = {}  # (node, image id) -> record (registry_service/cache_records.py)
 
     # -- helpers: rows, dicts and access ------------------------------------------------------
 
@@ -218,6 +219,7 @@ class FakeRegistry:
             target = states.PENDING_DELETE
         self._set(image, status=target, deleted=True, deleted_at=now, updated_at=now,
                   upload_expires_at=None)
+        self._forget_cached(image_id)
         if target == states.PENDING_DELETE:
             self._queue_deletion(image_id, row['location'], now)
             before['data_queued'] = True
@@ -656,13 +658,68 @@ class FakeRegistry:
 
     @_call
     def deactivate(self, ctxt, *, image_id):
-        return self._swap(ctxt, image_id, 'deactivate', (states.ACTIVE, states.DEACTIVATED),
-                          states.DEACTIVATED)
+        image = self._swap(ctxt, image_id, 'deactivate', (states.ACTIVE, states.DEACTIVATED),
+                           states.DEACTIVATED)
+        self._forget_cached(image_id)
+        return image
 
     @_call
     def reactivate(self, ctxt, *, image_id):
         return self._swap(ctxt, image_id, 'reactivate', (states.DEACTIVATED, states.ACTIVE),
                           states.ACTIVE)
+
+    # -- the image cache's records (registry_service/cache_records.py) ------------------------
+
+    @staticmethod
+    def _require_cache(ctxt):
+        if not ctxt.is_admin:
+            raise exceptions.Forbidden('Only glance-api\'s image cache may read or change '
+                                       'the cache records.')
+
+    def _forget_cached(self, image_id):
+        for key in [k for k in self._cache_records if k[1] == image_id]:
+            del self._cache_records[key]
+
+    @_call
+    def cache_record_add(self, ctxt, *, node_reference, image_id, size, last_modified):
+        self._require_cache(ctxt)
+        record = {'image_id': image_id, 'size': size, 'hits': 0,
+                  'last_accessed': float(last_modified), 'last_modified': float(last_modified)}
+        self._cache_records[(node_reference, image_id)] = record
+        return dict(record)
+
+    @_call
+    def cache_record_hits(self, ctxt, *, node_reference, hits):
+        self._require_cache(ctxt)
+        updated = 0
+        for image_id, count, last_accessed in hits:
+            record = self._cache_records.get((node_reference, image_id))
+            if record is not None:
+                record['hits'] += int(count)
+                record['last_accessed'] = max(record['last_accessed'], float(last_accessed))
+                updated += 1
+        return {'updated': updated}
+
+    @_call
+    def cache_record_remove(self, ctxt, *, node_reference, image_ids=None):
+        self._require_cache(ctxt)
+        keys = [k for k in self._cache_records if k[0] == node_reference
+                and (image_ids is None or k[1] in image_ids)]
+        for key in keys:
+            del self._cache_records[key]
+        return {'removed': len(keys)}
+
+    @_call
+    def cache_record_list(self, ctxt, *, node_reference):
+        self._require_cache(ctxt)
+        records = [dict(r) for (node, _), r in self._cache_records.items()
+                   if node == node_reference]
+        return sorted(records, key=lambda r: (r['last_modified'], r['image_id']))
+
+    @_call
+    def cache_node_list(self, ctxt, *, image_id):
+        self._require_cache(ctxt)
+        return sorted(node for node, i in self._cache_records if i == image_id)
 
     def close(self):
         pass
