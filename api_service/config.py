@@ -161,11 +161,61 @@ quota_opts = [
                     'and as soon as it is passed otherwise.'),
 ]
 
-store_opts = [
+# Stores. Single-store ([glance_store] stores, default_store) as classic guides write it,
+# or multi-store: [DEFAULT] enabled_backends with one section per backend (its
+# store_description, weight and driver options) and [glance_store] default_backend.
+# api_service/stores/catalog.py reads them and refuses a configuration it cannot serve.
+backend_opts = [
+    cfg.DictOpt('enabled_backends',
+                help='The stores of a multi-store deployment, as ID:TYPE pairs (e.g. '
+                     '"fast:file, cold:file"); each ID has its own configuration section '
+                     'with the options of its TYPE. When set, [glance_store] stores and '
+                     'default_store are not used. Glimpse implements the type "file" only '
+                     'for now; another type stops glance-api at start. Related: '
+                     '[glance_store] default_backend.'),
+]
+
+# The options of one backend's own section ([fast], [cold] ...) in a multi-store setup.
+backend_section_opts = [
+    cfg.StrOpt('store_description',
+               help='A description of this store shown to users in the store list (GET '
+                    '/v2/info/stores).'),
+    cfg.IntOpt('weight', default=0,
+               help='Preference of this store among the locations of one image: a '
+                    'location in a store of higher weight is served first.'),
+]
+
+filesystem_opts = [
     cfg.StrOpt('filesystem_store_datadir', default='/var/lib/glance/images/',
                help='Directory where the filesystem store keeps image data. Shared '
                     'storage (e.g. NFS) is needed when several api hosts serve the same '
-                    'images.'),
+                    'images. Related: filesystem_store_datadirs.'),
+    cfg.MultiStrOpt('filesystem_store_datadirs',
+                    help='Several directories for the filesystem store, each as '
+                         'PATH:PRIORITY (the priority an integer, 0 if left out); give the '
+                         'option once per directory. New data goes to the directory of '
+                         'highest priority with room for it (the one with the most free '
+                         'space among equals). Set either this or '
+                         'filesystem_store_datadir, not both.'),
+    cfg.IntOpt('filesystem_store_file_perm', default=0,
+               help='Access permissions of the image files the filesystem store writes, '
+                    'in octal digits (e.g. 640 or 644). 0 keeps the default (0640, less '
+                    'the umask).'),
+]
+
+store_opts = [
+    cfg.ListOpt('stores', default=['file'],
+                help='The store drivers a single-store deployment enables. Glimpse '
+                     'implements "file" (alias "filesystem") only for now; another driver '
+                     'stops glance-api at start. Not used with [DEFAULT] enabled_backends. '
+                     'Related: default_store.'),
+    cfg.StrOpt('default_store', default='file',
+               help='The store new image data goes to in a single-store deployment; one of '
+                    'the schemes of the stores enabled by "stores". Related: stores.'),
+    cfg.StrOpt('default_backend',
+               help='The ID (from [DEFAULT] enabled_backends) of the store new image data '
+                    'goes to in a multi-store deployment; required there.'),
+    *filesystem_opts,
     cfg.IntOpt('filesystem_store_chunk_size', default=1 * MiB, min=4096,
                help='Bytes read from the request and written to disk at a time, and read '
                     'from disk at a time when a download cannot use sendfile. Upstream '
@@ -229,6 +279,7 @@ def register_opts(conf):
     conf.register_opts(quota_opts)
     conf.register_opts(delete_opts)
     conf.register_opts(cache_opts)
+    conf.register_opts(backend_opts)
     conf.register_opts(store_opts, group='glance_store')
     conf.register_opts(image_format_opts, group='image_format')
     conf.register_opts(paste_deploy_opts, group='paste_deploy')
@@ -240,9 +291,30 @@ def register_opts(conf):
         pass
 
 
+def register_backend_opts(conf):
+    """Register the section of each backend of ``[DEFAULT] enabled_backends`` (its
+    store_description, weight and file driver options); -> {backend id: type}. Call it
+    once the files are parsed. A backend of another type gets only its common options
+    (the catalog refuses it)."""
+    enabled = conf.enabled_backends or {}
+    for backend_id, kind in enabled.items():
+        backend_id = backend_id.strip()
+        if not backend_id or backend_id in ('DEFAULT', 'glance_store'):
+            continue
+        opts = backend_section_opts + (filesystem_opts if (kind or '').strip() in
+                                       ('file', 'filesystem') else [])
+        for opt in opts:
+            try:
+                conf.register_opt(opt, group=backend_id)
+            except cfg.DuplicateOptError:
+                pass
+    return enabled
+
+
 def list_opts():
     return [
-        ('DEFAULT', server_opts + image_opts + quota_opts + delete_opts + cache_opts),
+        ('DEFAULT', server_opts + image_opts + quota_opts + delete_opts + backend_opts
+                    + cache_opts),
         ('glance_store', store_opts),
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),

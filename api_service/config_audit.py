@@ -7,17 +7,11 @@ names an option Glimpse registers itself (it became real and must leave the tabl
 
 from oslo_config import cfg
 
+from api_service import config as api_config
 from common import config_audit
 from common.config_audit import NotImplementedOption as Entry
 
 KEYSTONE = 'keystone_authtoken'
-
-_STORES = ('file', 'filesystem')
-
-
-def _only_filesystem(value):
-    return all(s.strip() in _STORES for s in value.split(',') if s.strip())
-
 
 NOT_IMPLEMENTED = (
     # The scrubber's options, which upstream's glance-api.conf also lists: glance-scrubber
@@ -48,8 +42,6 @@ NOT_IMPLEMENTED = (
           'implemented'),
     Entry('DEFAULT', 'node_staging_uri', 'interoperable image import (staging) is not '
           'implemented'),
-    Entry('DEFAULT', 'enabled_backends', 'multiple stores are not implemented; the one '
-          'store is the filesystem store of [glance_store]'),
     Entry('DEFAULT', 'property_protection_file', 'property protections are not '
           'implemented'),
     Entry('DEFAULT', 'property_protection_rule_format', 'property protections are not '
@@ -95,18 +87,10 @@ NOT_IMPLEMENTED = (
     Entry('DEFAULT', 'admin_role', 'who is admin is the policy\'s context_is_admin rule'),
     Entry('DEFAULT', 'allow_additional_image_properties', 'extra properties are always '
           'allowed, up to image_property_quota', config_audit.is_true),
-    # Stores: the filesystem store only.
-    Entry('glance_store', 'stores', 'only the filesystem store ("file") is implemented, '
-          'and it is always enabled', _only_filesystem),
-    Entry('glance_store', 'default_store', 'only the filesystem store ("file") is '
-          'implemented, and it takes all new image data', _only_filesystem),
-    Entry('glance_store', 'default_backend', 'multiple stores are not implemented'),
-    Entry('glance_store', 'filesystem_store_datadirs', 'the filesystem store uses one '
-          'directory, filesystem_store_datadir'),
+    # Stores: the filesystem store only ([glance_store] stores / enabled_backends naming
+    # another driver stop glance-api at start: api_service/stores/catalog.py).
     Entry('glance_store', 'filesystem_store_metadata_file', 'the filesystem store keeps no '
           'location metadata'),
-    Entry('glance_store', 'filesystem_store_file_perm', 'image files get the permissions '
-          'of the daemon\'s umask'),
     Entry('glance_store', 'swift_store_*', 'only the filesystem store is implemented'),
     Entry('glance_store', 'rbd_store_*', 'only the filesystem store is implemented'),
     Entry('glance_store', 'rados_connect_timeout', 'only the filesystem store is '
@@ -191,6 +175,11 @@ def audit(conf, logger=None):
             conf.register_opts(opts, group=group)
         except cfg.DuplicateOptError:
             pass
+    try:
+        # The sections of [DEFAULT] enabled_backends are the backends' own.
+        api_config.register_backend_opts(conf)
+    except cfg.Error:
+        pass
     try:
         names, open_groups = _keystone_names(_sections(conf))
     except Exception:

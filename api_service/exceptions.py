@@ -41,6 +41,19 @@ class UnknownStoreScheme(exceptions.GlimpseError):
     msg_fmt = 'No store handles the location scheme %(scheme)s.'
 
 
+class UnknownStore(exceptions.GlimpseError):
+    msg_fmt = 'No store %(store)s is configured (its data cannot be reached).'
+
+
+class StoreReadOnly(StorageWriteDenied):
+    msg_fmt = ('The image store %(store)s takes no new data (it is read-only); ask the '
+               'operator to check its configuration.')
+
+
+class StoreCapabilityMissing(exceptions.GlimpseError):
+    msg_fmt = 'The image store %(store)s cannot %(what)s.'
+
+
 class ImageGone(exceptions.GlimpseError):
     msg_fmt = ('Image %(image_id)s could not be found after upload. The image may have '
                'been deleted during the upload.')

@@ -15,6 +15,7 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from api_service import exceptions as api_exceptions
 from api_service.stores import catalog
 from common import exceptions
 from common import fatal
@@ -78,10 +79,14 @@ def main(argv=None):
         sys.stderr.write('%s: %s\n' % (PROG, exc))
         return 2
     config_audit.audit(conf, LOG)
+    try:
+        stores = catalog.from_config(conf)
+    except api_exceptions.ConfigurationError as exc:
+        fatal.report(PROG, str(exc), LOG)
+        return 2
     registry = rpc_client.RegistryClient(conf)
     try:
-        scrubber = scrubber_module.Scrubber.from_conf(conf, registry,
-                                                      catalog.from_config(conf))
+        scrubber = scrubber_module.Scrubber.from_conf(conf, registry, stores)
         if conf.restore:
             return restore(scrubber, conf.restore)
         if not conf.daemon:

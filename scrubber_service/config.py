@@ -52,8 +52,7 @@ cli_opts = [
 
 
 def _hashing_opt():
-    # The store code hashes what it writes; the scrubber never writes, but the catalog is
-    # built from the same options as glance-api's.
+    # glance-api's image options the scrubber shares (the multihash algorithm).
     return [opt for opt in api_config.image_opts if opt.name == 'hashing_algorithm']
 
 
@@ -63,6 +62,7 @@ def register_opts(conf):
     conf.register_opts(scrubber_opts)
     conf.register_cli_opts(cli_opts)
     conf.register_opts(_hashing_opt())
+    conf.register_opts(api_config.backend_opts)
     conf.register_opts(api_config.store_opts, group='glance_store')
     try:
         logging.register_options(conf)
@@ -71,7 +71,7 @@ def register_opts(conf):
 
 
 def list_opts():
-    return [('DEFAULT', scrubber_opts + cli_opts + _hashing_opt()),
+    return [('DEFAULT', scrubber_opts + cli_opts + _hashing_opt() + api_config.backend_opts),
             ('glance_store', api_config.store_opts)]
 
 

@@ -54,7 +54,7 @@ class Scrubber:
         """Remove one entry's data and report it; -> (removed, image deleted now)."""
         image_id, location = entry['image_id'], entry['location']
         try:
-            deletion.remove_data(self.stores, location)
+            deletion.remove_data(self.stores, location, entry.get('store_id'))
         except Exception as exc:
             reason = '%s: %s' % (type(exc).__name__, exc)
             LOG.warning('Could not remove the data of image %s at %s (%s); it stays queued '

@@ -10,18 +10,22 @@ gone. The user's delete succeeds either way: the image is gone for them.
 import logging
 
 from api_service import exceptions
+from api_service.stores import base
 
 LOG = logging.getLogger(__name__)
 
 
-def remove_data(stores, location):
-    """Remove the data at ``location`` from whichever store holds it.
+def remove_data(stores, location, store_id=None):
+    """Remove the data at ``location`` from whichever store holds it (the store
+    ``store_id`` when the location names one the catalog knows).
 
     Data already gone counts as removed (another scrubber, or an operator, was first).
     Anything else the store raises (down, refusing, an unknown scheme) propagates.
     """
     try:
-        stores.for_uri(location).delete(location)
+        store = stores.for_location(location, store_id)
+        store.require(base.Capability.DELETE)
+        store.delete(location)
     except exceptions.StoreDataNotFound:
         LOG.info('Image data at %s was already gone.', location)
 
@@ -34,7 +38,7 @@ def delete_image(registry, ctxt, image_id, stores, delayed=False):
     if not location or image.get('data_queued'):
         return image
     try:
-        remove_data(stores, location)
+        remove_data(stores, location, image.get('store_id'))
     except Exception as exc:
         LOG.warning('Image %s deleted but its data at %s could not be removed (%s); '
                     'glance-scrubber will retry it.', image_id, location, exc)

@@ -1,15 +1,20 @@
 """GET /v2/images/{id}/file: find the image's data, read the requested range, open it.
 
+A store with SENDFILE hands out a real file (open_file), which the server sends zero-copy;
+any other store's data comes as an iterator from its get().
+
 Ranges follow upstream Glance: one ``Range: bytes=a-b | a- | -n`` (a legacy ``Content-Range``
 request header is still read); several ranges are refused with 400 rather than answered
 with multipart/byteranges; a range that starts past the end is 416.
 """
 
 import dataclasses
+import io
 import os
 import re
 
 from api_service import exceptions as api_exceptions
+from api_service.stores import base
 from common import exceptions
 from common import states
 
@@ -20,11 +25,21 @@ _CONTENT_RANGE = re.compile(r'bytes\s+(\d+)-(\d+)/(\d+|\*)\s*', re.IGNORECASE)
 @dataclasses.dataclass
 class ImageData:
     image: dict
-    file: object = None   # None: the image has no data (answer 204)
+    file: object = None   # a real file (SENDFILE stores), positioned at ``first``
     size: int = 0         # bytes of the whole image
     first: int = 0        # first byte sent
     length: int = 0       # bytes sent
     partial: bool = False  # a range was asked for: 206 with Content-Range
+    chunks: object = None  # else an iterator of the bytes to send (other stores)
+
+    @property
+    def empty(self):
+        """The image has no data (answer 204)."""
+        return self.file is None and self.chunks is None
+
+    def readable(self):
+        """What the view hands the server: the file, or the chunks read like one."""
+        return self.file if self.file is not None else ChunkReader(self.chunks)
 
     @property
     def content_range(self):
@@ -65,6 +80,36 @@ class RangeFile:
 
     def close(self):
         self._file.close()
+
+
+class ChunkReader:
+    """A store's iterator of bytes as a read-only file without a descriptor, so the view
+    sends it like a file (the server iterates it; ``fileno()`` says there is none)."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+        self._pending = b''
+        self._closed = False
+
+    def fileno(self):
+        raise io.UnsupportedOperation('store data has no file descriptor')
+
+    def read(self, size=-1):
+        if not self._pending:
+            self._pending = next(self._chunks, b'')
+        if size is None or size < 0 or size >= len(self._pending):
+            data, self._pending = self._pending, b''
+        else:
+            data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def seek(self, position, whence=os.SEEK_SET):
+        raise io.UnsupportedOperation('store data cannot seek')
+
+    def close(self):
+        if not self._closed:
+            self._closed = True
+            getattr(self._chunks, 'close', lambda: None)()
 
 
 class SentCounter:
@@ -177,9 +222,13 @@ def open_data(ctx, registry, stores, image_id, range_header=None, content_range_
     # Read the range before opening: a 416 costs no file handle.
     wanted = (parse_range(range_header, content_range_header, size)
               if size is not None else None)
+    store = stores.for_location(location, image.get('store_id'))
+    store.require(base.Capability.READ)
+    if not store.can(base.Capability.SENDFILE):
+        return _streamed(image, store, location, wanted, size)
 
     def open_store():
-        return stores.for_uri(location).open(location)
+        return store.open_file(location)
 
     # With the image cache on, the cached copy, or the store's file filling the cache.
     f, actual = (cache.open_for_download(image, wanted is None, open_store)
@@ -199,3 +248,17 @@ def open_data(ctx, registry, stores, image_id, range_header=None, content_range_
     except BaseException:
         f.close()
         raise
+
+
+def _streamed(image, store, location, wanted, size):
+    """The data of a store that hands out no file, as an iterator (a range from a store
+    without random access is read from the start, skipping: stores/base.py:read)."""
+    first, length = wanted if wanted is not None else (0, None)
+    chunks, actual = base.read(store, location, first, length)
+    if size is not None and actual != size:
+        getattr(chunks, 'close', lambda: None)()
+        raise api_exceptions.StoredSizeMismatch(image_id=image['id'], actual=actual,
+                                                expected=size)
+    if wanted is None:
+        return ImageData(image, None, actual, 0, actual, chunks=chunks)
+    return ImageData(image, None, actual, first, length, partial=True, chunks=chunks)

@@ -1,5 +1,8 @@
 """md5 and the configured multihash over one stream, each in its own thread.
 
+The upload pipeline (upload.py) hashes every upload here, whichever store takes the bytes:
+``hashed`` passes the chunks on to the store's add() while the hashes run beside it.
+
 hashlib releases the GIL on buffers over 2 KiB, so the two hashes run at the same time as
 each other and as the caller (who reads the next chunk and writes this one meanwhile): on one
 core each of md5 and sha512 is slower than the disk, one after the other they are half as
@@ -39,3 +42,11 @@ class DualHasher:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def hashed(chunks, hasher):
+    """Yield ``chunks`` unchanged, handing each to ``hasher`` on the way."""
+    for chunk in chunks:
+        if chunk:
+            hasher.update(chunk)
+        yield chunk

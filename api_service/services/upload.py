@@ -13,8 +13,10 @@ The order, each step's failure handling beside it:
    token (upload_claim.py) goes with renew, finish and abort: once the image was handed
    back (swept, or released because this worker was reported dead) the registry refuses
    them, and the lease is renewed once more after the last byte, before publishing;
-3. store.add streams, hashes and publishes the data, while the body is checked against the
-   size cap, the quota budget (413) and the announced size (400); on any failure the store
+3. store.add streams and publishes the data (a read-only store refuses first, 410), while
+   this pipeline checks the body against the size cap, the quota budget (413) and the
+   announced size (400) and hashes it (md5 and the multihash, in threads: hashing.py), the
+   same for every store; on any failure the store
    has removed its partial file and we call abort_upload (saving -> queued), read and drop
    the rest of a refused body (up to DRAIN_LIMIT, see _discard_rest), and re-raise. For a
    bare container the same pass feeds the format inspectors (format_inspection.py), which
@@ -32,8 +34,10 @@ import re
 
 from api_service import exceptions as api_exceptions
 from api_service.services import format_inspection
+from api_service.services import hashing
 from api_service.services import upload_claim
 from api_service.services import upload_lease
+from api_service.stores import base
 from common import exceptions
 from common import states
 
@@ -201,6 +205,8 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
     its notifications from there); it must not raise."""
     cap = conf.image_size_cap
     known = _known_size(content_length, expected_size, cap)
+    # A read-only store refuses before the image moves to saving.
+    store.require(base.Capability.WRITE)
     quota = storage_quota_bytes(conf.user_storage_quota)
     quotas = {'user_storage_quota': quota} if quota > 0 else None
     token = upload_claim.new_token()
@@ -222,7 +228,11 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
                                 expected_size=expected_size)
         if inspection is not None:
             chunks = inspection.wrap(chunks)
-        uri, size, checksum, multihash = store.add(image_id, lease.guard(chunks))
+        with hashing.DualHasher(conf.hashing_algorithm) as hasher:
+            added = store.add(image_id, hashing.hashed(lease.guard(chunks), hasher),
+                              size_hint=known)
+            checksum, multihash = hasher.hexdigests()
+        uri, size = added.url, added.size
     except BaseException as exc:
         # Deleted, or queued again by the sweep (or may be): an abort now could return a
         # newer upload of the same image to queued.

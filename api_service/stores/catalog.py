@@ -1,33 +1,194 @@
-"""The configured stores: which one takes new data, and which one serves a location."""
+"""The configured stores, keyed by backend id: which one takes new data, which one serves a
+location.
 
-from urllib import parse
+Two ways to configure them, both as upstream Glance reads them:
 
+- single-store: ``[glance_store] stores`` (the drivers) and ``default_store``; the store's
+  id is its driver name ("file") and its options live in ``[glance_store]``;
+- multi-store: ``[DEFAULT] enabled_backends = fast:file, cold:file`` and ``[glance_store]
+  default_backend``; each backend has its own section (``[fast]``) with
+  ``store_description``, ``weight`` and its driver's options.
+
+A configuration Glimpse cannot serve (an unknown driver, one not available yet, a default
+that names no store, a bad option value) is a ConfigurationError that names the option, so
+glance-api (and glance-scrubber) stop at start instead of failing requests later.
+"""
+
+import os
+
+from oslo_config import cfg
+
+from api_service import config
 from api_service import exceptions
 from api_service.stores import filesystem
+
+# driver name -> its Store class (one module each).
+DRIVERS = {'file': filesystem.FilesystemStore}
+# Other names a configuration may use for a driver.
+ALIASES = {'filesystem': 'file', 'glance.store.filesystem.Store': 'file',
+           'glance_store._drivers.filesystem.Store': 'file'}
+# Upstream's other drivers (and their schemes): refused by name until Glimpse has them.
+NOT_AVAILABLE_YET = ('http', 'https', 'swift', 'swift+http', 'swift+https', 'swift+config',
+                     's3', 's3+http', 's3+https', 'rbd', 'cinder', 'vsphere', 'vmware',
+                     'sheepdog')
+# Backend ids upstream reserves for its own internal stores.
+RESERVED_PREFIX = 'os_glance_'
 
 
 class StoreCatalog:
     def __init__(self, stores, default):
-        self._by_scheme = {}
+        """``stores``: the Store objects (ids unique); ``default``: the one taking new data
+        (a Store or its id)."""
+        self._by_id = {}
         for store in stores:
-            for scheme in store.schemes:
-                self._by_scheme.setdefault(scheme, store)
-        self.default = default
+            if store.store_id in self._by_id:
+                raise exceptions.ConfigurationError('Two stores have the id %s.'
+                                                    % store.store_id)
+            self._by_id[store.store_id] = store
+        self.default = self._by_id[default] if isinstance(default, str) else default
+        self._by_id.setdefault(self.default.store_id, self.default)
 
     def all(self):
-        """Every configured store, once."""
-        return list({id(store): store for store in
-                     [self.default, *self._by_scheme.values()]}.values())
+        """Every configured store, once, the default first."""
+        return [self.default] + [s for s in self._by_id.values() if s is not self.default]
 
-    def for_uri(self, uri):
-        scheme = parse.urlsplit(uri).scheme
+    def ids(self):
+        return list(self._by_id)
+
+    def get(self, store_id):
         try:
-            return self._by_scheme[scheme]
+            return self._by_id[store_id]
         except KeyError:
-            raise exceptions.UnknownStoreScheme(scheme=scheme) from None
+            raise exceptions.UnknownStore(store=store_id) from None
+
+    def for_location(self, url, store_id=None):
+        """The store holding ``url``: by ``store_id`` when the location has one this catalog
+        knows, else the store that recognises the url (locations recorded before store ids,
+        or under another configuration), else the first of its scheme."""
+        if store_id is not None and store_id in self._by_id:
+            return self._by_id[store_id]
+        scheme = url.partition(':')[0]
+        candidates = [s for s in self.all() if scheme in s.schemes]
+        for store in candidates:
+            if store.owns(url):
+                return store
+        if candidates:
+            return candidates[0]
+        raise exceptions.UnknownStoreScheme(scheme=scheme)
+
+    # The name callers used before store ids.
+    def for_uri(self, uri):
+        return self.for_location(uri)
+
+
+def _driver(name, option):
+    name = name.strip()
+    driver = ALIASES.get(name, name)
+    if driver in DRIVERS:
+        return driver
+    if driver in NOT_AVAILABLE_YET or name.startswith('glance_store._drivers.') or \
+            name.startswith('glance.store.'):
+        raise exceptions.ConfigurationError(
+            '%s: the store driver "%s" is not available in Glimpse yet; only "file" is. '
+            'Remove it from %s.' % (option, name, option))
+    raise exceptions.ConfigurationError('%s: unknown store driver "%s" (known: %s).'
+                                        % (option, name, ', '.join(sorted(DRIVERS))))
+
+
+def _was_set(conf, name, group):
+    try:
+        location = conf.get_location(name, group).location
+    except (cfg.NoSuchOptError, AttributeError):
+        return False
+    return location not in (cfg.Locations.opt_default, cfg.Locations.set_default)
+
+
+def _filesystem(conf, group, section, store_id, description=None, weight=0):
+    opts = getattr(conf, group)
+    datadirs = None
+    if opts.filesystem_store_datadirs:
+        if _was_set(conf, 'filesystem_store_datadir', group):
+            raise exceptions.ConfigurationError(
+                '[%s] filesystem_store_datadir and filesystem_store_datadirs are both set; '
+                'set only one.' % section)
+        try:
+            datadirs = filesystem.parse_datadirs(opts.filesystem_store_datadirs)
+        except ValueError as exc:
+            raise exceptions.ConfigurationError('[%s] filesystem_store_datadirs: %s'
+                                                % (section, exc)) from None
+    elif not opts.filesystem_store_datadir:
+        raise exceptions.ConfigurationError(
+            '[%s] filesystem_store_datadir (or filesystem_store_datadirs) must name a '
+            'directory.' % section)
+    perm = opts.filesystem_store_file_perm
+    if perm < 0 or not set(str(perm)) <= set('01234567') or int(str(perm), 8) > 0o7777:
+        raise exceptions.ConfigurationError(
+            '[%s] filesystem_store_file_perm = %s is not a file mode in octal digits (e.g. '
+            '640).' % (section, perm))
+    if datadirs is None:
+        datadir = os.path.abspath(opts.filesystem_store_datadir)
+        datadirs = [(datadir, 0)]
+    return filesystem.FilesystemStore(
+        store_id=store_id, description=description, weight=weight, datadirs=datadirs,
+        file_perm=perm, chunk_size=conf.glance_store.filesystem_store_chunk_size)
+
+
+def _single(conf):
+    drivers = []
+    for name in conf.glance_store.stores:
+        if name.strip():
+            driver = _driver(name, '[glance_store] stores')
+            if driver not in drivers:
+                drivers.append(driver)
+    if not drivers:
+        raise exceptions.ConfigurationError('[glance_store] stores names no store.')
+    default_name = (conf.glance_store.default_store or '').strip()
+    default = _driver(default_name, '[glance_store] default_store')
+    if default not in drivers:
+        raise exceptions.ConfigurationError(
+            '[glance_store] default_store = %s is not one of [glance_store] stores (%s).'
+            % (default_name, ', '.join(conf.glance_store.stores)))
+    stores = [_filesystem(conf, 'glance_store', 'glance_store', driver)
+              for driver in drivers]
+    return StoreCatalog(stores, default=default)
+
+
+def _multi(conf, enabled):
+    stores = []
+    for backend_id, kind in enabled.items():
+        backend_id = backend_id.strip()
+        if not backend_id or backend_id.startswith(RESERVED_PREFIX) or \
+                backend_id in ('DEFAULT', 'glance_store'):
+            raise exceptions.ConfigurationError(
+                '[DEFAULT] enabled_backends: "%s" cannot be a backend id (ids starting with '
+                '%s, DEFAULT and glance_store are reserved).' % (backend_id, RESERVED_PREFIX))
+        _driver(kind or '', '[DEFAULT] enabled_backends (backend %s)' % backend_id)
+        section = getattr(conf, backend_id)
+        stores.append(_filesystem(conf, backend_id, backend_id, backend_id,
+                                  description=section.store_description,
+                                  weight=section.weight))
+    default = (conf.glance_store.default_backend or '').strip()
+    if not default:
+        raise exceptions.ConfigurationError(
+            '[glance_store] default_backend must be set to one of [DEFAULT] '
+            'enabled_backends (%s).' % ', '.join(enabled))
+    if default not in enabled:
+        raise exceptions.ConfigurationError(
+            '[glance_store] default_backend = %s is not one of [DEFAULT] enabled_backends '
+            '(%s).' % (default, ', '.join(enabled)))
+    return StoreCatalog(stores, default=default)
 
 
 def from_config(conf):
-    store = filesystem.FilesystemStore(conf.glance_store.filesystem_store_datadir,
-                                       conf.hashing_algorithm)
-    return StoreCatalog([store], default=store)
+    """The StoreCatalog ``conf`` describes; ConfigurationError naming the option if it
+    cannot be served."""
+    try:
+        enabled = config.register_backend_opts(conf)
+    except cfg.Error as exc:
+        raise exceptions.ConfigurationError('[DEFAULT] enabled_backends: %s' % exc) from None
+    try:
+        if enabled:
+            return _multi(conf, enabled)
+        return _single(conf)
+    except cfg.Error as exc:
+        raise exceptions.ConfigurationError(str(exc)) from None

@@ -58,15 +58,16 @@ def get_file(image_id):
                               range_header=headers.get('Range'),
                               content_range_header=headers.get('Content-Range'),
                               cache=rt.cache)
-    if data.file is None:
+    if data.empty:
         return '', 204
     # wrap_file hands the file to the server's wsgi.file_wrapper, so gunicorn can use
     # sendfile() (from the file's position, for Content-Length bytes); the size was checked
-    # against the registry when the file was opened.
-    sent = data.file
+    # against the registry when the file was opened. A store that hands out no file gives
+    # chunks, read like a file without a descriptor (the server then iterates).
+    sent = data.readable()
     if rt.notifier.enabled('image.send'):
         # image.send once the server closes the file, with the bytes it sent.
-        sent = download.SentCounter(data.file, data.first, functools.partial(
+        sent = download.SentCounter(sent, data.first, functools.partial(
             rt.notifier.image_sent, data.image, bytes_due=data.length, ctxt=ctx,
             destination_ip=flask.request.remote_addr))
     body = wsgi.wrap_file(flask.request.environ, sent,

@@ -13,6 +13,7 @@ from common import exceptions
 # GlimpseErrors deliberately left out of the table: each means a bug or a broken store, so
 # it is answered as a 500 that names only the request id.
 UNMAPPED = {exceptions.GlimpseError, api_exceptions.UnknownStoreScheme,
+            api_exceptions.UnknownStore, api_exceptions.StoreCapabilityMissing,
             api_exceptions.StoredSizeMismatch}
 
 

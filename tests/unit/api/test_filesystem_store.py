@@ -1,5 +1,4 @@
 import errno
-import hashlib
 import os
 
 import pytest
@@ -11,26 +10,29 @@ from api_service.stores import filesystem
 
 @pytest.fixture
 def store(tmp_path):
-    return filesystem.FilesystemStore(str(tmp_path / 'data'), 'sha512')
+    return filesystem.FilesystemStore(str(tmp_path / 'data'))
 
 
 def test_add_open_delete(store, tmp_path):
     chunks = [b'a' * 5000, b'', b'b' * 7000]
-    uri, size, md5_hex, multihash = store.add('img-1', iter(chunks))
+    added = store.add('img-1', iter(chunks))
+    uri = added.url
     data = b''.join(chunks)
     assert uri == 'file://%s' % (tmp_path / 'data' / 'img-1')
-    assert size == len(data)
-    assert md5_hex == hashlib.md5(data).hexdigest()
-    assert multihash == hashlib.sha512(data).hexdigest()
-    f, length = store.open(uri)
+    assert added.size == len(data)
+    f, length = store.open_file(uri)
     with f:
         assert length == len(data) and f.read() == data
+    got, length = store.get(uri, 4990, 20)
+    assert length == len(data) and b''.join(got) == data[4990:5010]
     store.delete(uri)
     assert os.listdir(tmp_path / 'data') == []
     with pytest.raises(exceptions.StoreDataNotFound):
         store.delete(uri)
     with pytest.raises(exceptions.StoreDataNotFound):
-        store.open(uri)
+        store.open_file(uri)
+    with pytest.raises(exceptions.StoreDataNotFound):
+        store.get(uri)
 
 
 def test_failing_source_leaves_no_file(store, tmp_path):
@@ -59,7 +61,7 @@ def test_disk_full_becomes_storage_full_and_leaves_no_file(store, tmp_path, monk
 def test_unusable_datadir_makes_the_store_read_only(tmp_path):
     blocker = tmp_path / 'file-not-dir'
     blocker.write_bytes(b'')
-    store = filesystem.FilesystemStore(str(blocker / 'data'), 'sha512')
+    store = filesystem.FilesystemStore(str(blocker / 'data'))
     assert not store.can(base.Capability.WRITE)
     assert store.can(base.Capability.READ)
     with pytest.raises(exceptions.StorageWriteDenied):

@@ -21,7 +21,7 @@ OCTET = {'Content-Type': 'application/octet-stream'}
 
 @pytest.fixture
 def store(tmp_path):
-    return filesystem.FilesystemStore(str(tmp_path / 'data'), 'sha512')
+    return filesystem.FilesystemStore(str(tmp_path / 'data'))
 
 
 def make_file(store, name, age):

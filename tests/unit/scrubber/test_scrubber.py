@@ -1,5 +1,6 @@
 """glance-scrubber against the in-memory registry and a real filesystem store."""
 
+import hashlib
 import os
 import threading
 
@@ -45,9 +46,11 @@ def stored_image(registry, stores, data=b'image bytes', delayed=True):
                                                  'owner': 'project-a'},
                                   properties={}, tags=[])
     registry.begin_upload(ALICE, image_id=image['id'], lease_seconds=60)
-    uri, size, md5, multihash = stores.default.add(image['id'], iter([data]))
-    registry.finish_upload(ALICE, image_id=image['id'], location=uri, size=size,
-                           checksum=md5, os_hash_algo='sha512', os_hash_value=multihash)
+    added = stores.default.add(image['id'], iter([data]))
+    uri = added.url
+    registry.finish_upload(ALICE, image_id=image['id'], location=uri, size=added.size,
+                           checksum=hashlib.md5(data).hexdigest(), os_hash_algo='sha512',
+                           os_hash_value=hashlib.sha512(data).hexdigest())
     registry.image_delete(ALICE, image_id=image['id'], delayed=delayed)
     return image['id'], filesystem.FilesystemStore.path_of(uri)
 

@@ -1,0 +1,96 @@
+"""The catalog of stores keyed by backend id, from single- and multi-store configuration;
+a configuration it cannot serve stops the start with a message naming the option."""
+
+import pytest
+from oslo_config import cfg
+
+from api_service import config
+from api_service import exceptions
+from api_service.stores import catalog
+from api_service.stores import filesystem
+
+
+def _conf(tmp_path, text):
+    path = tmp_path / 'glance-api.conf'
+    path.write_text(text.replace('TMP', str(tmp_path)))
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf)
+    conf(['--config-file', str(path)], project='glance', prog='glance-api')
+    return conf
+
+
+def test_default_is_one_file_store(tmp_path):
+    conf = _conf(tmp_path, '[glance_store]\nfilesystem_store_datadir = TMP/images\n')
+    stores = catalog.from_config(conf)
+    assert stores.ids() == ['file']
+    assert isinstance(stores.default, filesystem.FilesystemStore)
+    assert stores.default.datadir == str(tmp_path / 'images')
+
+
+def test_classic_single_store(tmp_path):
+    conf = _conf(tmp_path, '[glance_store]\nstores = file\ndefault_store = file\n'
+                           'filesystem_store_datadir = TMP/images\n'
+                           'filesystem_store_file_perm = 644\n')
+    stores = catalog.from_config(conf)
+    assert stores.default.store_id == 'file' and stores.default.file_mode == 0o644
+
+
+def test_multi_store_with_sections(tmp_path):
+    conf = _conf(tmp_path, '[DEFAULT]\nenabled_backends = fast:file, cold:file\n'
+                           '[glance_store]\ndefault_backend = cold\n'
+                           '[fast]\nstore_description = Fast disks\nweight = 10\n'
+                           'filesystem_store_datadir = TMP/fast\n'
+                           '[cold]\nfilesystem_store_datadirs = TMP/c1:1\n'
+                           'filesystem_store_datadirs = TMP/c2:2\n')
+    stores = catalog.from_config(conf)
+    assert sorted(stores.ids()) == ['cold', 'fast']
+    assert stores.default.store_id == 'cold'
+    fast = stores.get('fast')
+    assert fast.description == 'Fast disks' and fast.weight == 10
+    assert stores.default.datadirs == [(str(tmp_path / 'c2'), 2), (str(tmp_path / 'c1'), 1)]
+    # Two backends of one scheme: a location finds its store by id, else by directory.
+    url = 'file://%s/img' % (tmp_path / 'fast')
+    assert stores.for_location(url, 'fast') is fast
+    assert stores.for_location(url) is fast
+    assert stores.for_location('file://%s/img' % (tmp_path / 'c1')) is stores.default
+    with pytest.raises(exceptions.UnknownStore):
+        stores.get('nope')
+
+
+@pytest.mark.parametrize('text,names', [
+    ('[glance_store]\nstores = file,http\n', ['[glance_store] stores', 'http',
+                                              'not available']),
+    ('[glance_store]\nstores = file\ndefault_store = swift\n',
+     ['[glance_store] default_store', 'swift', 'not available']),
+    ('[glance_store]\nstores = file\ndefault_store = floppy\n',
+     ['[glance_store] default_store', 'unknown store driver']),
+    ('[glance_store]\nstores = glance.store.rbd.Store\n', ['[glance_store] stores']),
+    ('[DEFAULT]\nenabled_backends = fast:file, ceph:rbd\n[glance_store]\n'
+     'default_backend = fast\n', ['[DEFAULT] enabled_backends', 'ceph', 'rbd',
+                                  'not available']),
+    ('[DEFAULT]\nenabled_backends = fast:file\n', ['[glance_store] default_backend']),
+    ('[DEFAULT]\nenabled_backends = fast:file\n[glance_store]\ndefault_backend = slow\n',
+     ['[glance_store] default_backend = slow']),
+    ('[DEFAULT]\nenabled_backends = os_glance_staging_store:file\n[glance_store]\n'
+     'default_backend = os_glance_staging_store\n', ['[DEFAULT] enabled_backends']),
+    ('[glance_store]\nfilesystem_store_datadir = TMP/a\nfilesystem_store_datadirs = TMP/b\n',
+     ['filesystem_store_datadir', 'filesystem_store_datadirs']),
+    ('[glance_store]\nfilesystem_store_datadirs = TMP/b:1\nfilesystem_store_datadirs = '
+     'TMP/b:2\n', ['[glance_store] filesystem_store_datadirs']),
+    ('[glance_store]\nfilesystem_store_datadir = TMP/a\nfilesystem_store_file_perm = 999\n',
+     ['[glance_store] filesystem_store_file_perm']),
+])
+def test_a_configuration_that_cannot_be_served_names_the_option(tmp_path, text, names):
+    conf = _conf(tmp_path, text)
+    with pytest.raises(exceptions.ConfigurationError) as caught:
+        catalog.from_config(conf)
+    for name in names:
+        assert name in str(caught.value)
+
+
+def test_backend_sections_are_known_to_the_start_up_audit(tmp_path):
+    from api_service import config_audit
+    conf = _conf(tmp_path, '[DEFAULT]\nenabled_backends = fast:file\n[glance_store]\n'
+                           'default_backend = fast\n[fast]\nstore_description = Fast\n'
+                           'weight = 5\nfilesystem_store_datadir = TMP/fast\n')
+    assert config_audit.audit(conf) == []
