@@ -24,6 +24,9 @@ INCOMPLETE = 'incomplete'
 QUEUE = 'queue'
 # Chunks a fill may hold in memory before it is given up (the writer is too slow).
 FILL_QUEUE_CHUNKS = 64
+# An incomplete copy unwritten this long belongs to a fill that died with its worker: the
+# next download of the image takes its place (image_cache_stall_time is for a clean).
+ABANDONED_FILL_SECONDS = 60
 _DONE = object()
 _ABORT = object()
 
@@ -104,14 +107,24 @@ class DiskCache:
     def start_fill(self, image_id, size, checksum):
         """-> a Fill, or None when another fill of the image runs (or the cache cannot)."""
         path = self.incomplete_path(image_id)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-        except FileExistsError:
-            return None
-        except OSError as exc:
-            LOG.warning('Cannot cache image %s: %s', image_id, exc)
-            return None
-        return Fill(self, image_id, fd, size, checksum)
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            except FileExistsError:
+                try:
+                    abandoned = time.time() - os.stat(path).st_mtime > ABANDONED_FILL_SECONDS
+                except FileNotFoundError:
+                    continue
+                if not abandoned:
+                    return None
+                LOG.info('Taking over the abandoned cache fill of image %s.', image_id)
+                self._unlink(path)
+                continue
+            except OSError as exc:
+                LOG.warning('Cannot cache image %s: %s', image_id, exc)
+                return None
+            return Fill(self, image_id, fd, size, checksum)
+        return None
 
     def _publish(self, image_id, incomplete, size):
         os.rename(incomplete, self.path(image_id))
@@ -194,6 +207,7 @@ class Fill:
         self._queue = queue.Queue(maxsize=FILL_QUEUE_CHUNKS)
         self._given_up = False
         self._abandoned = False
+        self._own_inode = os.fstat(fd).st_ino
         self.result = None      # 'published', 'removed' once the writer is done
         self._thread = threading.Thread(target=self._write, name='cache-fill-%s' % image_id,
                                         daemon=True)
@@ -250,6 +264,7 @@ class Fill:
                         if ok:
                             out.flush()
                             os.fdatasync(out.fileno())
+                            ok = self._still_ours(out, path)
                         break
                     out.write(item)
                     md5.update(item)
@@ -267,8 +282,20 @@ class Fill:
                     self._queue.get_nowait()
                 except queue.Empty:
                     break
-        DiskCache._unlink(path)
+        if self._own_inode is not None:
+            try:
+                if os.stat(path).st_ino == self._own_inode:
+                    DiskCache._unlink(path)
+            except FileNotFoundError:
+                pass
         self.result = 'removed'
+
+    def _still_ours(self, out, path):
+        # A fill taken over as abandoned must not publish the file that replaced its own.
+        try:
+            return os.fstat(out.fileno()).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            return False
 
     def _verified(self, written, md5_hex):
         if self._size is not None and written != self._size:

@@ -60,9 +60,15 @@ def clean(cache, stall_time=None):
         if image is None or image['status'] != states.ACTIVE:
             cache.disk.remove(image_id)
             invalid.append(image_id)
-    on_disk = {e['image_id'] for e in cache.disk.entries()}
-    orphans = [r['image_id'] for r in cache.records.listed() if r['image_id'] not in on_disk]
+    on_disk = {e['image_id']: e for e in cache.disk.entries()}
+    recorded = {r['image_id'] for r in cache.records.listed()}
+    orphans = [image_id for image_id in recorded if image_id not in on_disk]
     gone = invalid + orphans
     if gone:
         cache.records.removed(gone)
-    return {'stalled': stalled, 'invalid': len(invalid), 'records': len(orphans)}
+    # Copies whose record was never made (the registry was away when they were published).
+    missing = [e for image_id, e in on_disk.items() if image_id not in recorded]
+    for entry in missing:
+        cache.records.added(entry['image_id'], entry['size'], now=entry['last_modified'])
+    return {'stalled': stalled, 'invalid': len(invalid), 'records': len(orphans),
+            'recorded': len(missing)}

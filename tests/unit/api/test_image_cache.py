@@ -251,3 +251,33 @@ def test_hits_are_sent_in_batches_not_per_download(registry):
     assert sent == []
     r.flush()
     assert sent == [[['a', 5, 10.0], ['b', 1, 11.0]]]
+
+
+def test_an_abandoned_fill_is_taken_over_and_cannot_publish(tmp_path, monkeypatch):
+    cache = disk.DiskCache(str(tmp_path / 'c'))
+    image_id = '11111111-2222-4333-8444-555555555555'
+    old = cache.start_fill(image_id, 3, None)
+    old.feed(b'ab')
+    assert cache.start_fill(image_id, 3, None) is None
+    os.utime(cache.incomplete_path(image_id), (1, 1))
+    new = cache.start_fill(image_id, 3, None)
+    assert new is not None
+    # The old writer finishes after all: its file is no longer the incomplete one.
+    old.feed(b'c')
+    old.finish(complete=True)
+    assert old.wait(5) == 'removed'
+    assert not cache.is_cached(image_id)
+    new.feed(b'xyz')
+    new.finish(complete=True)
+    assert new.wait(5) == 'published'
+    assert open(cache.path(image_id), 'rb').read() == b'xyz'
+
+
+def test_clean_records_copies_that_have_no_record(client, rt, active):
+    download(client, active)
+    wait_for_fill(rt, active)
+    rt.cache.records.removed([active])
+    assert client.get('/v2/cache', headers=ADMIN).get_json()['cached_images'] == []
+    assert client.post('/v2/cache/clean', headers=ADMIN).status_code == 200
+    listed = client.get('/v2/cache', headers=ADMIN).get_json()['cached_images']
+    assert [c['image_id'] for c in listed] == [active]
