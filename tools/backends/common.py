@@ -26,6 +26,18 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def port_free(port):
+    """Nothing listens on PORT (connections in TIME_WAIT do not count: servers set
+    SO_REUSEADDR)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
 def venv_bin(name):
     """A console script installed beside the running interpreter (the project's venv)."""
     path = pathlib.Path(sys.executable).parent / name

@@ -78,10 +78,13 @@ def _pipeline(auth):
 
 
 class SwiftServer:
-    def __init__(self, directory, keystone=None):
+    def __init__(self, directory, keystone=None, ports=None):
+        """PORTS (name -> port, for 'proxy' and the three servers) keeps the ports of an
+        earlier run, as tools/glimpse-backends does; free ones are chosen otherwise."""
         self.dir = pathlib.Path(directory).resolve()
         self.keystone = keystone
-        self.ports = {name: free_port() for name in ('proxy', *SERVERS)}
+        self.ports = {name: (ports or {}).get(name) or free_port()
+                      for name in ('proxy', *SERVERS)}
         self.proxy_url = f'http://{HOST}:{self.ports["proxy"]}'
         self.processes = Processes()
         self.info = None
