@@ -15,6 +15,7 @@ import threading
 from api_service.cache import disk
 from api_service.cache import pruning
 from api_service.cache import records as cache_records
+from api_service.services import download
 from common import context
 from common import states
 
@@ -55,21 +56,23 @@ class NodeCache:
 
     def open_for_download(self, image, whole, open_store):
         """-> (file, size) for a download of ``image``: the cached copy when there is one,
-        else the store's file (``open_store()``), through a cache fill when the whole image
-        is asked for. No RPC call here: a hit is counted locally."""
+        else for the ``whole`` image the store's data (``open_store()``: all of it, as a
+        file-like object) through a cache fill; None when the cache has nothing to do with
+        it (a range of an uncached image, an image that is not active). No RPC call here:
+        a hit is counted locally."""
         image_id = image['id']
         if image['status'] != states.ACTIVE:
             # An admin's download of a deactivated image: from the store, and no copy
             # is kept for it.
             self.evict(image_id)
-            return open_store()
+            return None
         cached = self.disk.open_cached(image_id, image.get('size'))
         if cached is not None:
             self.records.hit(image_id)
             return cached
-        f, size = open_store()
         if not whole:
-            return f, size
+            return None
+        f, size = open_store()
         fill = self.disk.start_fill(image_id, size, image.get('checksum'))
         if fill is None:
             return f, size
@@ -120,7 +123,8 @@ class NodeCache:
         location = image.get('location')
         if image['status'] != states.ACTIVE or not location or self.disk.is_cached(image_id):
             return None
-        f, size = self.stores.for_uri(location).open(location)
+        store = self.stores.for_location(location, image.get('store_id'))
+        f, size = download.open_whole(store, location)
         fill = self.disk.start_fill(image_id, size, image.get('checksum'))
         if fill is None:
             f.close()

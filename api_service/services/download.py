@@ -224,15 +224,16 @@ def open_data(ctx, registry, stores, image_id, range_header=None, content_range_
               if size is not None else None)
     store = stores.for_location(location, image.get('store_id'))
     store.require(base.Capability.READ)
-    if not store.can(base.Capability.SENDFILE):
-        return _streamed(image, store, location, wanted, size)
-
-    def open_store():
-        return store.open_file(location)
-
-    # With the image cache on, the cached copy, or the store's file filling the cache.
-    f, actual = (cache.open_for_download(image, wanted is None, open_store)
-                 if cache is not None else open_store())
+    # With the image cache on: the cached copy (a real file), or for the whole image the
+    # store's data filling the cache as it streams; None for a range of an uncached image.
+    opened = (cache.open_for_download(image, wanted is None,
+                                      lambda: open_whole(store, location))
+              if cache is not None else None)
+    if opened is None:
+        if not store.can(base.Capability.SENDFILE):
+            return _streamed(image, store, location, wanted, size)
+        opened = store.open_file(location)
+    f, actual = opened
     if size is not None and actual != size:
         # Sending either length would break the promise of Content-Length or of the
         # checksum; refuse and let the operator look.
@@ -248,6 +249,15 @@ def open_data(ctx, registry, stores, image_id, range_header=None, content_range_
     except BaseException:
         f.close()
         raise
+
+
+def open_whole(store, location):
+    """-> (file-like object, size) of all the data: the real file of a SENDFILE store, else
+    the store's chunks read like a file (ChunkReader)."""
+    if store.can(base.Capability.SENDFILE):
+        return store.open_file(location)
+    chunks, actual = base.read(store, location)
+    return ChunkReader(chunks), actual
 
 
 def _streamed(image, store, location, wanted, size):

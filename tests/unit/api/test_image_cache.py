@@ -281,3 +281,29 @@ def test_clean_records_copies_that_have_no_record(client, rt, active):
     assert client.post('/v2/cache/clean', headers=ADMIN).status_code == 200
     listed = client.get('/v2/cache', headers=ADMIN).get_json()['cached_images']
     assert [c['image_id'] for c in listed] == [active]
+
+
+def test_an_object_store_image_is_cached_and_then_served_with_no_store_read(
+        tmp_path, registry):
+    """A store without a file (Swift, S3, HTTP ...): the first download streams its chunks
+    and fills the cache; the next ones, ranges included, never reach the store."""
+    from api_service.stores import catalog
+    from tests.unit.stores import memory_store
+    store = memory_store.MemoryStore('objects', chunk_size=64 * 1024)
+    conf = make_conf(tmp_path, image_cache_dir=str(tmp_path / 'cache'))
+    app = app_module.create_app(conf, registry=registry,
+                                stores=catalog.StoreCatalog([store], store))
+    client = app.test_client()
+    rt = app.extensions['glimpse']
+    image = client.post('/v2/images', json={'name': 'o', 'disk_format': 'raw',
+                                            'container_format': 'bare'},
+                        headers=ALICE).get_json()
+    assert client.put('/v2/images/%s/file' % image['id'], data=DATA,
+                      headers=dict(ALICE, **OCTET)).status_code == 204
+    assert download(client, image['id']).data == DATA
+    wait_for_fill(rt, image['id'])
+    assert len(store.gets) == 1
+    assert download(client, image['id']).data == DATA
+    part = download(client, image['id'], Range='bytes=100-199')
+    assert part.status_code == 206 and part.data == DATA[100:200]
+    assert len(store.gets) == 1
