@@ -174,7 +174,9 @@ def glance_configs(state, authtoken, auth, api_port, topic):
     api = write_ini(state / 'glance-api.conf', {
         'DEFAULT': {**logs, 'log_file': state / 'glance-api.log', 'bind_host': '127.0.0.1',
                     'bind_port': api_port, 'workers': 2,
-                    'auth_strategy': 'keystone' if auth == 'keystone' else 'noauth'},
+                    'auth_strategy': 'keystone' if auth == 'keystone' else 'noauth',
+                    # The image cache, for tempest's ImageCachingTest (image_caching_enabled).
+                    'image_cache_dir': state / 'image-cache'},
         'registry': {'topic': topic},
         'glance_store': {'filesystem_store_datadir': state / 'images'},
         'keystone_authtoken': authtoken,
