@@ -3,11 +3,12 @@
 
 A download of an image that is not cached streams from the store through a FillingReader,
 which hands each chunk to a writer thread through a bounded queue: the client never waits
-for the cache (a writer that falls behind gives the fill up). The copy is published (renamed
-into place) only when every byte went through and the md5 matches the image's checksum; a
-client that hangs up, a short read or a mismatch removes it. The incomplete file is created
-with O_EXCL, so one fill per image runs on a node at a time (its other downloads stream
-from the store as before).
+for the cache. A writer that falls behind (md5 and the disk slower than the client) stops
+taking the download's chunks and reads the rest from the store itself. The copy is
+published (renamed into place) only when every byte went through and the md5 matches the
+image's checksum; a client that hangs up early, a short read or a mismatch removes it. The
+incomplete file is created with O_EXCL, so one fill per image runs on a node at a time (its
+other downloads stream from the store as before).
 """
 
 import hashlib
@@ -29,6 +30,8 @@ FILL_QUEUE_CHUNKS = 64
 ABANDONED_FILL_SECONDS = 60
 _DONE = object()
 _ABORT = object()
+_CATCH_UP = object()
+READ_CHUNK = 1024 * 1024
 
 
 def _is_image_name(name):
@@ -104,8 +107,10 @@ class DiskCache:
 
     # -- filling ----------------------------------------------------------------------
 
-    def start_fill(self, image_id, size, checksum):
-        """-> a Fill, or None when another fill of the image runs (or the cache cannot)."""
+    def start_fill(self, image_id, size, checksum, reopen=None):
+        """-> a Fill, or None when another fill of the image runs (or the cache cannot).
+        ``reopen()`` -> (file-like object, size) of the data from its start: a fill that
+        falls behind the download reads the rest with it (without it, it gives up)."""
         path = self.incomplete_path(image_id)
         for _ in range(2):
             try:
@@ -123,7 +128,7 @@ class DiskCache:
             except OSError as exc:
                 LOG.warning('Cannot cache image %s: %s', image_id, exc)
                 return None
-            return Fill(self, image_id, fd, size, checksum)
+            return Fill(self, image_id, fd, size, checksum, reopen)
         return None
 
     def _publish(self, image_id, incomplete, size):
@@ -198,8 +203,11 @@ class DiskCache:
 class Fill:
     """One copy being written, by a thread of its own, from the chunks given to ``feed``."""
 
-    def __init__(self, cache, image_id, fd, size, checksum):
+    def __init__(self, cache, image_id, fd, size, checksum, reopen=None):
         self._cache = cache
+        self._reopen = reopen
+        # The download's chunks are no longer taken; the writer reads the rest itself.
+        self._detached = False
         self.image_id = image_id
         self._fd = fd
         self._size = size
@@ -219,11 +227,17 @@ class Fill:
         try:
             self._queue.put_nowait(chunk)
         except queue.Full:
-            LOG.info('Cache fill of image %s fell behind the download: given up.',
-                     self.image_id)
-            # The writer sees the flag after its current chunk (the queue is full, so it
-            # is not waiting for one): the download never waits for the disk.
-            self._given_up = self._abandoned = True
+            # The download never waits for the disk: from here the writer reads the rest
+            # from the store itself (or, unable to, gives up after its current chunk).
+            self._given_up = True
+            if self._reopen is not None:
+                LOG.debug('Cache fill of image %s fell behind the download: it reads the '
+                          'rest from the store.', self.image_id)
+                self._detached = True
+            else:
+                LOG.info('Cache fill of image %s fell behind the download: given up.',
+                         self.image_id)
+                self._abandoned = True
 
     def wait_for_room(self):
         """For a reader nobody waits on (a prefetch): until the writer can take a chunk;
@@ -256,9 +270,17 @@ class Fill:
         try:
             with os.fdopen(self._fd, 'wb') as out:
                 while True:
-                    item = self._queue.get()
+                    try:
+                        item = self._queue.get(timeout=0.05)
+                    except queue.Empty:
+                        if not self._detached:
+                            continue
+                        item = _CATCH_UP
                     if item is _ABORT or self._abandoned:
                         break
+                    if item is _CATCH_UP:
+                        written = self._catch_up(out, md5, written)
+                        item = _DONE
                     if item is _DONE:
                         ok = self._verified(written, md5.hexdigest())
                         if ok:
@@ -289,6 +311,32 @@ class Fill:
             except FileNotFoundError:
                 pass
         self.result = 'removed'
+
+    def _catch_up(self, out, md5, written):
+        """Copy the data from byte ``written`` on, read from the store; -> bytes written."""
+        f, _ = self._reopen()
+        try:
+            skip = written
+            try:
+                f.seek(written)
+                skip = 0
+            except (OSError, io.UnsupportedOperation, AttributeError):
+                pass
+            while True:
+                data = f.read(READ_CHUNK)
+                if not data:
+                    return written
+                if skip:
+                    dropped = min(skip, len(data))
+                    skip -= dropped
+                    data = data[dropped:]
+                    if not data:
+                        continue
+                out.write(data)
+                md5.update(data)
+                written += len(data)
+        finally:
+            f.close()
 
     def _still_ours(self, out, path):
         # A fill taken over as abandoned must not publish the file that replaced its own.

@@ -73,7 +73,7 @@ class NodeCache:
         if not whole:
             return None
         f, size = open_store()
-        fill = self.disk.start_fill(image_id, size, image.get('checksum'))
+        fill = self.disk.start_fill(image_id, size, image.get('checksum'), reopen=open_store)
         if fill is None:
             return f, size
         return disk.FillingReader(f, fill, size), size

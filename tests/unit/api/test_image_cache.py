@@ -2,6 +2,7 @@
 FakeRegistry and the filesystem store in a temporary directory."""
 
 import hashlib
+import io
 import os
 import time
 
@@ -307,3 +308,23 @@ def test_an_object_store_image_is_cached_and_then_served_with_no_store_read(
     part = download(client, image['id'], Range='bytes=100-199')
     assert part.status_code == 206 and part.data == DATA[100:200]
     assert len(store.gets) == 1
+
+
+def test_a_fill_that_falls_behind_reads_the_rest_from_the_store(tmp_path, monkeypatch):
+    monkeypatch.setattr(disk, 'FILL_QUEUE_CHUNKS', 1)
+    cache = disk.DiskCache(str(tmp_path / 'c'))
+    image_id = '11111111-2222-4333-8444-555555555555'
+    data = os.urandom(200 * 1000)
+    opened = []
+
+    def reopen():
+        opened.append(1)
+        return io.BytesIO(data), len(data)
+    fill = cache.start_fill(image_id, len(data), hashlib.md5(data).hexdigest(),
+                            reopen=reopen)
+    for i in range(0, len(data), 1000):
+        fill.feed(data[i:i + 1000])
+    fill.finish(complete=True)
+    assert fill.wait(10) == 'published'
+    assert opened == [1]
+    assert open(cache.path(image_id), 'rb').read() == data
