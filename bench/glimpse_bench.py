@@ -156,6 +156,81 @@ def bench_data_path(endpoint, size):
     return results
 
 
+def timed_get(endpoint, path, **headers):
+    """GET ``path`` read into a 1 MiB buffer; -> (seconds, bytes)."""
+    conn = endpoint.connect()
+    start = time.perf_counter()
+    conn.request('GET', path, headers=endpoint.headers(**headers))
+    resp = conn.getresponse()
+    if resp.status not in (200, 206):
+        raise RuntimeError(f'GET {path} -> {resp.status}: {resp.read()[:200]!r}')
+    buf = bytearray(SEND_BLOCK)
+    total = 0
+    while True:
+        n = resp.readinto(buf)
+        if not n:
+            break
+        total += n
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed, total
+
+
+def bench_cache(endpoint, size, rounds=5):
+    """One image, downloaded from the store and from the image cache (the api needs
+    image_cache_dir; the cache API calls go as an admin: X-Roles admin under noauth, else
+    an admin's token). Store: a ranged GET of every byte (a range never fills the cache, so
+    it is the store's sendfile path); store + fill: the first whole download, which writes
+    the cache copy as it streams; cache: whole downloads once the copy is published. The
+    store and cache figures are medians of ``rounds`` downloads each, interleaved."""
+    admin = {'X-Roles': 'admin,member,reader'} if 'X-Project-Id' in endpoint.base_headers \
+        else {}
+    image_id = one_shot(endpoint, create_image, 'bench-cache')
+    upload(endpoint, image_id, size, False)
+    path = f'/v2/images/{image_id}/file'
+    whole = {'Range': f'bytes=0-{size - 1}'}
+    results = {}
+    try:
+        conn = endpoint.connect()
+        conn.request('DELETE', f'/v2/cache/{image_id}', headers=endpoint.headers(**admin))
+        status = conn.getresponse().status
+        conn.close()
+        if status not in (204, 404):
+            raise RuntimeError(f'DELETE /v2/cache/{image_id} -> {status}: is the api an admin '
+                               'of this token, with image_cache_dir set?')
+        fill, _ = timed_get(endpoint, path)
+        deadline = time.monotonic() + 120
+        while True:
+            conn = endpoint.connect()
+            _, state = request_json(conn, _with(endpoint, admin), 'GET', '/v2/cache')
+            conn.close()
+            if any(c['image_id'] == image_id for c in state['cached_images']):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError('the image never showed up in GET /v2/cache')
+            time.sleep(0.2)
+        # Interleaved, so both see the same machine; the median of each.
+        stores, caches = [], []
+        for _ in range(rounds):
+            stores.append(timed_get(endpoint, path, **whole)[0])
+            caches.append(timed_get(endpoint, path)[0])
+        store, cached = statistics.median(stores), statistics.median(caches)
+        results = {'image_MiB': size // MIB, 'store_MBps': size / store / 1e6,
+                   'store_with_fill_MBps': size / fill / 1e6,
+                   'cache_MBps': size / cached / 1e6}
+    finally:
+        one_shot(endpoint, delete_image, image_id)
+    return results
+
+
+def _with(endpoint, extra):
+    """A copy of ``endpoint`` whose requests carry ``extra`` headers too."""
+    copy = Endpoint.__new__(Endpoint)
+    copy.__dict__.update(endpoint.__dict__)
+    copy.base_headers = dict(endpoint.base_headers, **extra)
+    return copy
+
+
 def percentile(samples, fraction):
     if not samples:
         return None
@@ -300,6 +375,11 @@ def print_table(results):
     if 'list' in results:
         rows.append((f"list {results['list']['images']} images (ms, median)",
                      f"{results['list']['median_ms']:.0f}"))
+    cache = results.get('cache', {})
+    for key in ('store_MBps', 'store_with_fill_MBps', 'cache_MBps'):
+        if key in cache:
+            rows.append((f"cache: {cache['image_MiB']} MiB download, "
+                         f"{key.replace('_MBps', '')} (MB/s)", f'{cache[key]:,.0f}'))
     for key, value in results.get('memory', {}).items():
         rows.append((f'memory: {key}', f'{value:,.1f}'))
     width = max(len(r[0]) for r in rows) if rows else 10
@@ -320,7 +400,9 @@ def parse_args(argv=None):
                         help='size of the streamed upload+download for the RSS figure; 0 skips')
     parser.add_argument('--api-pid', type=int, help='glance-api master pid (for RSS)')
     parser.add_argument('--registry-pid', type=int, help='glance-registry pid (for RSS)')
-    parser.add_argument('--only', choices=('data', 'metadata', 'list', 'memory'),
+    parser.add_argument('--cache-mib', type=int, default=1024,
+                        help='image size of the cache figures (needs image_cache_dir)')
+    parser.add_argument('--only', choices=('data', 'metadata', 'list', 'memory', 'cache'),
                         action='append')
     parser.add_argument('--json', default='bench/results/latest.json')
     return parser.parse_args(argv)
@@ -338,6 +420,8 @@ def main(argv=None):
                                bench_metadata(endpoint, 8, max(1, args.cycles // 8))]
     if 'list' in wanted:
         results['list'] = bench_list(endpoint, args.list_count)
+    if 'cache' in wanted:
+        results['cache'] = bench_cache(endpoint, args.cache_mib * MIB)
     if 'memory' in wanted and args.memory_gib > 0:
         results['memory'] = bench_memory(endpoint, int(args.memory_gib * 1024 ** 3),
                                          {'api': args.api_pid, 'registry': args.registry_pid})
