@@ -163,6 +163,35 @@ def http_status(url, token=None):
         return exc.code
 
 
+def remote_api_conf(state, api_conf, api_port):
+    """A second glance-api on the same registry and store, with an image cache of its own:
+    tempest's "image_remote" node (ImageCachingTest.test_remote_and_self_cache)."""
+    text = api_conf.read_text()
+    path = state / 'glance-api-remote.conf'
+    path.write_text(text.replace('glance-api.log', 'glance-api-remote.log')
+                    .replace(str(state / 'image-cache'), str(state / 'image-cache-remote'))
+                    .replace(f'bind_port = {api_port_of(text)}', f'bind_port = {api_port}'))
+    return path
+
+
+def api_port_of(conf_text):
+    return next(line.split('=', 1)[1].strip() for line in conf_text.splitlines()
+                if line.startswith('bind_port'))
+
+
+def add_remote_image_service(tool, keystone, url):
+    """The catalog's "image_remote" service (tempest's alternate_image_endpoint) at URL."""
+    token = keystone.admin_token()
+    service_id = keystone._ensure(token, 'services', 'service',
+                                  {'type': 'image_remote', 'name': 'glance-remote',
+                                   'description': 'A second Glimpse api node'},
+                                  type='image_remote')
+    for interface in ('public', 'internal', 'admin'):
+        tool.call('POST', f'{keystone.auth_url}/endpoints', token,
+                  {'endpoint': {'url': url, 'interface': interface, 'region_id': tool.REGION,
+                                'service_id': service_id}})
+
+
 def glance_configs(state, authtoken, auth, api_port, topic):
     logs = {'use_stderr': 'false', 'transport_url': TRANSPORT_URL}
     registry = write_ini(state / 'glance-registry.conf', {
@@ -185,13 +214,14 @@ def glance_configs(state, authtoken, auth, api_port, topic):
     return registry, api
 
 
-def write_tempest_conf(workspace, info, http_image):
+def write_tempest_conf(workspace, info, http_image, alternate_image_endpoint=''):
     admin = info['users']['admin']
     template = string.Template((HERE / 'tempest.conf.in').read_text())
     text = template.substitute(
         admin_username=admin['name'], admin_password=admin['password'],
         admin_project_name=admin['project'], domain_name=info['user_domain_name'],
-        auth_url=info['auth_url'], region=info['region'], http_image=http_image)
+        auth_url=info['auth_url'], region=info['region'], http_image=http_image,
+        alternate_image_endpoint=alternate_image_endpoint)
     path = workspace / 'etc' / 'tempest.conf'
     path.write_text(text)
     return path
@@ -245,6 +275,15 @@ def run(args):
         procs.start('glance-registry',
                     [console_script('glance-registry'), '--config-file', str(registry_conf)])
         procs.start('glance-api', [console_script('glance-api'), '--config-file', str(api_conf)])
+        remote_url = ''
+        if args.auth == 'keystone':
+            # A second api node, for the cache tests that compare two nodes.
+            remote_port = free_port()
+            procs.start('glance-api-remote', [console_script('glance-api'), '--config-file',
+                                              str(remote_api_conf(state, api_conf,
+                                                                  remote_port))])
+            remote_url = f'http://127.0.0.1:{remote_port}'
+            add_remote_image_service(tool, keystone, remote_url)
         if proxy_port:
             procs.start('auth-proxy', [sys.executable, str(HERE / 'auth_proxy.py'),
                                        '--listen', str(proxy_port),
@@ -256,6 +295,9 @@ def run(args):
         # Through the catalog URL with a real token: auth, api, RPC and registry all answer.
         wait_until(lambda: http_status(f'{image_url}/v2/images?limit=1', token) == 200,
                    f'glance at {image_url}', procs)
+        if remote_url:
+            wait_until(lambda: http_status(f'{remote_url}/v2/images?limit=1', token) == 200,
+                       f'the second glance-api at {remote_url}', procs)
         timings['glance start'] = time.monotonic() - started
         say(f'Glimpse at {image_url} (auth: {args.auth})')
 
@@ -269,7 +311,8 @@ def run(args):
                               capture_output=True, text=True)
         if init.returncode != 0:
             raise RuntimeError(f'tempest init failed:\n{init.stdout}{init.stderr}')
-        conf = write_tempest_conf(workspace, info, f'{http_base}/{qcow2.name}')
+        conf = write_tempest_conf(workspace, info, f'{http_base}/{qcow2.name}',
+                                  'image_remote' if remote_url else '')
         say(f'Wrote {conf}; running tempest run --regex {args.regex!r} '
             f'--concurrency {args.concurrency}')
 
