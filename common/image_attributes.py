@@ -139,8 +139,9 @@ ATTRIBUTES = (
     # Registry bookkeeping, never shown.
     Attribute('deleted_at', DATETIME, INTERNAL, nullable=True, in_schema=False),
     Attribute('deleted', BOOLEAN, INTERNAL, in_schema=False),
+    # In the registry's image_locations table (with its store id), not a column.
     Attribute('location', STRING, INTERNAL, 'The store URI of the image data.',
-              nullable=True, in_schema=False, in_image_dict=False),
+              nullable=True, in_schema=False, in_image_dict=False, stored=False),
     Attribute('upload_expires_at', DATETIME, INTERNAL,
               'When an upload in progress (status saving) may be presumed dead.',
               nullable=True, in_schema=False, in_image_dict=False),

@@ -145,9 +145,10 @@ class RegistryEndpoint:
 
     @_rpc
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
-                      os_hash_value, virtual_size=None, upload_token=None):
+                      os_hash_value, virtual_size=None, upload_token=None, store_id=None):
         return uploads.finish(self._db, ctxt, image_id, location, size, checksum,
-                              os_hash_algo, os_hash_value, virtual_size, upload_token)
+                              os_hash_algo, os_hash_value, virtual_size, upload_token,
+                              store_id)
 
     @_rpc
     def abort_upload(self, ctxt, *, image_id, upload_token=None):

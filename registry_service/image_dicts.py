@@ -1,8 +1,10 @@
 """Rows to the image dicts of the RPC contract, tags and properties loaded per page."""
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from common import image_attributes
+from registry_service import locations
 from registry_service.db import models
 
 # The columns every image dict carries (common/image_attributes.py); the internal ones
@@ -10,8 +12,10 @@ from registry_service.db import models
 BASE_FIELDS = image_attributes.IMAGE_DICT_FIELDS
 # Who holds an upload stays in the registry: no call returns it.
 UPLOAD_CLAIM_FIELDS = ('upload_token', 'upload_holder')
-INTERNAL_FIELDS = tuple(name for name in image_attributes.names(stored=True, in_image_dict=False)
-                        if name not in UPLOAD_CLAIM_FIELDS)
+# ``location`` comes from the image_locations table, with ``store_id`` and ``stores``.
+INTERNAL_FIELDS = ('location',) + tuple(
+    name for name in image_attributes.names(stored=True, in_image_dict=False)
+    if name not in UPLOAD_CLAIM_FIELDS)
 DATETIME_FIELDS = frozenset(image_attributes.DATETIMES)
 
 
@@ -56,8 +60,17 @@ def to_dict(row, properties, tags):
 
 
 def with_internal(image, row, fields=INTERNAL_FIELDS):
-    """``image`` plus the internal ``fields`` of ``row`` (for the calls that need them)."""
-    image.update((field, _field(row, field)) for field in fields)
+    """``image`` plus the internal ``fields`` of ``row`` (for the calls that need them).
+    ``location`` brings the data's ``store_id`` and the image's ``stores`` with it."""
+    for field in fields:
+        if field == 'location':
+            session = orm.object_session(row)
+            where = locations.current(session, row.id)
+            image['location'] = where.url if where is not None else None
+            image['store_id'] = where.store_id if where is not None else None
+            image['stores'] = locations.stores_of(session, [row.id])[row.id]
+        else:
+            image[field] = _field(row, field)
     return image
 
 

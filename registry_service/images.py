@@ -12,6 +12,7 @@ from common import states
 from registry_service import access
 from registry_service import cache_records
 from registry_service import image_dicts
+from registry_service import locations
 from registry_service import patch
 from registry_service import scrubbing
 from registry_service.db import models
@@ -155,7 +156,7 @@ def delete(db, ctxt, image_id, delayed=False):
         before = image_dicts.with_internal(_dict_of(session, row), row, ('location',))
         now = utcnow()
         target = states.DELETED
-        if delayed and row.location and \
+        if delayed and before['location'] and \
                 states.can_transition(row.status, states.PENDING_DELETE):
             target = states.PENDING_DELETE
         result = session.execute(
@@ -169,6 +170,9 @@ def delete(db, ctxt, image_id, delayed=False):
             raise exceptions.ImageNotFound(image_id=image_id)
         cache_records.forget_image(session, image_id)
         if target == states.PENDING_DELETE:
-            scrubbing.queue(session, image_id, row.location, now)
+            scrubbing.queue(session, image_id, before['location'], now)
+            locations.mark(session, image_id, locations.PENDING_DELETE, now)
             before['data_queued'] = True
+        else:
+            locations.mark(session, image_id, locations.DELETED, now)
         return before

@@ -22,7 +22,8 @@ from registry_service.db.types import utcnow
 
 Image = models.Image
 # The tables whose rows belong to one image, purged before the image row.
-CHILD_TABLES = (models.ImageProperty, models.ImageTag, models.ImageMember)
+CHILD_TABLES = (models.ImageProperty, models.ImageTag, models.ImageMember,
+                models.ImageLocation)
 
 
 def check_arguments(age_in_days, max_rows):

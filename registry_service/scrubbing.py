@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from common import exceptions
 from common import states
 from registry_service import image_dicts
+from registry_service import locations
 from registry_service.db import models
 from registry_service.db.types import utcnow
 
@@ -140,6 +141,7 @@ def finish(db, ctxt, deletion_id, error=None):
                 .where(Image.id == image_id, Image.status == states.PENDING_DELETE)
                 .values(status=states.DELETED, updated_at=now)
                 .execution_options(synchronize_session=False))
+            locations.mark(session, image_id, locations.DELETED, now)
         status = session.execute(sa.select(Image.status).where(Image.id == image_id)) \
             .scalar_one()
         return {'image_id': image_id, 'image_status': status, 'done': True}
@@ -156,7 +158,8 @@ def record_left(db, ctxt, image_id, location, error):
         if row is None or not row.deleted or not (
                 ctxt.is_admin or (ctxt.owner is not None and row.owner == ctxt.owner)):
             raise exceptions.ImageNotFound(image_id=image_id)
-        if row.location != location:
+        where = locations.current(session, image_id)
+        if where is None or where.url != location:
             raise exceptions.Invalid('Image %s has no data at that location.' % image_id)
         queue(session, image_id, location, now, error=str(error or 'unknown error'))
         return {'image_id': image_id, 'location': location}
@@ -189,5 +192,7 @@ def restore(db, ctxt, image_id):
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             raise exceptions.InvalidStatusTransition(current=row.status, target=states.ACTIVE)
+        locations.mark(session, image_id, locations.ACTIVE, now,
+                       statuses=(locations.PENDING_DELETE,))
         session.refresh(row)
         return image_dicts.to_dicts(session, [row])[0]

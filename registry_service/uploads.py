@@ -20,6 +20,7 @@ from common import exceptions
 from common import states
 from registry_service import access
 from registry_service import image_dicts
+from registry_service import locations
 from registry_service.db import models
 from registry_service.db.types import utcnow
 
@@ -141,7 +142,7 @@ def begin(db, ctxt, image_id, lease_seconds, quotas=None, expected_size=None,
 
 
 def finish(db, ctxt, image_id, location, size, checksum, os_hash_algo, os_hash_value,
-           virtual_size=None, upload_token=None):
+           virtual_size=None, upload_token=None, store_id=None):
     check_claim(upload_token, None)
     if virtual_size is not None and (not isinstance(virtual_size, int)
                                      or isinstance(virtual_size, bool) or virtual_size < 0):
@@ -151,11 +152,15 @@ def finish(db, ctxt, image_id, location, size, checksum, os_hash_algo, os_hash_v
         if row.status != states.SAVING:
             raise exceptions.InvalidStatusTransition(current=row.status, target=states.ACTIVE)
         _check_current(row, upload_token)
-        return _swap_status(session, row, [states.SAVING], states.ACTIVE,
-                            claim=upload_token, location=location, size=size,
-                            checksum=checksum, os_hash_algo=os_hash_algo,
-                            os_hash_value=os_hash_value, virtual_size=virtual_size,
-                            **NO_CLAIM)
+        if store_id is not None and (not isinstance(store_id, str) or not store_id):
+            raise exceptions.Invalid('store_id must be a non-empty string.')
+        image = _swap_status(session, row, [states.SAVING], states.ACTIVE,
+                             claim=upload_token, size=size,
+                             checksum=checksum, os_hash_algo=os_hash_algo,
+                             os_hash_value=os_hash_value, virtual_size=virtual_size,
+                             **NO_CLAIM)
+        locations.add(session, image_id, location, store_id)
+        return image
 
 
 def abort(db, ctxt, image_id, upload_token=None):

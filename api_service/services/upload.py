@@ -254,7 +254,7 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
         return registry.finish_upload(ctx, image_id=image_id, location=uri, size=size,
                                       checksum=checksum, os_hash_algo=conf.hashing_algorithm,
                                       os_hash_value=multihash, virtual_size=virtual_size,
-                                      upload_token=token)
+                                      upload_token=token, store_id=store.store_id)
     except exceptions.ImageNotFound as exc:
         _delete_quietly(store, uri)
         raise api_exceptions.ImageGone(image_id=image_id) from exc

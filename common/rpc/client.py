@@ -117,11 +117,11 @@ class RegistryClient:
                           upload_token=upload_token, holder=holder)
 
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
-                      os_hash_value, virtual_size=None, upload_token=None):
+                      os_hash_value, virtual_size=None, upload_token=None, store_id=None):
         return self._call(ctxt, 'finish_upload', image_id=image_id, location=location,
                           size=size, checksum=checksum, os_hash_algo=os_hash_algo,
                           os_hash_value=os_hash_value, virtual_size=virtual_size,
-                          upload_token=upload_token)
+                          upload_token=upload_token, store_id=store_id)
 
     def abort_upload(self, ctxt, *, image_id, upload_token=None):
         return self._call(ctxt, 'abort_upload', image_id=image_id, upload_token=upload_token)

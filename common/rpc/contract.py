@@ -26,6 +26,9 @@ Version history (bump the minor for every new method or optional argument):
         metadef_tags_create, metadef_resource_type_list, metadef_association_create/delete
 * 1.8 - the image cache's records (centralized_db): cache_record_add, cache_record_hits,
         cache_record_remove, cache_record_list, cache_node_list
+* 1.9 - image locations with their store: optional ``store_id`` on finish_upload (the
+        backend id the data went to); image_get(internal=True) and image_delete answer
+        ``store_id`` and ``stores`` beside ``location``
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -41,7 +44,9 @@ An image travels as::
 
 (the base keys are common/image_attributes.py's IMAGE_DICT_FIELDS). The internal keys, never
 shown to users, come only from the calls that need them: ``location`` (the data's store URI
-or None) from image_delete and image_get(internal=True), ``upload_expires_at`` (ISO string
+or None), with ``store_id`` (the id of the store holding it, None when unknown) and
+``stores`` (the ids of the stores holding the image's data) since 1.9, from image_delete
+and image_get(internal=True), ``upload_expires_at`` (ISO string
 or None) from begin_upload, renew_upload and image_get(internal=True), ``upload_budget`` from
 begin_upload. A registry answers a caller before 1.4 (which sends no ``internal``) with both
 keys in image_get, as 1.3 did.
@@ -85,11 +90,13 @@ begin_upload(image_id, lease_seconds)
     Formats unset -> Invalid; other status ->
     InvalidStatusTransition; not owner nor admin -> Forbidden / ImageNotFound.
 finish_upload(image_id, location, size, checksum, os_hash_algo, os_hash_value,
-              virtual_size=None)
+              virtual_size=None, store_id=None)
     saving -> active with the data's attributes. Deleted meanwhile -> ImageNotFound;
     any other status -> InvalidStatusTransition. ``virtual_size`` (1.2) is the disk size
     the api read from the image's format header; None leaves it unset, a value that is not
-    a non-negative integer -> Invalid.
+    a non-negative integer -> Invalid. The location is recorded (image_locations) with
+    ``store_id`` (1.9), the backend id of the store holding it; None (older apis) leaves
+    the store to be found from the URL.
 abort_upload(image_id)
     saving -> queued, clears the lease. Idempotent; a deleted image -> ImageNotFound.
 renew_upload(image_id, lease_seconds)  (1.3)
@@ -204,7 +211,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.8'
+VERSION = '1.9'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -269,6 +276,7 @@ OPTIONAL_ARGUMENTS = {
     ('finish_upload', 'upload_token'): '1.5',
     ('abort_upload', 'upload_token'): '1.5',
     ('image_delete', 'delayed'): '1.6',
+    ('finish_upload', 'store_id'): '1.9',
 }
 
 # Arguments that callers before a version sent and callers since do not: (method, argument)

@@ -62,8 +62,6 @@ class Image(Base):
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
     deleted_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
     deleted: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
-    # Internal: the store URI of the image data; never shown to users.
-    location: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     # Internal: when an upload in progress (status saving) may be presumed dead.
     upload_expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
     # Internal: the upload in progress - its own token (renew, finish and abort naming
@@ -147,6 +145,32 @@ class ImageDataDeletion(Base):
     attempts: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     last_error: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
 
+
+
+class ImageLocation(Base):
+    """Where an image's data lives: its URL in a store, the store's id (a backend of
+    [DEFAULT] enabled_backends, or the driver in a single-store setup; NULL for locations
+    recorded before store ids), its status and metadata. Never shown to users."""
+
+    __tablename__ = 'image_locations'
+    __table_args__ = (
+        sa.Index(None, 'image_id'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'))
+    url: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    store_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    # active, pending_delete (glance-scrubber will remove the data) or deleted.
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(30))
+    # JSON text of the store's metadata about the data, or NULL.
+    meta_data: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    deleted_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+    deleted: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
 
 
 class CachedImage(Base):

@@ -41,8 +41,9 @@ from registry_service import uploads as registry_uploads
 # The fields of an image dict, as the registry sends them.
 BASE_FIELDS = image_dicts.BASE_FIELDS
 INTERNAL_FIELDS = image_dicts.INTERNAL_FIELDS
-# A row holds every column, the internal ones too.
-ROW_FIELDS = image_attributes.names(stored=True)
+# A row holds every column, the internal ones too, and the image's location with its
+# store (the registry's image_locations table).
+ROW_FIELDS = image_attributes.names(stored=True) + ('location', 'store_id')
 DATETIME_FIELDS = image_dicts.DATETIME_FIELDS
 VISIBILITIES = access.VISIBILITIES
 READABLE_BY_ALL = frozenset({'public', 'community'})
@@ -107,6 +108,12 @@ class FakeRegistry:
         result['tags'] = sorted(image['tags'])
         result.update((field, isotime(row[field]) if field in DATETIME_FIELDS else row[field])
                       for field in internal)
+        if 'location' in internal:
+            # image_dicts.with_internal: the location brings its store and the stores.
+            result['store_id'] = row['store_id']
+            live = row['location'] and row['status'] not in (states.PENDING_DELETE,
+                                                              states.DELETED)
+            result['stores'] = [row['store_id']] if live and row['store_id'] else []
         return result
 
     @staticmethod
@@ -467,7 +474,7 @@ class FakeRegistry:
 
     @_call
     def finish_upload(self, ctxt, *, image_id, location, size, checksum, os_hash_algo,
-                      os_hash_value, virtual_size=None, upload_token=None):
+                      os_hash_value, virtual_size=None, upload_token=None, store_id=None):
         registry_uploads.check_claim(upload_token, None)
         if virtual_size is not None and (not isinstance(virtual_size, int)
                                          or isinstance(virtual_size, bool)
@@ -478,8 +485,10 @@ class FakeRegistry:
             raise exceptions.InvalidStatusTransition(current=image['row']['status'],
                                                      target=states.ACTIVE)
         self._check_current(image, upload_token)
+        if store_id is not None and (not isinstance(store_id, str) or not store_id):
+            raise exceptions.Invalid('store_id must be a non-empty string.')
         self._set(image, status=states.ACTIVE, updated_at=utcnow(), location=location,
-                  size=size, checksum=checksum, os_hash_algo=os_hash_algo,
+                  store_id=store_id, size=size, checksum=checksum, os_hash_algo=os_hash_algo,
                   os_hash_value=os_hash_value, virtual_size=virtual_size,
                   **registry_uploads.NO_CLAIM)
         return self._to_dict(image)

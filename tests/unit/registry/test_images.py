@@ -165,8 +165,10 @@ def test_get_with_internal_adds_the_location_and_the_lease(db, alice):
     image = new_image(db, alice)
     assert images.get(db, alice, image['id']) == image
     internal = images.get(db, alice, image['id'], internal=True)
-    assert set(internal) == CONTRACT_KEYS | INTERNAL_KEYS
+    # The location comes with its store (contract 1.9).
+    assert set(internal) == CONTRACT_KEYS | INTERNAL_KEYS | {'store_id', 'stores'}
     assert internal['location'] is None and internal['upload_expires_at'] is None
+    assert internal['store_id'] is None and internal['stores'] == []
 
 
 def test_property_names_are_case_sensitive(db, alice):
@@ -181,7 +183,7 @@ def test_delete_returns_the_image_as_it_was_and_soft_deletes(db, alice, admin):
     image = new_image(db, alice, properties={'k': 'v'})
     before = images.delete(db, alice, image['id'])
     # With its location, so the api can remove the data.
-    assert before == dict(image, location=None)
+    assert before == dict(image, location=None, store_id=None, stores=[])
     with pytest.raises(exceptions.ImageNotFound):
         images.delete(db, admin, image['id'])
 

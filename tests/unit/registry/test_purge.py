@@ -50,7 +50,7 @@ def test_purge_keeps_image_rows_and_recent_deletes(db, alice):
     recent = _deleted(db, alice, 2)
     live = new_image(db, alice, properties={'a': '1'})['id']
     assert purge.purge(db, 30, -1) == [('image_properties', 2), ('image_tags', 1),
-                                       ('image_members', 1)]
+                                       ('image_members', 1), ('image_locations', 0)]
     assert _counts(db, old) == [0, 0, 0, 1]
     assert _counts(db, recent) == [2, 1, 1, 1]
     assert _counts(db, live) == [1, 0, 0, 1]
@@ -71,7 +71,7 @@ def test_purge_images_table_removes_the_rows_too(db, alice):
 def test_max_rows_bounds_each_table(db, alice):
     first, second = _deleted(db, alice, 40), _deleted(db, alice, 40)
     assert purge.purge(db, 30, 1) == [('image_properties', 1), ('image_tags', 1),
-                                      ('image_members', 1)]
+                                      ('image_members', 1), ('image_locations', 0)]
     assert sum(_count(db, models.ImageProperty, i) for i in (first, second)) == 3
     # Image rows go only once nothing of theirs is left; run after run, everything goes.
     for _ in range(4):

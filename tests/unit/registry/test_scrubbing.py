@@ -10,6 +10,7 @@ from common import exceptions
 from common import list_query
 from registry_service import images
 from registry_service import listing
+from registry_service import locations
 from registry_service import scrubbing
 from registry_service import uploads
 from registry_service.db import models
@@ -44,8 +45,11 @@ def test_delayed_delete_keeps_the_data_queued_and_hides_the_image(db, alice):
     before = images.delete(db, alice, image['id'], delayed=True)
     assert before['location'] == 'file:///data/x' and before['data_queued'] is True
     row = _row(db, image['id'])
-    assert (row.status, row.deleted, row.location) == ('pending_delete', True,
-                                                       'file:///data/x')
+    assert (row.status, row.deleted) == ('pending_delete', True)
+    with db.read() as session:
+        where = locations.current(session, image['id'])
+        assert (where.url, where.status, where.deleted) == ('file:///data/x',
+                                                            'pending_delete', False)
     assert [(q.image_id, q.location, q.attempts) for q in _queue(db)] == [
         (image['id'], 'file:///data/x', 0)]
     with pytest.raises(exceptions.ImageNotFound):

@@ -1,0 +1,106 @@
+"""Image locations in their own table, with the store that holds the data (RPC 1.9), and
+the migration that moved the images.location column there (and back on downgrade)."""
+
+import sqlalchemy as sa
+
+from registry_service import images
+from registry_service import locations
+from registry_service import scrubbing
+from registry_service import uploads
+from registry_service.db import migration
+from registry_service.db import models
+from tests.unit.registry.helpers import ready_image
+
+
+def _active(db, ctxt, location='file:///data/x', store_id='fast'):
+    image = ready_image(db, ctxt)
+    uploads.begin(db, ctxt, image['id'], 60)
+    return uploads.finish(db, ctxt, image['id'], location, 3, 'c' * 32, 'sha512', 'h',
+                          store_id=store_id)
+
+
+def _rows(db, image_id):
+    with db.read() as session:
+        return [(r.url, r.store_id, r.status, r.deleted) for r in session.execute(
+            sa.select(models.ImageLocation).where(models.ImageLocation.image_id == image_id)
+            .order_by(models.ImageLocation.id)).scalars()]
+
+
+def test_finish_upload_records_the_location_with_its_store(db, alice):
+    image = _active(db, alice)
+    assert _rows(db, image['id']) == [('file:///data/x', 'fast', 'active', False)]
+    got = images.get(db, alice, image['id'], internal=True)
+    assert (got['location'], got['store_id'], got['stores']) == ('file:///data/x', 'fast',
+                                                                 ['fast'])
+    # Not in the user's image dict.
+    assert 'location' not in images.get(db, alice, image['id'])
+
+
+def test_an_older_api_leaves_the_store_unknown(db, alice):
+    image = _active(db, alice, store_id=None)
+    got = images.get(db, alice, image['id'], internal=True)
+    assert (got['location'], got['store_id'], got['stores']) == ('file:///data/x', None, [])
+
+
+def test_delete_marks_the_location_deleted(db, alice):
+    image = _active(db, alice)
+    before = images.delete(db, alice, image['id'])
+    assert (before['location'], before['store_id']) == ('file:///data/x', 'fast')
+    assert _rows(db, image['id']) == [('file:///data/x', 'fast', 'deleted', True)]
+
+
+def test_delayed_delete_scrub_and_restore_follow_the_image(db, alice, admin):
+    image = _active(db, alice)
+    images.delete(db, alice, image['id'], delayed=True)
+    assert _rows(db, image['id']) == [('file:///data/x', 'fast', 'pending_delete', False)]
+    scrubbing.restore(db, admin, image['id'])
+    assert _rows(db, image['id']) == [('file:///data/x', 'fast', 'active', False)]
+    images.delete(db, alice, image['id'], delayed=True)
+    [entry] = scrubbing.claim(db, admin, 0, 10, 60)
+    scrubbing.finish(db, admin, entry['id'])
+    assert _rows(db, image['id']) == [('file:///data/x', 'fast', 'deleted', True)]
+
+
+def test_the_migration_moves_the_column_into_the_table_and_back(tmp_path):
+    url = 'sqlite:///%s' % (tmp_path / 'glance.sqlite')
+    migration.upgrade(url, '0006')
+    engine = sa.create_engine(url)
+    now = '2026-12-01 10:00:00.000000'
+    with engine.begin() as connection:
+        for image_id, status, deleted, location in (
+                ('a', 'active', False, 'file:///d/a'), ('b', 'pending_delete', True,
+                                                        'file:///d/b'),
+                ('c', 'deleted', True, 'file:///d/c'), ('d', 'queued', False, None)):
+            connection.execute(sa.text(
+                "INSERT INTO images (id, status, visibility, protected, os_hidden, min_ram, "
+                "min_disk, created_at, updated_at, deleted, location) VALUES (:id, :status, "
+                "'private', 0, 0, 0, 0, :now, :now, :deleted, :location)"),
+                {'id': image_id, 'status': status, 'now': now, 'deleted': deleted,
+                 'location': location})
+    migration.upgrade(url, '0007')
+    with engine.connect() as connection:
+        assert 'location' not in [c['name'] for c in sa.inspect(connection)
+                                  .get_columns('images')]
+        rows = connection.execute(sa.text(
+            'SELECT image_id, url, store_id, status, deleted FROM image_locations '
+            'ORDER BY image_id')).all()
+    assert [tuple(r) for r in rows] == [('a', 'file:///d/a', None, 'active', False),
+                                        ('b', 'file:///d/b', None, 'pending_delete', True),
+                                        ('c', 'file:///d/c', None, 'deleted', True)]
+    assert migration.dropped_by_downgrade(url, '0006') == {'image_locations': None}
+    migration.downgrade(url, '0006')
+    with engine.connect() as connection:
+        back = connection.execute(sa.text('SELECT id, location FROM images ORDER BY id'))
+        assert [tuple(r) for r in back] == [('a', 'file:///d/a'), ('b', 'file:///d/b'),
+                                            ('c', 'file:///d/c'), ('d', None)]
+    engine.dispose()
+
+
+def test_current_prefers_a_live_location(db, alice):
+    image = _active(db, alice)
+    with db.write() as session:
+        locations.mark(session, image['id'], locations.DELETED)
+        locations.add(session, image['id'], 'file:///data/y', 'cold')
+    with db.read() as session:
+        assert locations.current(session, image['id']).url == 'file:///data/y'
+        assert locations.stores_of(session, [image['id']]) == {image['id']: ['cold']}
