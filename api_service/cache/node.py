@@ -12,6 +12,7 @@ import queue
 import socket
 import threading
 
+from api_service import exceptions as api_exceptions
 from api_service.cache import disk
 from api_service.cache import pruning
 from api_service.cache import records as cache_records
@@ -71,6 +72,9 @@ class NodeCache:
             self.records.hit(image_id)
             return cached
         if not whole:
+            return None
+        if (image.get('size') or 0) > self.conf.image_cache_max_size:
+            # It would only push everything else out and then go itself.
             return None
         f, size = open_store()
         fill = self.disk.start_fill(image_id, size, image.get('checksum'), reopen=open_store)
@@ -148,7 +152,17 @@ class NodeCache:
 
 
 def from_config(conf, registry, stores):
+    """The node's cache, or None without image_cache_dir; ConfigurationError when the
+    directory cannot be made or written."""
     if not conf.image_cache_dir:
         return None
-    os.makedirs(conf.image_cache_dir, exist_ok=True)
-    return NodeCache(conf, registry, stores)
+    try:
+        os.makedirs(conf.image_cache_dir, exist_ok=True)
+        cache = NodeCache(conf, registry, stores)
+    except OSError as exc:
+        raise api_exceptions.ConfigurationError(
+            'image_cache_dir = %s cannot be used: %s' % (conf.image_cache_dir, exc)) from exc
+    if not os.access(conf.image_cache_dir, os.W_OK | os.X_OK):
+        raise api_exceptions.ConfigurationError(
+            'image_cache_dir = %s is not writable by glance-api.' % conf.image_cache_dir)
+    return cache

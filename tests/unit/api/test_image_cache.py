@@ -328,3 +328,26 @@ def test_a_fill_that_falls_behind_reads_the_rest_from_the_store(tmp_path, monkey
     assert fill.wait(10) == 'published'
     assert opened == [1]
     assert open(cache.path(image_id), 'rb').read() == data
+
+
+def test_an_image_larger_than_the_cache_is_not_cached(client, rt, active):
+    rt.conf.set_override('image_cache_max_size', len(DATA) - 1)
+    assert download(client, active).data == DATA
+    time.sleep(0.2)
+    assert not rt.cache.disk.is_cached(active)
+    assert os.listdir(os.path.dirname(rt.cache.disk.incomplete_path(active))) == []
+
+
+def test_an_unusable_cache_dir_stops_the_start(tmp_path, registry):
+    from api_service import exceptions as api_exceptions
+    (tmp_path / 'file').write_bytes(b'')
+    conf = make_conf(tmp_path, image_cache_dir=str(tmp_path / 'file' / 'cache'))
+    with pytest.raises(api_exceptions.ConfigurationError, match='image_cache_dir'):
+        app_module.create_app(conf, registry=registry)
+
+
+def test_another_cache_driver_stops_the_start(tmp_path, registry):
+    from api_service import exceptions as api_exceptions
+    conf = make_conf(tmp_path, image_cache_dir=str(tmp_path / 'c'), image_cache_driver='sqlite')
+    with pytest.raises(api_exceptions.ConfigurationError, match='centralized_db'):
+        app_module.create_app(conf, registry=registry)
