@@ -66,7 +66,8 @@ def _due(now, scrub_time):
 
 def claim(db, ctxt, scrub_time, limit, claim_seconds):
     """Take up to ``limit`` due rows for ``claim_seconds``; -> [{'id', 'image_id',
-    'location', 'image_status', 'attempts'}], fewest attempts first, then oldest.
+    'location', 'store_id', 'image_status', 'attempts'}], fewest attempts first, then
+    oldest.
 
     Each row is taken with its own compare-and-swap on ``claimed_until``: of several
     scrubbers asking at once, one gets it; a claim that passed (its scrubber died) is free.
@@ -76,8 +77,14 @@ def claim(db, ctxt, scrub_time, limit, claim_seconds):
     _check_non_negative('limit', limit, positive=True)
     _check_non_negative('claim_seconds', claim_seconds, positive=True)
     now = utcnow()
+    # The store holding the data, from its location row (None: found by the URL).
+    store_id = (sa.select(models.ImageLocation.store_id)
+                .where(models.ImageLocation.image_id == Deletion.image_id,
+                       models.ImageLocation.url == Deletion.location)
+                .order_by(models.ImageLocation.id.desc()).limit(1)
+                .correlate(Deletion).scalar_subquery())
     query = (sa.select(Deletion.id, Deletion.image_id, Deletion.location, Image.status,
-                       Deletion.attempts)
+                       Deletion.attempts, store_id.label('store_id'))
              .join(Image, Image.id == Deletion.image_id)
              .where(_free(now), _due(now, scrub_time))
              # Fresh entries first, then those that failed fewest times: one scrubber run
@@ -97,8 +104,8 @@ def claim(db, ctxt, scrub_time, limit, claim_seconds):
                 .values(claimed_until=until).execution_options(synchronize_session=False))
             if result.rowcount == 1:
                 claimed.append({'id': row.id, 'image_id': row.image_id,
-                                'location': row.location, 'image_status': row.status,
-                                'attempts': row.attempts})
+                                'location': row.location, 'store_id': row.store_id,
+                                'image_status': row.status, 'attempts': row.attempts})
     order = {row.id: n for n, row in enumerate(candidates)}
     return sorted(claimed, key=lambda item: order[item['id']])
 

@@ -44,3 +44,10 @@ def start(conf, store):
     partial_sweeper = PartialSweeper(store, conf.upload_lease_seconds + interval, interval)
     partial_sweeper.start()
     return partial_sweeper
+
+
+def start_all(conf, stores):
+    """A started sweeper for each store of the catalog ``stores`` that leaves partial files
+    (every filesystem backend); -> the list of them."""
+    return [sweeper for sweeper in (start(conf, store) for store in stores.all())
+            if sweeper is not None]

@@ -21,7 +21,7 @@ def _build():
 
     application = app_module.create_app(config.load())
     parts = application.extensions[app_parts.EXTENSION_KEY]
-    partial_sweeper.start(parts.conf, parts.stores.default)
+    partial_sweeper.start_all(parts.conf, parts.stores)
     return application
 
 

@@ -49,7 +49,7 @@ class GunicornServer(gunicorn_base.BaseApplication):
             # Each worker sweeps the store for partial data of uploads whose worker died
             # (one such worker may be the one this one replaces).
             rt = worker.wsgi.extensions[app_parts.EXTENSION_KEY]
-            partial_sweeper.start(rt.conf, rt.stores.default)
+            partial_sweeper.start_all(rt.conf, rt.stores)
 
         def worker_exit(server, worker):
             # Closing the message-bus connection lets the worker exit in about a second

@@ -28,7 +28,7 @@ Version history (bump the minor for every new method or optional argument):
         cache_record_remove, cache_record_list, cache_node_list
 * 1.9 - image locations with their store: optional ``store_id`` on finish_upload (the
         backend id the data went to); image_get(internal=True) and image_delete answer
-        ``store_id`` and ``stores`` beside ``location``
+        ``store_id`` and ``stores`` beside ``location``, scrub_claim entries ``store_id``
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -165,7 +165,8 @@ scrub_claim(scrub_time, limit, claim_seconds)  (1.6)
     Admin only (else Forbidden). Takes up to ``limit`` queued removals that are due (a
     ``pending_delete`` image's once ``scrub_time`` seconds have passed since its delete, a
     deleted image's left-behind data at once) and not held by another scrubber, each for
-    ``claim_seconds``: -> [{'id', 'image_id', 'location', 'image_status', 'attempts'}],
+    ``claim_seconds``: -> [{'id', 'image_id', 'location', 'store_id', 'image_status',
+    'attempts'}] (``store_id`` since 1.9: the store holding the data, None when unknown),
     fewest attempts first, then oldest. Scrubbers asking at once never get the same entry;
     a passed claim is free again.
 scrub_finish(deletion_id, error=None)  (1.6)

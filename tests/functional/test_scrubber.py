@@ -170,7 +170,10 @@ def test_registry_down_is_a_clear_error_and_the_daemon_retries(service, database
         while path.exists():
             assert daemon.alive() and time.monotonic() < deadline
             time.sleep(0.5)
-        assert status(database, image_id) == 'deleted'
+        # The scrubber reports the removal (scrub_finish) just after the file goes.
+        while status(database, image_id) != 'deleted':
+            assert daemon.alive() and time.monotonic() < deadline
+            time.sleep(0.1)
     finally:
         daemon.stop()
     assert daemon.proc.returncode == 0, daemon.log_text()

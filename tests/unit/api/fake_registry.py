@@ -284,7 +284,10 @@ class FakeRegistry:
             if due and free and len(claimed) < limit:
                 entry['claimed_until'] = now + datetime.timedelta(seconds=claim_seconds)
                 claimed.append({'id': entry['id'], 'image_id': entry['image_id'],
-                                'location': entry['location'], 'image_status': row['status'],
+                                'location': entry['location'],
+                                'store_id': (row['store_id'] if row['location'] ==
+                                             entry['location'] else None),
+                                'image_status': row['status'],
                                 'attempts': entry['attempts']})
         return claimed
 

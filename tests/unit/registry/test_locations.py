@@ -57,6 +57,7 @@ def test_delayed_delete_scrub_and_restore_follow_the_image(db, alice, admin):
     assert _rows(db, image['id']) == [('file:///data/x', 'fast', 'active', False)]
     images.delete(db, alice, image['id'], delayed=True)
     [entry] = scrubbing.claim(db, admin, 0, 10, 60)
+    assert (entry['location'], entry['store_id']) == ('file:///data/x', 'fast')
     scrubbing.finish(db, admin, entry['id'])
     assert _rows(db, image['id']) == [('file:///data/x', 'fast', 'deleted', True)]
 

@@ -94,3 +94,17 @@ def test_backend_sections_are_known_to_the_start_up_audit(tmp_path):
                            'default_backend = fast\n[fast]\nstore_description = Fast\n'
                            'weight = 5\nfilesystem_store_datadir = TMP/fast\n')
     assert config_audit.audit(conf) == []
+
+
+def test_every_file_backend_gets_its_partial_sweeper(tmp_path):
+    from api_service.stores import partial_sweeper
+    conf = _conf(tmp_path, '[DEFAULT]\nenabled_backends = fast:file, cold:file\n'
+                           '[glance_store]\ndefault_backend = fast\n'
+                           '[fast]\nfilesystem_store_datadir = TMP/fast\n'
+                           '[cold]\nfilesystem_store_datadir = TMP/cold\n')
+    sweepers = partial_sweeper.start_all(conf, catalog.from_config(conf))
+    try:
+        assert sorted(s._store.store_id for s in sweepers) == ['cold', 'fast']
+    finally:
+        for sweeper in sweepers:
+            sweeper.stop()
