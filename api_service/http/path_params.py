@@ -20,5 +20,6 @@ def is_uuid(text):
 def check(endpoint, values):
     """A Flask url_value_preprocessor: ``values`` are the matched path parameters."""
     image_id = (values or {}).get('image_id')
-    if image_id is not None and not is_uuid(image_id):
+    # The cache routes match image ids with werkzeug's uuid converter (a uuid.UUID here).
+    if image_id is not None and not is_uuid(str(image_id)):
         raise exceptions.ImageNotFound(image_id=image_id)

@@ -113,8 +113,8 @@ def test_ranges_from_the_cache(service, admin):
                           ).status_code == 416
 
 
-def test_a_client_cut_mid_download_leaves_no_entry(service, admin):
-    image_id, _ = uploaded(admin, 4 * MiB)
+def test_a_client_cut_mid_download_leaves_no_half_entry(service, admin):
+    image_id, data = uploaded(admin, 4 * MiB)
     host, port = service.base_url.rsplit('/', 1)[1].split(':')
     sock = socket.create_connection((host, int(port)), timeout=10)
     headers = ''.join('%s: %s\r\n' % kv for kv in admin.session.headers.items()
@@ -129,8 +129,15 @@ def test_a_client_cut_mid_download_leaves_no_entry(service, admin):
     incomplete = service.cache_dir / 'incomplete'
     wait_until(lambda: not any(incomplete.iterdir()))
     time.sleep(0.5)
-    assert not (service.cache_dir / image_id).exists()
-    assert cached_record(admin, image_id) is None
+    # The server may have read every byte into the socket's buffers before it saw the
+    # client go: then the copy is complete and verified, and may stay. What never stays
+    # is part of one, on disk or in the records.
+    copy = service.cache_dir / image_id
+    if copy.exists():
+        assert copy.read_bytes() == data
+        assert wait_until(lambda: cached_record(admin, image_id))['size'] == len(data)
+    else:
+        assert cached_record(admin, image_id) is None
 
 
 def test_pruning_keeps_the_cache_under_its_size(service, admin):

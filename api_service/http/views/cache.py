@@ -2,7 +2,8 @@
 
 Every call checks its policy rule first (cache_list, cache_image, cache_delete, cache_clean,
 cache_prune, list_cached_nodes: admin by default), then answers 404 when this node has no
-cache ([DEFAULT] image_cache_dir unset), as upstream does.
+cache ([DEFAULT] image_cache_dir unset), as upstream does. Image ids are matched as UUIDs
+by the routes, so PUT /v2/cache/clean is a 405 (clean is POST only), not an image id.
 """
 
 import flask
@@ -34,15 +35,17 @@ def state():
     return flask.jsonify(service.state(_enforce('cache_list')))
 
 
-@blueprint.put('/<image_id>')
+@blueprint.put('/<uuid:image_id>')
 def queue(image_id):
+    image_id = str(image_id)
     image = _image(image_id)
     service.queue(_enforce('cache_image', image), image)
     return '', 202
 
 
-@blueprint.delete('/<image_id>')
+@blueprint.delete('/<uuid:image_id>')
 def delete(image_id):
+    image_id = str(image_id)
     rt = app_parts.current()
     try:
         image = _image(image_id)
@@ -73,8 +76,9 @@ def prune():
     return flask.jsonify(service.prune(_enforce('cache_prune')))
 
 
-@blueprint.get('/nodes/<image_id>')
+@blueprint.get('/nodes/<uuid:image_id>')
 def nodes(image_id):
+    image_id = str(image_id)
     cache = _enforce('list_cached_nodes')
     _image(image_id)
     return flask.jsonify(service.nodes(cache, image_id))
