@@ -103,7 +103,15 @@ def _was_set(conf, name, group):
     return location not in (cfg.Locations.opt_default, cfg.Locations.set_default)
 
 
-def _filesystem(conf, group, section, store_id, description=None, weight=0):
+class _Checked:
+    """What check() makes in place of a store: the id only, no directory touched."""
+
+    def __init__(self, store_id=None, **_):
+        self.store_id = store_id
+
+
+def _filesystem(conf, group, section, store_id, description=None, weight=0,
+                make=filesystem.FilesystemStore):
     opts = getattr(conf, group)
     datadirs = None
     if opts.filesystem_store_datadirs:
@@ -128,12 +136,11 @@ def _filesystem(conf, group, section, store_id, description=None, weight=0):
     if datadirs is None:
         datadir = os.path.abspath(opts.filesystem_store_datadir)
         datadirs = [(datadir, 0)]
-    return filesystem.FilesystemStore(
-        store_id=store_id, description=description, weight=weight, datadirs=datadirs,
-        file_perm=perm, chunk_size=conf.glance_store.filesystem_store_chunk_size)
+    return make(store_id=store_id, description=description, weight=weight, datadirs=datadirs,
+                file_perm=perm, chunk_size=conf.glance_store.filesystem_store_chunk_size)
 
 
-def _single(conf):
+def _single(conf, make):
     drivers = []
     for name in conf.glance_store.stores:
         if name.strip():
@@ -148,12 +155,12 @@ def _single(conf):
         raise exceptions.ConfigurationError(
             '[glance_store] default_store = %s is not one of [glance_store] stores (%s).'
             % (default_name, ', '.join(conf.glance_store.stores)))
-    stores = [_filesystem(conf, 'glance_store', 'glance_store', driver)
+    stores = [_filesystem(conf, 'glance_store', 'glance_store', driver, make=make)
               for driver in drivers]
     return StoreCatalog(stores, default=default)
 
 
-def _multi(conf, enabled):
+def _multi(conf, enabled, make):
     stores = []
     for backend_id, kind in enabled.items():
         backend_id = backend_id.strip()
@@ -166,7 +173,7 @@ def _multi(conf, enabled):
         section = getattr(conf, backend_id)
         stores.append(_filesystem(conf, backend_id, backend_id, backend_id,
                                   description=section.store_description,
-                                  weight=section.weight))
+                                  weight=section.weight, make=make))
     default = (conf.glance_store.default_backend or '').strip()
     if not default:
         raise exceptions.ConfigurationError(
@@ -179,7 +186,14 @@ def _multi(conf, enabled):
     return StoreCatalog(stores, default=default)
 
 
-def from_config(conf):
+def check(conf):
+    """ConfigurationError naming the option when ``conf``'s stores cannot be served; no
+    store is made and no directory touched (glance-api's master checks before it starts
+    any worker)."""
+    from_config(conf, make=_Checked)
+
+
+def from_config(conf, make=filesystem.FilesystemStore):
     """The StoreCatalog ``conf`` describes; ConfigurationError naming the option if it
     cannot be served."""
     try:
@@ -188,7 +202,7 @@ def from_config(conf):
         raise exceptions.ConfigurationError('[DEFAULT] enabled_backends: %s' % exc) from None
     try:
         if enabled:
-            return _multi(conf, enabled)
-        return _single(conf)
+            return _multi(conf, enabled, make)
+        return _single(conf, make)
     except cfg.Error as exc:
         raise exceptions.ConfigurationError(str(exc)) from None

@@ -95,6 +95,8 @@ def check_config(conf):
         conf.user_storage_quota  # noqa: B018
     except cfg.ConfigFileValueError as exc:
         raise exceptions.ConfigurationError(str(exc)) from exc
+    # The stores: a driver not available yet, a default naming no store ... stop the start.
+    catalog.check(conf)
     if conf.image_cache_dir and conf.image_cache_driver != 'centralized_db':
         raise exceptions.ConfigurationError(
             'image_cache_driver = %s is not implemented: Glimpse keeps the image cache\'s '

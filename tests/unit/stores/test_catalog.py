@@ -108,3 +108,16 @@ def test_every_file_backend_gets_its_partial_sweeper(tmp_path):
     finally:
         for sweeper in sweepers:
             sweeper.stop()
+
+
+def test_glance_api_checks_the_stores_before_starting(tmp_path):
+    from api_service.wsgi import app as app_module
+    conf = _conf(tmp_path, '[glance_store]\nstores = file,rbd\n'
+                           'filesystem_store_datadir = TMP/never\n')
+    with pytest.raises(exceptions.ConfigurationError) as caught:
+        app_module.check_config(conf)
+    assert '[glance_store] stores' in str(caught.value) and 'rbd' in str(caught.value)
+    good = _conf(tmp_path, '[glance_store]\nfilesystem_store_datadir = TMP/never\n')
+    app_module.check_config(good)
+    # Checking makes no store: nothing is created.
+    assert not (tmp_path / 'never').exists()
