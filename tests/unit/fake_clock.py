@@ -91,3 +91,19 @@ class FakeEvent:
             assert woke, 'nobody advanced the fake clock nor set the event'
             self._state = self.RUNNING
             return self._flag
+
+
+class PacedByClock:
+    """Mixin, first in the bases, for a thread class that waits on ``self._stopping``
+    (UploadLease, the sweepers) once the subclass has set it to ``clock.event()``: the
+    clock then knows when the thread runs and when it has finished."""
+
+    def start(self):
+        self._stopping.running()
+        super().start()
+
+    def _run(self):
+        try:
+            super()._run()
+        finally:
+            self._stopping.finished()

@@ -17,6 +17,7 @@ import pytest
 from oslo_config import cfg
 
 from api_service import config as api_config
+from api_service.services import upload_lease
 from api_service.wsgi import app as app_module
 from common.rpc import client as rpc_client
 from common.rpc import transport as rpc_transport
@@ -24,6 +25,8 @@ from registry_service import config as registry_config
 from registry_service import server as registry_server
 from registry_service.db import migration
 from tests.unit.api.fake_registry import FakeRegistry
+from tests.unit.fake_clock import FakeClock
+from tests.unit.fake_clock import PacedByClock
 
 MEMORY_URL = 'kombu+memory:////'
 
@@ -137,3 +140,20 @@ def create_image(client):
         assert response.status_code == 201, response.get_json()
         return response.get_json()
     return create
+
+
+class ClockedLease(PacedByClock, upload_lease.UploadLease):
+    """UploadLease on the fake clock: its renewal thread waits on the clock, not real time."""
+
+    def __init__(self, *args, clock, **kwargs):
+        super().__init__(*args, clock=clock, **kwargs)
+        self._stopping = clock.event()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The fake clock of every UploadLease the api makes in this test."""
+    clock = FakeClock()
+    monkeypatch.setattr(upload_lease, 'UploadLease',
+                        lambda *args, **kwargs: ClockedLease(*args, clock=clock, **kwargs))
+    return clock

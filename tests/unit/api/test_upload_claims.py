@@ -8,13 +8,11 @@ import oslo_messaging
 import pytest
 
 from api_service.services import upload_claim
-from api_service.services import upload_lease
 from api_service.stores import catalog
 from api_service.wsgi import worker_deaths
 from common import exceptions
 from tests.unit.api.test_upload_lease import ADMIN_CTX
 from tests.unit.api.test_upload_lease import CHUNK
-from tests.unit.api.test_upload_lease import ClockedLease
 from tests.unit.api.test_upload_lease import SlowBody
 from tests.unit.api.test_upload_lease import StoreWatch
 from tests.unit.api.test_upload_lease import files_in
@@ -22,17 +20,6 @@ from tests.unit.api.test_upload_lease import make_client
 from tests.unit.api.test_upload_lease import new_image
 from tests.unit.api.test_upload_lease import put_slowly
 from tests.unit.api.test_upload_lease import status_of
-from tests.unit.fake_clock import FakeClock
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """As in test_upload_lease.py: every UploadLease of the test on a FakeClock."""
-    clock = FakeClock()
-    monkeypatch.setattr(upload_lease, 'UploadLease',
-                        lambda *args, **kwargs: ClockedLease(*args, clock=clock, **kwargs))
-    return clock
-
 
 BOTH_REGISTRIES = [pytest.param(None, id='fake'),
                    pytest.param(None, id='real', marks=pytest.mark.real_registry)]

@@ -13,45 +13,16 @@ import os
 import oslo_messaging
 import pytest
 
-from api_service.services import upload_lease
 from api_service.wsgi import app as app_module
 from common import context
 from common import exceptions
 from common.rpc import client as rpc_client
 from tests.unit.api.conftest import ALICE
-from tests.unit.fake_clock import FakeClock
 
 OCTET = {'Content-Type': 'application/octet-stream'}
 CHUNK = 4096
 ADMIN_CTX = context.RequestContext(user_id='admin-user', project_id='admin-project',
                                    roles=['admin'], is_admin=True)
-
-
-class ClockedLease(upload_lease.UploadLease):
-    """UploadLease on the fake clock: its renewal thread waits on the clock, not real time."""
-
-    def __init__(self, *args, clock, **kwargs):
-        super().__init__(*args, clock=clock, **kwargs)
-        self._stopping = clock.event()
-
-    def start(self):
-        self._stopping.running()
-        super().start()
-
-    def _run(self):
-        try:
-            super()._run()
-        finally:
-            self._stopping.finished()
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The fake clock of every UploadLease the api makes in this test."""
-    clock = FakeClock()
-    monkeypatch.setattr(upload_lease, 'UploadLease',
-                        lambda *args, **kwargs: ClockedLease(*args, clock=clock, **kwargs))
-    return clock
 
 
 class SlowBody(io.BytesIO):

@@ -17,25 +17,16 @@ from registry_service import lease_sweeper
 from registry_service import uploads
 from registry_service.db import session as db_session
 from tests.unit.fake_clock import FakeClock
+from tests.unit.fake_clock import PacedByClock
 from tests.unit.registry.helpers import ready_image
 
 
-class ClockedSweeper(lease_sweeper.LeaseSweeper):
+class ClockedSweeper(PacedByClock, lease_sweeper.LeaseSweeper):
     """LeaseSweeper whose thread waits out its interval on the fake clock."""
 
     def __init__(self, database, interval, clock):
         super().__init__(database, interval)
         self._stopping = clock.event()
-
-    def start(self):
-        self._stopping.running()
-        super().start()
-
-    def _run(self):
-        try:
-            super()._run()
-        finally:
-            self._stopping.finished()
 
 
 @pytest.fixture
