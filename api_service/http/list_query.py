@@ -23,7 +23,9 @@ _CONTROL_PARAMS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_st
                    'visibility')
 
 
-def _limit(args, conf):
+def page_limit(args, conf):
+    """The ``limit`` query parameter: limit_param_default when absent, never above
+    api_limit_max; 400 when it is not a non-negative integer."""
     raw = args.get('limit')
     if raw is None:
         return min(conf.limit_param_default, conf.api_limit_max)
@@ -95,7 +97,7 @@ def parse_query(args, conf):
         raise exceptions.Invalid('Invalid status: %s' % member_status)
     return list_query.ListQuery(filters=filters, tags=_tags(args), visibility=visibility,
                                 member_status=member_status, sort=sort,
-                                marker=args.get('marker'), limit=_limit(args, conf))
+                                marker=args.get('marker'), limit=page_limit(args, conf))
 
 
 def page_links(args, images, limit):

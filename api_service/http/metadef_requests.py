@@ -6,6 +6,7 @@ Bodies are validated against the /v2/schemas/metadefs/* documents
 """
 
 from api_service.http import json_body
+from api_service.http import list_query as image_list_query
 from api_service.http import metadef_schemas
 from common import exceptions
 
@@ -93,20 +94,6 @@ def append_header(value):
     return (value or '').strip().lower() == 'true'
 
 
-def _limit(args, conf):
-    raw = args.get('limit')
-    if raw is None:
-        limit = conf.limit_param_default
-    else:
-        try:
-            limit = int(raw)
-        except ValueError:
-            raise exceptions.Invalid('limit param must be an integer') from None
-        if limit < 0:
-            raise exceptions.Invalid('limit param must be positive')
-    return min(conf.api_limit_max, limit)
-
-
 def list_query(args, conf):
     """GET /v2/metadefs/namespaces' query string -> the registry's query dict."""
     sort_dir = args.get('sort_dir', 'desc')
@@ -121,6 +108,7 @@ def list_query(args, conf):
         raise exceptions.Invalid('Invalid visibility value: %s' % visibility)
     resource_types = [name.strip() for name in args.get('resource_types', '').split(',')
                       if name.strip()]
-    return {'marker': args.get('marker'), 'limit': _limit(args, conf), 'sort_key': sort_key,
+    return {'marker': args.get('marker'), 'limit': image_list_query.page_limit(args, conf),
+            'sort_key': sort_key,
             'sort_dir': sort_dir, 'visibility': visibility or None,
             'resource_types': resource_types}
