@@ -203,12 +203,25 @@ filesystem_opts = [
                     'the umask).'),
 ]
 
+# The http store (read only: images registered by an http or https location).
+http_opts = [
+    cfg.StrOpt('https_ca_certificates_file',
+               help='A file of CA certificates the http store checks https locations\' '
+                    'certificates against; set, it overrides https_insecure.'),
+    cfg.BoolOpt('https_insecure', default=True,
+                help='Read https locations without checking their certificate (upstream\'s '
+                     'default); ignored when https_ca_certificates_file is set.'),
+    cfg.DictOpt('http_proxy_information', default={},
+                help='Proxies the http store reads through, per URL scheme, e.g. '
+                     '"http:proxy.example.com:3128, https:proxy.example.com:3128".'),
+]
+
 store_opts = [
     cfg.ListOpt('stores', default=['file'],
                 help='The store drivers a single-store deployment enables. Glimpse '
-                     'implements "file" (alias "filesystem") only for now; another driver '
-                     'stops glance-api at start. Not used with [DEFAULT] enabled_backends. '
-                     'Related: default_store.'),
+                     'implements "file" (alias "filesystem") and "http" (read only); '
+                     'another driver stops glance-api at start. Not used with [DEFAULT] '
+                     'enabled_backends. Related: default_store.'),
     cfg.StrOpt('default_store', default='file',
                help='The store new image data goes to in a single-store deployment; one of '
                     'the schemes of the stores enabled by "stores". Related: stores.'),
@@ -216,6 +229,7 @@ store_opts = [
                help='The ID (from [DEFAULT] enabled_backends) of the store new image data '
                     'goes to in a multi-store deployment; required there.'),
     *filesystem_opts,
+    *http_opts,
     cfg.IntOpt('filesystem_store_chunk_size', default=1 * MiB, min=4096,
                help='Bytes read from the request and written to disk at a time, and read '
                     'from disk at a time when a download cannot use sendfile. Upstream '
@@ -301,8 +315,10 @@ def register_backend_opts(conf):
         backend_id = backend_id.strip()
         if not backend_id or backend_id in ('DEFAULT', 'glance_store'):
             continue
-        opts = backend_section_opts + (filesystem_opts if (kind or '').strip() in
-                                       ('file', 'filesystem') else [])
+        kind = (kind or '').strip()
+        opts = backend_section_opts + (filesystem_opts if kind in ('file', 'filesystem')
+                                       else http_opts if kind in ('http', 'https')
+                                       else [])
         for opt in opts:
             try:
                 conf.register_opt(opt, group=backend_id)

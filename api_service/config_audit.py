@@ -98,7 +98,6 @@ NOT_IMPLEMENTED = (
     Entry('glance_store', 'cinder_*', 'only the filesystem store is implemented'),
     Entry('glance_store', 's3_store_*', 'only the filesystem store is implemented'),
     Entry('glance_store', 'vmware_*', 'only the filesystem store is implemented'),
-    Entry('glance_store', 'http_*', 'only the filesystem store is implemented'),
     Entry('glance_store', 'default_swift_reference', 'only the filesystem store is '
           'implemented'),
     Entry('glance_store', 'swift_store_config_file', 'only the filesystem store is '

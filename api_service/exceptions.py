@@ -54,6 +54,11 @@ class StoreCapabilityMissing(exceptions.GlimpseError):
     msg_fmt = 'The image store %(store)s cannot %(what)s.'
 
 
+class StoreUnreachable(exceptions.GlimpseError):
+    """The location's server cannot be reached or gives no usable answer (http store)."""
+    msg_fmt = 'The image data at %(uri)s cannot be read: %(reason)s.'
+
+
 class ImageGone(exceptions.GlimpseError):
     msg_fmt = ('Image %(image_id)s could not be found after upload. The image may have '
                'been deleted during the upload.')

@@ -41,6 +41,7 @@ STATUS_BY_CLASS = {
     api_exceptions.StorageWriteDenied: 503,
     api_exceptions.ImageGone: 410,
     api_exceptions.StoreReadOnly: 410,
+    api_exceptions.StoreUnreachable: 503,
     api_exceptions.RequestLineTooLong: 414,
     api_exceptions.UnsupportedMediaType: 415,
     api_exceptions.InvalidImageData: 415,

@@ -21,14 +21,16 @@ from oslo_config import cfg
 from api_service import config
 from api_service import exceptions
 from api_service.stores import filesystem
+from api_service.stores import http
 
 # driver name -> its Store class (one module each).
-DRIVERS = {'file': filesystem.FilesystemStore}
+DRIVERS = {'file': filesystem.FilesystemStore, 'http': http.HttpStore}
 # Other names a configuration may use for a driver.
 ALIASES = {'filesystem': 'file', 'glance.store.filesystem.Store': 'file',
-           'glance_store._drivers.filesystem.Store': 'file'}
+           'glance_store._drivers.filesystem.Store': 'file', 'https': 'http',
+           'glance.store.http.Store': 'http', 'glance_store._drivers.http.Store': 'http'}
 # Upstream's other drivers (and their schemes): refused by name until Glimpse has them.
-NOT_AVAILABLE_YET = ('http', 'https', 'swift', 'swift+http', 'swift+https', 'swift+config',
+NOT_AVAILABLE_YET = ('swift', 'swift+http', 'swift+https', 'swift+config',
                      's3', 's3+http', 's3+https', 'rbd', 'cinder', 'vsphere', 'vmware',
                      'sheepdog')
 # Backend ids upstream reserves for its own internal stores.
@@ -89,8 +91,8 @@ def _driver(name, option):
     if driver in NOT_AVAILABLE_YET or name.startswith('glance_store._drivers.') or \
             name.startswith('glance.store.'):
         raise exceptions.ConfigurationError(
-            '%s: the store driver "%s" is not available in Glimpse yet; only "file" is. '
-            'Remove it from %s.' % (option, name, option))
+            '%s: the store driver "%s" is not available in Glimpse yet (it has: %s). '
+            'Remove it from %s.' % (option, name, ', '.join(sorted(DRIVERS)), option))
     raise exceptions.ConfigurationError('%s: unknown store driver "%s" (known: %s).'
                                         % (option, name, ', '.join(sorted(DRIVERS))))
 
@@ -111,7 +113,8 @@ class _Checked:
 
 
 def _filesystem(conf, group, section, store_id, description=None, weight=0,
-                make=filesystem.FilesystemStore):
+                make=None):
+    make = make or filesystem.FilesystemStore
     opts = getattr(conf, group)
     datadirs = None
     if opts.filesystem_store_datadirs:
@@ -140,6 +143,22 @@ def _filesystem(conf, group, section, store_id, description=None, weight=0,
                 file_perm=perm, chunk_size=conf.glance_store.filesystem_store_chunk_size)
 
 
+def _http(conf, group, section, store_id, description=None, weight=0, make=None):
+    opts = getattr(conf, group)
+    ca_file = opts.https_ca_certificates_file
+    if ca_file and not os.path.isfile(ca_file):
+        raise exceptions.ConfigurationError(
+            '[%s] https_ca_certificates_file = %s is not a file.' % (section, ca_file))
+    return (make or http.HttpStore)(store_id=store_id, description=description,
+                                    weight=weight, ca_file=ca_file,
+                                    insecure=opts.https_insecure,
+                                    proxies=opts.http_proxy_information)
+
+
+# driver name -> the function making its store from its options.
+_FACTORIES = {'file': _filesystem, 'http': _http}
+
+
 def _single(conf, make):
     drivers = []
     for name in conf.glance_store.stores:
@@ -155,7 +174,7 @@ def _single(conf, make):
         raise exceptions.ConfigurationError(
             '[glance_store] default_store = %s is not one of [glance_store] stores (%s).'
             % (default_name, ', '.join(conf.glance_store.stores)))
-    stores = [_filesystem(conf, 'glance_store', 'glance_store', driver, make=make)
+    stores = [_FACTORIES[driver](conf, 'glance_store', 'glance_store', driver, make=make)
               for driver in drivers]
     return StoreCatalog(stores, default=default)
 
@@ -169,11 +188,11 @@ def _multi(conf, enabled, make):
             raise exceptions.ConfigurationError(
                 '[DEFAULT] enabled_backends: "%s" cannot be a backend id (ids starting with '
                 '%s, DEFAULT and glance_store are reserved).' % (backend_id, RESERVED_PREFIX))
-        _driver(kind or '', '[DEFAULT] enabled_backends (backend %s)' % backend_id)
+        driver = _driver(kind or '', '[DEFAULT] enabled_backends (backend %s)' % backend_id)
         section = getattr(conf, backend_id)
-        stores.append(_filesystem(conf, backend_id, backend_id, backend_id,
-                                  description=section.store_description,
-                                  weight=section.weight, make=make))
+        stores.append(_FACTORIES[driver](conf, backend_id, backend_id, backend_id,
+                                         description=section.store_description,
+                                         weight=section.weight, make=make))
     default = (conf.glance_store.default_backend or '').strip()
     if not default:
         raise exceptions.ConfigurationError(
@@ -193,7 +212,7 @@ def check(conf):
     from_config(conf, make=_Checked)
 
 
-def from_config(conf, make=filesystem.FilesystemStore):
+def from_config(conf, make=None):
     """The StoreCatalog ``conf`` describes; ConfigurationError naming the option if it
     cannot be served."""
     try:

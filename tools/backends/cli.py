@@ -107,8 +107,11 @@ def settings(name, info):
     return '\n'.join([
         f'HTTP (static files with Range support) is up: {info["url"]}',
         f'  files under {info["root"]}/ are served as {info["url"]}/NAME',
-        'NOTE: Glimpse has no HTTP store driver yet (issue 11). Once it lands, an image gets',
-        f'data from here through an http location: {info["url"]}/NAME (read-only).',
+        'Glimpse\'s http store (read only) reads image data from here through http',
+        f'locations ({info["url"]}/NAME); enable it with:',
+        '',
+        '[glance_store]',
+        'stores = file, http',
     ])
 
 

@@ -6,8 +6,10 @@ from oslo_config import cfg
 
 from api_service import config
 from api_service import exceptions
+from api_service.stores import base
 from api_service.stores import catalog
 from api_service.stores import filesystem
+from api_service.stores import http
 
 
 def _conf(tmp_path, text):
@@ -57,9 +59,44 @@ def test_multi_store_with_sections(tmp_path):
         stores.get('nope')
 
 
+def test_http_single_store_is_read_only_beside_file(tmp_path):
+    conf = _conf(tmp_path, '[glance_store]\nstores = file, http\ndefault_store = file\n'
+                           'filesystem_store_datadir = TMP/images\n')
+    stores = catalog.from_config(conf)
+    assert stores.ids() == ['file', 'http']
+    web = stores.get('http')
+    assert isinstance(web, http.HttpStore) and web.verify is False
+    assert not web.can(base.Capability.WRITE) and not web.can(base.Capability.DELETE)
+    assert stores.for_location('https://example.com/a.img') is web
+    assert stores.for_location('http://example.com/a.img') is web
+
+
+def test_http_backend_in_multi_store_with_its_options(tmp_path):
+    (tmp_path / 'ca.pem').write_text('')
+    conf = _conf(tmp_path, '[DEFAULT]\nenabled_backends = fast:file, cold:file, web:http\n'
+                           '[glance_store]\ndefault_backend = fast\n'
+                           '[fast]\nfilesystem_store_datadir = TMP/fast\n'
+                           '[cold]\nfilesystem_store_datadir = TMP/cold\n'
+                           '[web]\nstore_description = Read-only web store\n'
+                           'https_ca_certificates_file = TMP/ca.pem\n'
+                           'http_proxy_information = http:proxy.example.com:3128\n')
+    stores = catalog.from_config(conf)
+    assert sorted(stores.ids()) == ['cold', 'fast', 'web']
+    web = stores.get('web')
+    assert web.description == 'Read-only web store'
+    assert web.verify == str(tmp_path / 'ca.pem')
+    assert web.proxies == {'http': 'proxy.example.com:3128'}
+    from api_service import config_audit
+    assert config_audit.audit(conf) == []
+    catalog.check(conf)
+
+
 @pytest.mark.parametrize('text,names', [
-    ('[glance_store]\nstores = file,http\n', ['[glance_store] stores', 'http',
-                                              'not available']),
+    ('[glance_store]\nstores = file,cinder\n', ['[glance_store] stores', 'cinder',
+                                                'not available']),
+    ('[DEFAULT]\nenabled_backends = fast:file, web:http\n[glance_store]\n'
+     'default_backend = fast\n[web]\nhttps_ca_certificates_file = TMP/no-such-file\n',
+     ['[web] https_ca_certificates_file']),
     ('[glance_store]\nstores = file\ndefault_store = swift\n',
      ['[glance_store] default_store', 'swift', 'not available']),
     ('[glance_store]\nstores = file\ndefault_store = floppy\n',
