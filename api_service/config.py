@@ -170,8 +170,9 @@ backend_opts = [
                 help='The stores of a multi-store deployment, as ID:TYPE pairs (e.g. '
                      '"fast:file, cold:file"); each ID has its own configuration section '
                      'with the options of its TYPE. When set, [glance_store] stores and '
-                     'default_store are not used. Glimpse implements the type "file" only '
-                     'for now; another type stops glance-api at start. Related: '
+                     'default_store are not used. Glimpse implements the types "file", '
+                     '"http" (read only) and "swift"; another type stops glance-api at '
+                     'start. Related: '
                      '[glance_store] default_backend.'),
 ]
 
@@ -216,10 +217,67 @@ http_opts = [
                      '"http:proxy.example.com:3128, https:proxy.example.com:3128".'),
 ]
 
+# The swift store (single-tenant, credentials in swift_store_config_file), with upstream
+# glance_store's option names; api_service/stores/swift.py.
+swift_opts = [
+    cfg.StrOpt('swift_store_config_file',
+               help='Path of the file holding the swift store\'s credentials: one section '
+                    'per reference, each with auth_address, auth_version (1 for auth v1 as '
+                    'in tempauth or RadosGW, 2 or 3 for Keystone; 3 when left out), user '
+                    '(PROJECT:USER for Keystone, ACCOUNT:USER for auth v1), key and, for '
+                    'Keystone, user_domain_id / user_domain_name and project_domain_id / '
+                    'project_domain_name ("default" when left out). Required by the swift '
+                    'store. Related: default_swift_reference.'),
+    cfg.StrOpt('default_swift_reference', default='ref1',
+               help='The section of swift_store_config_file whose credentials the swift '
+                    'store uses; its name is part of the locations it records '
+                    '(swift+config://REFERENCE/CONTAINER/IMAGE_ID).'),
+    cfg.StrOpt('swift_store_container', default='glance',
+               help='The container the swift store puts image data in (the prefix of the '
+                    'containers\' names when swift_store_multiple_containers_seed is set).'),
+    cfg.BoolOpt('swift_store_create_container_on_put', default=False,
+                help='Create the container when an upload finds it missing. When False a '
+                     'missing container fails the upload with 503 and a message naming it.'),
+    cfg.IntOpt('swift_store_large_object_size', default=5120, min=1,
+               help='Images announced at this size in MB or more, and images of unknown '
+                    'size (chunked uploads), go to Swift as segments and a manifest (a '
+                    'dynamic large object); smaller ones as one object. Swift refuses a '
+                    'single object over 5 GiB by default. Related: '
+                    'swift_store_large_object_chunk_size.'),
+    cfg.IntOpt('swift_store_large_object_chunk_size', default=200, min=1,
+               help='Size in MB of the segments of a large image.'),
+    cfg.IntOpt('swift_store_multiple_containers_seed', default=0, min=0, max=32,
+               help='Spread images over several containers: with N above 0 an image goes '
+                    'to the container swift_store_container + "_" + the first N characters '
+                    'of its id. 0 puts every image in swift_store_container.'),
+    cfg.StrOpt('swift_store_endpoint',
+               help='The storage URL to use (e.g. https://swift.example.com/v1/AUTH_x) '
+                    'instead of the one authentication returns or the catalog lists.'),
+    cfg.StrOpt('swift_store_region',
+               help='The region whose object-store endpoint is used, when Keystone\'s '
+                    'catalog lists several.'),
+    cfg.StrOpt('swift_store_service_type', default='object-store',
+               help='The service type of Swift in Keystone\'s catalog.'),
+    cfg.StrOpt('swift_store_endpoint_type', default='publicURL',
+               choices=['publicURL', 'adminURL', 'internalURL'],
+               help='Which of the catalog\'s endpoints of Swift is used.'),
+    cfg.BoolOpt('swift_store_auth_insecure', default=False,
+                help='Talk to the auth service and Swift over https without checking their '
+                     'certificates.'),
+    cfg.StrOpt('swift_store_cacert',
+               help='A file of CA certificates to check the https certificates of the auth '
+                    'service and Swift with.'),
+    cfg.BoolOpt('swift_store_multi_tenant', default=False,
+                help='Keep each project\'s images in its own Swift account, with the '
+                     'user\'s token. Not supported by Glimpse yet: True stops glance-api at '
+                     'start.'),
+]
+
 store_opts = [
     cfg.ListOpt('stores', default=['file'],
                 help='The store drivers a single-store deployment enables. Glimpse '
-                     'implements "file" (alias "filesystem") and "http" (read only); '
+                     'implements "file" (alias "filesystem"), "http" (read only) and '
+                     '"swift"; '
                      'another driver stops glance-api at start. Not used with [DEFAULT] '
                      'enabled_backends. Related: default_store.'),
     cfg.StrOpt('default_store', default='file',
@@ -230,6 +288,7 @@ store_opts = [
                     'goes to in a multi-store deployment; required there.'),
     *filesystem_opts,
     *http_opts,
+    *swift_opts,
     cfg.IntOpt('filesystem_store_chunk_size', default=1 * MiB, min=4096,
                help='Bytes read from the request and written to disk at a time, and read '
                     'from disk at a time when a download cannot use sendfile. Upstream '
@@ -318,6 +377,7 @@ def register_backend_opts(conf):
         kind = (kind or '').strip()
         opts = backend_section_opts + (filesystem_opts if kind in ('file', 'filesystem')
                                        else http_opts if kind in ('http', 'https')
+                                       else swift_opts if kind == 'swift'
                                        else [])
         for opt in opts:
             try:

@@ -50,6 +50,10 @@ class StoreReadOnly(StorageWriteDenied):
                'operator to check its configuration.')
 
 
+class StoreUnavailable(exceptions.GlimpseError):
+    msg_fmt = 'The image store %(store)s cannot be used now: %(reason)s.'
+
+
 class StoreCapabilityMissing(exceptions.GlimpseError):
     msg_fmt = 'The image store %(store)s cannot %(what)s.'
 

@@ -39,6 +39,7 @@ STATUS_BY_CLASS = {
     exceptions.RegistryUnavailable: 503,
     exceptions.DatabaseUnavailable: 503,
     api_exceptions.StorageWriteDenied: 503,
+    api_exceptions.StoreUnavailable: 503,
     api_exceptions.ImageGone: 410,
     api_exceptions.StoreReadOnly: 410,
     api_exceptions.StoreUnreachable: 503,

@@ -22,17 +22,21 @@ from api_service import config
 from api_service import exceptions
 from api_service.stores import filesystem
 from api_service.stores import http
+from api_service.stores import swift
 
 # driver name -> its Store class (one module each).
-DRIVERS = {'file': filesystem.FilesystemStore, 'http': http.HttpStore}
+DRIVERS = {'file': filesystem.FilesystemStore, 'http': http.HttpStore,
+           'swift': swift.SwiftStore}
 # Other names a configuration may use for a driver.
 ALIASES = {'filesystem': 'file', 'glance.store.filesystem.Store': 'file',
            'glance_store._drivers.filesystem.Store': 'file', 'https': 'http',
-           'glance.store.http.Store': 'http', 'glance_store._drivers.http.Store': 'http'}
+           'glance.store.http.Store': 'http', 'glance_store._drivers.http.Store': 'http',
+           'swift+config': 'swift', 'swift+http': 'swift', 'swift+https': 'swift',
+           'glance.store.swift.Store': 'swift', 'glance_store._drivers.swift.Store': 'swift'}
 # Upstream's other drivers (and their schemes): refused by name until Glimpse has them.
-NOT_AVAILABLE_YET = ('swift', 'swift+http', 'swift+https', 'swift+config',
-                     's3', 's3+http', 's3+https', 'rbd', 'cinder', 'vsphere', 'vmware',
+NOT_AVAILABLE_YET = ('s3', 's3+http', 's3+https', 'rbd', 'cinder', 'vsphere', 'vmware',
                      'sheepdog')
+MiB = 1024 * 1024
 # Backend ids upstream reserves for its own internal stores.
 RESERVED_PREFIX = 'os_glance_'
 
@@ -155,8 +159,41 @@ def _http(conf, group, section, store_id, description=None, weight=0, make=None)
                                     proxies=opts.http_proxy_information)
 
 
+def _swift(conf, group, section, store_id, description=None, weight=0, make=None):
+    opts = getattr(conf, group)
+    if opts.swift_store_multi_tenant:
+        raise exceptions.ConfigurationError(
+            '[%s] swift_store_multi_tenant = True: multi-tenant Swift is not supported by '
+            'Glimpse yet; set it to False (single-tenant, credentials from '
+            'swift_store_config_file).' % section)
+    if not opts.swift_store_config_file:
+        raise exceptions.ConfigurationError(
+            '[%s] swift_store_config_file must name the file holding the swift store\'s '
+            'credentials.' % section)
+    try:
+        reference = swift.read_reference(opts.swift_store_config_file,
+                                         opts.default_swift_reference)
+    except swift.BadReference as exc:
+        raise exceptions.ConfigurationError('[%s] swift_store_config_file: %s'
+                                            % (section, exc)) from None
+    if not (opts.swift_store_container or '').strip():
+        raise exceptions.ConfigurationError('[%s] swift_store_container is empty.' % section)
+    return (make or swift.SwiftStore)(
+        store_id=store_id, description=description, weight=weight, reference=reference,
+        reference_name=opts.default_swift_reference,
+        container=opts.swift_store_container.strip(),
+        create_container=opts.swift_store_create_container_on_put,
+        large_object_size=opts.swift_store_large_object_size * MiB,
+        large_object_chunk_size=opts.swift_store_large_object_chunk_size * MiB,
+        containers_seed=opts.swift_store_multiple_containers_seed,
+        endpoint=opts.swift_store_endpoint, insecure=opts.swift_store_auth_insecure,
+        cacert=opts.swift_store_cacert, region=opts.swift_store_region,
+        service_type=opts.swift_store_service_type,
+        endpoint_type=opts.swift_store_endpoint_type)
+
+
 # driver name -> the function making its store from its options.
-_FACTORIES = {'file': _filesystem, 'http': _http}
+_FACTORIES = {'file': _filesystem, 'http': _http, 'swift': _swift}
 
 
 def _single(conf, make):

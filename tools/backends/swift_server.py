@@ -78,11 +78,13 @@ def _pipeline(auth):
 
 
 class SwiftServer:
-    def __init__(self, directory, keystone=None, ports=None):
+    def __init__(self, directory, keystone=None, ports=None, token_life=None):
         """PORTS (name -> port, for 'proxy' and the three servers) keeps the ports of an
-        earlier run, as tools/glimpse-backends does; free ones are chosen otherwise."""
+        earlier run, as tools/glimpse-backends does; free ones are chosen otherwise.
+        TOKEN_LIFE (seconds, tempauth only) shortens the life of tempauth's tokens."""
         self.dir = pathlib.Path(directory).resolve()
         self.keystone = keystone
+        self.token_life = token_life
         self.ports = {name: (ports or {}).get(name) or free_port()
                       for name in ('proxy', *SERVERS)}
         self.proxy_url = f'http://{HOST}:{self.ports["proxy"]}'
@@ -136,7 +138,8 @@ class SwiftServer:
             filters += (
                 '[filter:tempauth]\nuse = egg:swift#tempauth\n'
                 f'user_{TEMPAUTH_ACCOUNT}_{TEMPAUTH_USER} = {TEMPAUTH_KEY} .admin\n'
-                f'fernet_key_1 = {key}\nactive_fernet_key_id = 1\n\n')
+                f'fernet_key_1 = {key}\nactive_fernet_key_id = 1\n'
+                + (f'token_life = {self.token_life}\n' if self.token_life else '') + '\n')
         (self.dir / 'proxy-server.conf').write_text(
             self._default_section('proxy')
             + f'[pipeline:main]\npipeline = {_pipeline(auth)}\n\n'

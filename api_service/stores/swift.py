@@ -1,0 +1,496 @@
+"""Image data as objects in OpenStack Swift (or another Swift API such as Ceph RadosGW's),
+through python-swiftclient.
+
+Single-tenant: every image goes to the account of one set of credentials, read from the
+swift store config file (``swift_store_config_file``, the section ``default_swift_reference``
+names) as upstream glance_store reads it: ``auth_address``, ``auth_version`` (1 for auth v1
+such as tempauth or RadosGW, 2 or 3 for Keystone), ``user``, ``key`` and, for Keystone,
+``user_domain_*`` / ``project_domain_*``. Locations are upstream's
+``swift+config://REFERENCE/CONTAINER/IMAGE_ID``, so the data stays readable by either.
+
+An image announced smaller than ``swift_store_large_object_size`` is one object; a larger
+one, or one of unknown size, goes up as segments of ``swift_store_large_object_chunk_size``
+(``IMAGE_ID-00001`` ... in the same container) and then a dynamic large object manifest
+(``X-Object-Manifest: CONTAINER/IMAGE_ID-``), as upstream writes them, so images written by
+either can be read and deleted by the other. A failed upload deletes the segments it wrote
+(retried in the background while Swift cannot be reached). A delete removes the segments
+too.
+
+Tokens: one token is shared by the store's operations; an expired one is renewed on the 401
+(swiftclient re-authenticates and retries). A body streamed from the client cannot be sent
+twice, so before each object or segment a cheap request checks the token first: a long
+upload made of many segments outlives any token lifetime.
+"""
+
+import configparser
+import logging
+import threading
+import time
+from urllib import parse
+
+import requests
+import swiftclient
+
+from api_service import exceptions
+from api_service.stores import base
+
+LOG = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+SCHEMES = ('swift+config', 'swift', 'swift+http', 'swift+https')
+AUTH_VERSIONS = {'1': '1.0', '1.0': '1.0', '2': '2.0', '2.0': '2.0', '3': '3', '3.0': '3'}
+# Seconds between two attempts at removing what a failed upload left, and for how long.
+LEFTOVER_RETRY_SECONDS = 5
+LEFTOVER_RETRY_FOR_SECONDS = 3600
+_CONNECTION_ERRORS = (swiftclient.ClientException, requests.RequestException, OSError)
+
+
+class BadReference(ValueError):
+    """The swift store config file cannot be used (the message says why)."""
+
+
+def read_reference(path, name):
+    """The credentials of reference ``name`` in the swift store config file ``path`` ->
+    dict (auth_address, auth_version, user, key, domains); BadReference saying why not."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding='utf-8') as f:
+            parser.read_file(f)
+    except OSError as exc:
+        raise BadReference('cannot read %s (%s)' % (path, exc.strerror or exc)) from None
+    except configparser.Error as exc:
+        raise BadReference('%s is not a valid config file (%s)' % (path, exc)) from None
+    if not parser.has_section(name):
+        raise BadReference('%s has no section [%s] (default_swift_reference)'
+                              % (path, name))
+    ref = dict(parser.items(name))
+    missing = [key for key in ('auth_address', 'user', 'key') if not ref.get(key)]
+    if missing:
+        raise BadReference('[%s] in %s lacks %s' % (name, path, ', '.join(missing)))
+    version = str(ref.get('auth_version') or '3').strip()
+    if version not in AUTH_VERSIONS:
+        raise BadReference('[%s] auth_version = %s in %s: use 1, 2 or 3'
+                              % (name, version, path))
+    ref['auth_version'] = AUTH_VERSIONS[version]
+    if ref['auth_version'] != '1.0' and ':' not in ref['user']:
+        raise BadReference('[%s] user in %s must be PROJECT:USER for Keystone'
+                              % (name, path))
+    return ref
+
+
+def _container_of(headers_value):
+    container, _, prefix = headers_value.partition('/')
+    return parse.unquote(container), parse.unquote(prefix)
+
+
+class _Source:
+    """The upload's chunks, read up to a limit at a time; remembers what the source raised
+    (so it is re-raised as itself, whatever swiftclient made of it)."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+        self._pending = b''
+        self.error = None
+        self.done = False
+        self.total = 0
+
+    def _next(self):
+        if self._pending:
+            chunk, self._pending = self._pending, b''
+            return chunk
+        while True:
+            try:
+                chunk = next(self._chunks)
+            except StopIteration:
+                self.done = True
+                return b''
+            except BaseException as exc:
+                self.error = exc
+                raise
+            if chunk:
+                return chunk
+
+    def has_more(self):
+        if self._pending:
+            return True
+        if self.done:
+            return False
+        self._pending = self._next()
+        return bool(self._pending)
+
+    def upto(self, limit):
+        """A generator of at most ``limit`` bytes (None: all of them)."""
+        sent = 0
+        while limit is None or sent < limit:
+            chunk = self._next()
+            if not chunk:
+                return
+            if limit is not None and sent + len(chunk) > limit:
+                chunk, self._pending = chunk[:limit - sent], chunk[limit - sent:]
+            sent += len(chunk)
+            self.total += len(chunk)
+            yield chunk
+
+
+class SwiftStore(base.Store):
+    driver = 'swift'
+    schemes = SCHEMES
+    capabilities = (base.Capability.READ | base.Capability.READ_OFFSET |
+                    base.Capability.WRITE | base.Capability.DELETE)
+
+    def __init__(self, store_id=None, description=None, weight=0, *, reference,
+                 reference_name='ref1', container='glance', create_container=False,
+                 large_object_size=5120 * MiB, large_object_chunk_size=200 * MiB,
+                 containers_seed=0, endpoint=None, insecure=False, cacert=None,
+                 region=None, service_type='object-store', endpoint_type='publicURL',
+                 retries=2, read_chunk_size=MiB, timeout=60):
+        """``reference``: read_reference()'s dict; sizes in bytes."""
+        super().__init__(store_id, description, weight)
+        self.reference = reference
+        self.reference_name = reference_name
+        self.container = container
+        self.create_container = create_container
+        self.large_object_size = large_object_size
+        self.chunk_size = large_object_chunk_size
+        self.containers_seed = containers_seed
+        self.endpoint = endpoint
+        self.insecure = insecure
+        self.cacert = cacert
+        self.region = region
+        self.service_type = service_type
+        self.endpoint_type = endpoint_type
+        self.retries = retries
+        self.read_chunk_size = read_chunk_size
+        self.timeout = timeout
+        self._auth = (None, None)
+        self._auth_lock = threading.Lock()
+        self._leftovers = []
+        self._leftovers_lock = threading.Lock()
+        self._leftover_thread = None
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _os_options(self):
+        ref = self.reference
+        options = {'service_type': self.service_type, 'endpoint_type': self.endpoint_type}
+        if self.region:
+            options['region_name'] = self.region
+        if self.endpoint:
+            options['object_storage_url'] = self.endpoint
+        if ref['auth_version'] != '1.0':
+            project, _, _ = ref['user'].partition(':')
+            options['project_name'] = project
+            if ref['auth_version'] == '2.0':
+                options['tenant_name'] = project
+            for key in ('user_domain_id', 'user_domain_name', 'project_domain_id',
+                        'project_domain_name'):
+                if ref.get(key):
+                    options[key] = ref[key]
+            if not (ref.get('user_domain_id') or ref.get('user_domain_name')):
+                options['user_domain_id'] = 'default'
+            if not (ref.get('project_domain_id') or ref.get('project_domain_name')):
+                options['project_domain_id'] = 'default'
+        return options
+
+    def _connection(self):
+        ref = self.reference
+        user = ref['user']
+        if ref['auth_version'] != '1.0':
+            user = user.partition(':')[2]
+        url, token = self._auth
+        return swiftclient.Connection(
+            authurl=ref['auth_address'], user=user, key=ref['key'],
+            auth_version=ref['auth_version'], os_options=self._os_options(),
+            preauthurl=url, preauthtoken=token, retries=self.retries,
+            starting_backoff=0.5, max_backoff=4, insecure=self.insecure,
+            cacert=self.cacert, timeout=self.timeout)
+
+    def _keep_auth(self, conn):
+        if conn.url and conn.token:
+            with self._auth_lock:
+                self._auth = (conn.url, conn.token)
+
+    def _unavailable(self, exc, doing):
+        status = getattr(exc, 'http_status', None)
+        if status == 401 or (isinstance(exc, swiftclient.ClientException) and
+                             'Unauthorized' in str(exc)):
+            reason = ('authentication failed: check auth_address, user and key of [%s] in '
+                      'swift_store_config_file (%s)' % (self.reference_name, exc))
+        else:
+            reason = '%s failed: %s' % (doing, exc)
+        LOG.error('Swift store %s: %s', self.store_id, reason)
+        return exceptions.StoreUnavailable(store=self.store_id, reason=reason)
+
+    # -- locations ------------------------------------------------------------------------
+
+    def container_for(self, image_id):
+        if self.containers_seed > 0:
+            return '%s_%s' % (self.container, image_id[:self.containers_seed])
+        return self.container
+
+    def url_for(self, container, obj):
+        return 'swift+config://%s/%s/%s' % (self.reference_name, parse.quote(container),
+                                            parse.quote(obj))
+
+    @staticmethod
+    def parse_location(location):
+        """-> (container, object) of a swift location (its last two path parts)."""
+        parsed = parse.urlsplit(location)
+        parts = [p for p in parsed.path.split('/') if p]
+        if len(parts) < 2:
+            raise exceptions.StoreDataNotFound(uri=location)
+        return parse.unquote(parts[-2]), parse.unquote(parts[-1])
+
+    def owns(self, url):
+        if not super().owns(url):
+            return False
+        if url.startswith('swift+config://'):
+            return parse.urlsplit(url).netloc == self.reference_name
+        return True
+
+    # -- writing --------------------------------------------------------------------------
+
+    def _ready_container(self, conn, container):
+        """Check the token (renewing it) and that the container exists (or create it)."""
+        try:
+            conn.head_container(container)
+        except swiftclient.ClientException as exc:
+            if exc.http_status != 404:
+                raise
+            if not self.create_container:
+                raise exceptions.StoreUnavailable(
+                    store=self.store_id,
+                    reason='the container "%s" does not exist and '
+                           'swift_store_create_container_on_put is False; create it or '
+                           'set that option' % container) from None
+            conn.put_container(container)
+
+    def add(self, image_id, chunks, size_hint=None):
+        self.require(base.Capability.WRITE)
+        container = self.container_for(image_id)
+        source = _Source(chunks)
+        conn = self._connection()
+        written = []
+        current = None
+        try:
+            self._ready_container(conn, container)
+            if size_hint is not None and size_hint < self.large_object_size:
+                current = image_id
+                conn.put_object(container, image_id, source.upto(None),
+                                content_type='application/octet-stream')
+                written.append(image_id)
+            elif not source.has_more():
+                current = image_id
+                conn.put_object(container, image_id, b'', content_length=0,
+                                content_type='application/octet-stream')
+                written.append(image_id)
+            else:
+                number = 0
+                while source.has_more():
+                    number += 1
+                    current = '%s-%05d' % (image_id, number)
+                    if number > 1:
+                        # Renews the token if it expired while the last segment went up.
+                        conn.head_container(container)
+                    conn.put_object(container, current, source.upto(self.chunk_size),
+                                    content_type='application/octet-stream')
+                    written.append(current)
+                current = image_id
+                conn.put_object(container, image_id, b'', content_length=0,
+                                content_type='application/octet-stream',
+                                headers={'X-Object-Manifest': '%s/%s-' % (
+                                    parse.quote(container), parse.quote(image_id))})
+                written.append(image_id)
+            self._keep_auth(conn)
+            return base.Added(self.url_for(container, image_id), source.total)
+        except BaseException as exc:
+            if current is not None and current not in written:
+                # A request cut short stores nothing, but one the server completed before
+                # the error reached us did.
+                written.append(current)
+            self._remove_leftovers(container, written)
+            if source.error is not None:
+                raise source.error from None
+            if isinstance(exc, _CONNECTION_ERRORS):
+                raise self._unavailable(exc, 'writing image %s' % image_id) from exc
+            raise
+        finally:
+            conn.close()
+
+    def _remove_leftovers(self, container, names):
+        if not names:
+            return
+        left = []
+        conn = self._connection()
+        conn.retries = 0
+        try:
+            for name in names:
+                try:
+                    conn.delete_object(container, name)
+                except swiftclient.ClientException as exc:
+                    if exc.http_status != 404:
+                        left.append((container, name))
+                except (requests.RequestException, OSError):
+                    left.append((container, name))
+        finally:
+            conn.close()
+        if left:
+            LOG.warning('Swift store %s: %d object(s) of a failed upload could not be '
+                        'removed yet; retrying in the background.', self.store_id, len(left))
+            with self._leftovers_lock:
+                self._leftovers.extend((c, n, time.monotonic()) for c, n in left)
+                if self._leftover_thread is None or not self._leftover_thread.is_alive():
+                    self._leftover_thread = threading.Thread(
+                        target=self._retry_leftovers, name='swift-leftovers', daemon=True)
+                    self._leftover_thread.start()
+
+    def _retry_leftovers(self):
+        while True:
+            time.sleep(LEFTOVER_RETRY_SECONDS)
+            with self._leftovers_lock:
+                pending, self._leftovers = self._leftovers, []
+            if not pending:
+                with self._leftovers_lock:
+                    if not self._leftovers:
+                        self._leftover_thread = None
+                        return
+                continue
+            still = []
+            conn = self._connection()
+            conn.retries = 0
+            try:
+                for container, name, since in pending:
+                    try:
+                        conn.delete_object(container, name)
+                    except swiftclient.ClientException as exc:
+                        if exc.http_status != 404:
+                            still.append((container, name, since))
+                    except (requests.RequestException, OSError):
+                        still.append((container, name, since))
+            finally:
+                conn.close()
+            now = time.monotonic()
+            for container, name, since in still:
+                if now - since > LEFTOVER_RETRY_FOR_SECONDS:
+                    LOG.error('Swift store %s: giving up removing %s/%s, left by a failed '
+                              'upload; remove it by hand.', self.store_id, container, name)
+                else:
+                    with self._leftovers_lock:
+                        self._leftovers.append((container, name, since))
+
+    def pending_leftovers(self):
+        """The objects of failed uploads still to remove (container, name)."""
+        with self._leftovers_lock:
+            return [(c, n) for c, n, _ in self._leftovers]
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _size(self, conn, container, obj, location):
+        try:
+            return int(conn.head_object(container, obj)['content-length'])
+        except swiftclient.ClientException as exc:
+            if exc.http_status == 404:
+                raise exceptions.StoreDataNotFound(uri=location) from None
+            raise
+
+    def get(self, location, offset=0, length=None):
+        container, obj = self.parse_location(location)
+        conn = self._connection()
+        try:
+            if length == 0:
+                size = self._size(conn, container, obj, location)
+                conn.close()
+                return iter(()), size
+            headers = {}
+            if offset or length is not None:
+                end = '' if length is None else str(offset + length - 1)
+                headers['Range'] = 'bytes=%d-%s' % (offset, end)
+            try:
+                got, body = conn.get_object(container, obj, headers=headers,
+                                            resp_chunk_size=self.read_chunk_size)
+            except swiftclient.ClientException as exc:
+                if exc.http_status == 404:
+                    raise exceptions.StoreDataNotFound(uri=location) from None
+                if exc.http_status == 416:
+                    # An offset at or past the end: nothing to send.
+                    size = self._size(conn, container, obj, location)
+                    conn.close()
+                    return iter(()), size
+                raise
+            self._keep_auth(conn)
+        except exceptions.StoreDataNotFound:
+            conn.close()
+            raise
+        except _CONNECTION_ERRORS as exc:
+            conn.close()
+            raise self._unavailable(exc, 'reading %s' % location) from exc
+        content_range = got.get('content-range')
+        if content_range and '/' in content_range:
+            size = int(content_range.rpartition('/')[2])
+        else:
+            size = int(got['content-length'])
+        return self._chunks(conn, body), size
+
+    @staticmethod
+    def _chunks(conn, body):
+        try:
+            for chunk in body:
+                if chunk:
+                    yield chunk
+        finally:
+            close = getattr(body, 'close', None)
+            if close is not None:
+                close()
+            conn.close()
+
+    # -- deleting -------------------------------------------------------------------------
+
+    def delete(self, location):
+        container, obj = self.parse_location(location)
+        conn = self._connection()
+        try:
+            try:
+                headers = conn.head_object(container, obj)
+            except swiftclient.ClientException as exc:
+                if exc.http_status == 404:
+                    raise exceptions.StoreDataNotFound(uri=location) from None
+                raise
+            if headers.get('x-static-large-object', '').lower() == 'true':
+                conn.delete_object(container, obj, query_string='multipart-manifest=delete')
+            else:
+                manifest = headers.get('x-object-manifest')
+                if manifest:
+                    seg_container, prefix = _container_of(manifest)
+                    _, listing = conn.get_container(seg_container, prefix=prefix,
+                                                    full_listing=True)
+                    for entry in listing:
+                        try:
+                            conn.delete_object(seg_container, entry['name'])
+                        except swiftclient.ClientException as exc:
+                            if exc.http_status != 404:
+                                raise
+                try:
+                    conn.delete_object(container, obj)
+                except swiftclient.ClientException as exc:
+                    if exc.http_status != 404:
+                        raise
+            self._keep_auth(conn)
+        except exceptions.StoreDataNotFound:
+            raise
+        except _CONNECTION_ERRORS as exc:
+            raise self._unavailable(exc, 'deleting %s' % location) from exc
+        finally:
+            conn.close()
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def check_access(self):
+        """Authenticate now (one request); StoreUnavailable saying why not."""
+        conn = self._connection()
+        try:
+            conn.head_account()
+            self._keep_auth(conn)
+        except _CONNECTION_ERRORS as exc:
+            raise self._unavailable(exc, 'reaching Swift') from exc
+        finally:
+            conn.close()

@@ -1,0 +1,233 @@
+"""The swift store driver (api_service/stores/swift.py) against a real Swift: the store
+contract with tempauth (auth v1) and with Keystone v3, large images as segments and a
+manifest, ranges across segments, and its failures (a source that fails mid-upload, a
+missing container, wrong credentials, a token that expires mid-upload)."""
+
+import os
+import threading
+import time
+import uuid
+
+import pytest
+import swiftclient
+
+from api_service import exceptions
+from api_service.stores import base
+from api_service.stores import swift
+from tests.unit.stores import contract
+from tools.backends import swift_server as swift_backend
+
+KiB = 1024
+
+
+def write_reference(path, info, name='ref1', key=None):
+    lines = ['[%s]' % name, 'auth_address = %s' % info['auth_url'],
+             'auth_version = %s' % info['auth_version'], 'key = %s' % (key or info['key'])]
+    if info['auth'] == 'keystone':
+        lines += ['user = %s:%s' % (info['project'], info['user']),
+                  'user_domain_name = %s' % info['user_domain_name'],
+                  'project_domain_name = %s' % info['project_domain_name']]
+    else:
+        lines.append('user = %s' % info['user'])
+    path.write_text('\n'.join(lines) + '\n')
+    return str(path)
+
+
+def make_store(tmp_path, info, key=None, **kwargs):
+    config_file = write_reference(tmp_path / 'swift-store.conf', info, key=key)
+    kwargs.setdefault('container', 'c-%s' % uuid.uuid4().hex[:10])
+    kwargs.setdefault('create_container', True)
+    return swift.SwiftStore(store_id='swift', reference=swift.read_reference(config_file,
+                                                                             'ref1'),
+                            **kwargs)
+
+
+def objects(store, container=None):
+    conn = store._connection()
+    try:
+        return [o['name'] for o in conn.get_container(container or store.container,
+                                                      full_listing=True)[1]]
+    except swiftclient.ClientException as exc:
+        if exc.http_status == 404:
+            return []
+        raise
+    finally:
+        conn.close()
+
+
+class TestSwiftTempauthSegments(contract.StoreContract):
+    """Every image of unknown size goes up as 64 KiB segments and a manifest."""
+
+    @pytest.fixture
+    def store(self, tmp_path, swift_tempauth):
+        return make_store(tmp_path, swift_tempauth.info, large_object_size=128 * KiB,
+                          large_object_chunk_size=64 * KiB)
+
+
+class TestSwiftTempauthObjects(contract.StoreContract):
+    """Images of announced size under swift_store_large_object_size: one object each."""
+
+    @pytest.fixture
+    def store(self, tmp_path, swift_tempauth):
+        return make_store(tmp_path, swift_tempauth.info)
+
+    def add(self, store, image_id, data, chunk=7000):
+        return store.add(image_id, contract._chunked(data, chunk), size_hint=len(data))
+
+
+class TestSwiftKeystone(contract.StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path, swift_keystone):
+        return make_store(tmp_path, swift_keystone.info, large_object_size=128 * KiB,
+                          large_object_chunk_size=64 * KiB)
+
+
+def test_a_large_image_is_segments_and_a_dlo_manifest(tmp_path, swift_tempauth):
+    store = make_store(tmp_path, swift_tempauth.info, large_object_size=MB,
+                       large_object_chunk_size=MB)
+    data = os.urandom(3 * MB + 5)
+    added = store.add('big', contract._chunked(data, 100 * KiB), size_hint=len(data))
+    assert added.url == 'swift+config://ref1/%s/big' % store.container
+    assert added.size == len(data)
+    assert objects(store) == ['big', 'big-00001', 'big-00002', 'big-00003', 'big-00004']
+    conn = store._connection()
+    headers = conn.head_object(store.container, 'big')
+    assert headers['x-object-manifest'] == '%s/big-' % store.container
+    conn.close()
+    # Ranges across segment boundaries, read with a Range header.
+    for offset, length in ((MB - 3, 10), (2 * MB, MB + 5), (0, None), (3 * MB + 4, None)):
+        chunks, size = store.get(added.url, offset, length)
+        end = None if length is None else offset + length
+        assert size == len(data) and b''.join(chunks) == data[offset:end]
+    store.delete(added.url)
+    assert objects(store) == []
+
+
+def test_a_failed_segmented_upload_removes_its_segments(tmp_path, swift_tempauth):
+    store = make_store(tmp_path, swift_tempauth.info, large_object_size=64 * KiB,
+                       large_object_chunk_size=64 * KiB)
+
+    def chunks():
+        for _ in range(5):
+            yield os.urandom(50 * KiB)
+        raise exceptions.ClientDisconnected()
+
+    with pytest.raises(exceptions.ClientDisconnected):
+        store.add('cut', chunks())
+    assert objects(store) == []
+    assert store.pending_leftovers() == []
+
+
+def test_containers_seed_spreads_images(tmp_path, swift_tempauth):
+    store = make_store(tmp_path, swift_tempauth.info, containers_seed=2)
+    added = store.add('ab1234', iter([b'data']), size_hint=4)
+    assert added.url == 'swift+config://ref1/%s_ab/ab1234' % store.container
+    assert b''.join(store.get(added.url)[0]) == b'data'
+    store.delete(added.url)
+
+
+def test_a_missing_container_without_create_on_put(tmp_path, swift_tempauth):
+    store = make_store(tmp_path, swift_tempauth.info, create_container=False)
+    with pytest.raises(exceptions.StoreUnavailable) as caught:
+        store.add('img', iter([b'data']), size_hint=4)
+    assert store.container in str(caught.value)
+    assert 'swift_store_create_container_on_put' in str(caught.value)
+    assert objects(store) == []
+
+
+def test_a_missing_container_with_create_on_put(tmp_path, swift_tempauth):
+    store = make_store(tmp_path, swift_tempauth.info, create_container=True)
+    assert objects(store) == []
+    added = store.add('img', iter([b'data']), size_hint=4)
+    assert objects(store) == ['img']
+    assert b''.join(store.get(added.url)[0]) == b'data'
+
+
+@pytest.mark.parametrize('backend', ['swift_tempauth', 'swift_keystone'])
+def test_wrong_credentials_are_a_clear_error(tmp_path, request, backend):
+    info = request.getfixturevalue(backend).info
+    store = make_store(tmp_path, info, key='wrong')
+    with pytest.raises(exceptions.StoreUnavailable) as caught:
+        store.check_access()
+    assert 'authentication failed' in str(caught.value)
+    assert '[ref1]' in str(caught.value)
+    with pytest.raises(exceptions.StoreUnavailable) as caught:
+        store.add('img', iter([b'data']), size_hint=4)
+    assert 'authentication failed' in str(caught.value)
+
+
+def test_an_expiring_token_is_renewed_mid_upload(tmp_path):
+    """tempauth tokens living 2 s; an upload of 8 segments paced over about 6 s."""
+    server = swift_backend.SwiftServer(tmp_path / 'swift', token_life=2)
+    info = server.start()
+    try:
+        store = make_store(tmp_path, info, large_object_size=64 * KiB,
+                           large_object_chunk_size=64 * KiB)
+        auths = []
+        real = store._connection
+
+        def counting():
+            conn = real()
+            get_auth = conn.get_auth
+
+            def counted():
+                auths.append(time.monotonic())
+                return get_auth()
+
+            conn.get_auth = counted
+            return conn
+
+        store._connection = counting
+        data = os.urandom(8 * 64 * KiB)
+
+        def slow():
+            for start in range(0, len(data), 64 * KiB):
+                time.sleep(0.75)
+                yield data[start:start + 64 * KiB]
+
+        added = store.add('slow', slow())
+        assert len(auths) >= 3  # the token was renewed while the upload ran
+        store._connection = real
+        time.sleep(2.5)  # the store's token has expired: reads renew it too
+        assert b''.join(store.get(added.url)[0]) == data
+        store.delete(added.url)
+        assert objects(store) == []
+    finally:
+        server.stop()
+
+
+def test_reads_of_a_deleted_image_and_offsets_past_the_end(tmp_path, swift_tempauth):
+    store = make_store(tmp_path, swift_tempauth.info)
+    added = store.add('img', iter([b'0123456789']), size_hint=10)
+    chunks, size = store.get(added.url, 10, None)
+    assert size == 10 and b''.join(chunks) == b''
+    chunks, size = store.get(added.url, 3, 0)
+    assert size == 10 and b''.join(chunks) == b''
+    assert store.can(base.Capability.READ_OFFSET)
+    store.delete(added.url)
+    with pytest.raises(exceptions.StoreDataNotFound):
+        store.get(added.url)
+
+
+def test_two_threads_share_the_store(tmp_path, swift_tempauth):
+    store = make_store(tmp_path, swift_tempauth.info, large_object_size=64 * KiB,
+                       large_object_chunk_size=64 * KiB)
+    errors = []
+
+    def work(n):
+        try:
+            data = os.urandom(200 * KiB + n)
+            added = store.add('t%d' % n, contract._chunked(data, 30000))
+            assert b''.join(store.get(added.url)[0]) == data
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+MB = 1024 * 1024
