@@ -6,9 +6,9 @@
     tools/glimpse-backends down [NAME ...]               # stop them (default: all)
 
 The same code as the test fixtures (tools/backends/). Swift runs with tempauth; each run
-prints the [glance_store] settings an operator would give glance-api for it. Glimpse has no
-Swift, S3 or HTTP store driver yet: the settings are for the drivers being written, and
-glance-api refuses those stores today.
+prints the [glance_store] settings an operator would give glance-api for it (for Swift, a
+swift store config file with its credentials beside its data). Glimpse has no S3 store
+driver yet: glance-api refuses that store today.
 """
 
 import argparse
@@ -69,21 +69,23 @@ def _make(name, previous):
 def settings(name, info):
     """The text printed for one running back end."""
     if name == 'swift':
+        # The swift store reads its credentials from a file of its own, as upstream's.
+        references = pathlib.Path(info['dir']) / 'glance-swift-store.conf'
+        references.write_text(f'[ref1]\nauth_address = {info["auth_url"]}\n'
+                              f'auth_version = 1\nuser = {info["user"]}\n'
+                              f'key = {info["key"]}\n')
         return '\n'.join([
             f'Swift (tempauth) is up: proxy {info["proxy_url"]}, logs in {info["dir"]}/',
             f'  auth v1: {info["auth_url"]}  user {info["user"]}  key {info["key"]}',
             f'  storage URL: {info["storage_url"]}',
             f'  try: .venv/bin/swift -A {info["auth_url"]} -U {info["user"]} '
             f'-K {info["key"]} stat',
-            NOT_YET.format(store='Swift'),
             '',
             '[glance_store]',
             'stores = file, swift',
             'default_store = swift',
-            'swift_store_auth_version = 1',
-            f'swift_store_auth_address = {info["auth_url"]}',
-            f'swift_store_user = {info["user"]}',
-            f'swift_store_key = {info["key"]}',
+            f'swift_store_config_file = {references}',
+            'default_swift_reference = ref1',
             'swift_store_container = glance',
             'swift_store_create_container_on_put = true',
             'swift_store_large_object_size = 5120',

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -22,9 +23,12 @@ def test_up_show_down(tmp_path):
         out = run(state, 'up', 'swift', 'http')
         record = json.loads((state / 'swift.json').read_text())
         info = record['info']
-        assert f'swift_store_auth_address = {info["auth_url"]}' in out
-        assert 'swift_store_user = test:tester' in out
-        assert 'no Swift store driver yet' in out
+        references = pathlib.Path(info['dir']) / 'glance-swift-store.conf'
+        assert f'swift_store_config_file = {references}' in out
+        assert 'default_swift_reference = ref1' in out
+        assert f'auth_address = {info["auth_url"]}' in references.read_text()
+        assert 'user = test:tester' in references.read_text()
+        assert 'no Swift store driver yet' not in out
         pids = [*record['pids'].values(),
                 *json.loads((state / 'http.json').read_text())['pids'].values()]
         assert len(pids) == 5
