@@ -122,6 +122,10 @@ class RegistryEndpoint:
         return images.delete(self._db, ctxt, image_id, delayed=bool(delayed))
 
     @_rpc
+    def image_location_delete(self, ctxt, *, image_id, store_id):
+        return images.delete_location(self._db, ctxt, image_id, store_id)
+
+    @_rpc
     def image_data_left(self, ctxt, *, image_id, location, error):
         return scrubbing.record_left(self._db, ctxt, image_id, location, error)
 

@@ -12,7 +12,8 @@ from registry_service.db import models
 BASE_FIELDS = image_attributes.IMAGE_DICT_FIELDS
 # Who holds an upload stays in the registry: no call returns it.
 UPLOAD_CLAIM_FIELDS = ('upload_token', 'upload_holder')
-# ``location`` comes from the image_locations table, with ``store_id`` and ``stores``.
+# ``location`` comes from the image_locations table, with ``store_id``; every image dict
+# carries ``stores`` (1.10), the ids of the stores holding its data.
 INTERNAL_FIELDS = ('location',) + tuple(
     name for name in image_attributes.names(stored=True, in_image_dict=False)
     if name not in UPLOAD_CLAIM_FIELDS)
@@ -52,10 +53,14 @@ def _field(row, field):
     return isotime(value) if field in DATETIME_FIELDS else value
 
 
-def to_dict(row, properties, tags):
+def to_dict(row, properties, tags, stores=None):
+    """``stores``: the ids of the stores holding the image's data (looked up when None)."""
     image = {field: _field(row, field) for field in BASE_FIELDS}
     image['properties'] = dict(properties)
     image['tags'] = sorted(tags)
+    if stores is None:
+        stores = locations.stores_of(orm.object_session(row), [row.id])[row.id]
+    image['stores'] = list(stores)
     return image
 
 
@@ -75,8 +80,9 @@ def with_internal(image, row, fields=INTERNAL_FIELDS):
 
 
 def to_dicts(session, rows):
-    """The contract's dicts for `rows`, in their order, with two extra queries in all."""
+    """The contract's dicts for `rows`, in their order, with three extra queries in all."""
     ids = [row.id for row in rows]
     properties = load_properties(session, ids)
     tags = load_tags(session, ids)
-    return [to_dict(row, properties[row.id], tags[row.id]) for row in rows]
+    stores = locations.stores_of(session, ids)
+    return [to_dict(row, properties[row.id], tags[row.id], stores[row.id]) for row in rows]

@@ -139,6 +139,33 @@ def update(db, ctxt, image_id, changes, quotas=None):
         return image_dicts.to_dict(row, properties, tags)
 
 
+def delete_location(db, ctxt, image_id, store_id):
+    """Remove the image's location in store ``store_id`` (DELETE /v2/stores/{store}/{image},
+    as upstream): only an active image, never its last location. -> the image as it is now,
+    with the removed ``location`` and its ``store_id``, so the api can remove that data."""
+    with db.write() as session:
+        row = access.fetch_changeable(session, ctxt, image_id)
+        if row.status != states.ACTIVE:
+            raise exceptions.Conflict("It's not allowed to remove image data from store if "
+                                      "image status is not 'active'", image_id=image_id)
+        stores = locations.stores_of(session, [image_id])[image_id]
+        if len(stores) <= 1:
+            raise exceptions.Forbidden('Cannot delete image data from the only store '
+                                       'containing it. Consider deleting the image instead.',
+                                       image_id=image_id)
+        now = utcnow()
+        url = locations.remove_from_store(session, image_id, store_id, now) \
+            if isinstance(store_id, str) else None
+        if url is None:
+            raise exceptions.NotFound('Image %s is not stored in store %s.'
+                                      % (image_id, store_id), image_id=image_id)
+        row.updated_at = now
+        session.flush()
+        image = _dict_of(session, row)
+        image['location'], image['store_id'] = url, store_id
+        return image
+
+
 def delete(db, ctxt, image_id, delayed=False):
     """Soft-delete; return the image as it was, with its location, so the api can delete
     its data.

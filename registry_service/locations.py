@@ -3,8 +3,9 @@
 An upload adds an ``active`` location (finish_upload, with the store id of glance-api's
 backend); a delete marks it ``pending_delete`` (delayed delete: glance-scrubber will remove
 the data) or ``deleted``; a restore brings it back to ``active``. An image has at most one
-live location today; the table takes several (the stores attribute, and later the
-locations API and copies between stores).
+live location per upload; the table takes several (the stores attribute, and later the
+locations API and copies between stores). DELETE /v2/stores/{store}/{image} removes one of
+an image's locations (never its last): remove_from_store.
 """
 
 import json
@@ -52,6 +53,21 @@ def mark(session, image_id, status, now=None, statuses=(ACTIVE, PENDING_DELETE))
         .where(Location.image_id == image_id, Location.status.in_(statuses))
         .values(status=status, updated_at=now, deleted=gone, deleted_at=now if gone else None)
         .execution_options(synchronize_session=False))
+
+
+def remove_from_store(session, image_id, store_id, now=None):
+    """Mark the image's active location in store ``store_id`` deleted; -> its url, or None
+    when the image has no active location there."""
+    now = now or utcnow()
+    found = session.execute(
+        sa.select(Location).where(Location.image_id == image_id, Location.status == ACTIVE,
+                                  Location.deleted == sa.false(),
+                                  Location.store_id == store_id)
+        .order_by(Location.id.desc()).limit(1)).scalars().first()
+    if found is None:
+        return None
+    found.status, found.deleted, found.deleted_at, found.updated_at = DELETED, True, now, now
+    return found.url
 
 
 def stores_of(session, image_ids):

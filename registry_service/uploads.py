@@ -154,13 +154,14 @@ def finish(db, ctxt, image_id, location, size, checksum, os_hash_algo, os_hash_v
         _check_current(row, upload_token)
         if store_id is not None and (not isinstance(store_id, str) or not store_id):
             raise exceptions.Invalid('store_id must be a non-empty string.')
-        image = _swap_status(session, row, [states.SAVING], states.ACTIVE,
-                             claim=upload_token, size=size,
-                             checksum=checksum, os_hash_algo=os_hash_algo,
-                             os_hash_value=os_hash_value, virtual_size=virtual_size,
-                             **NO_CLAIM)
+        # The location first, so the image answered carries its stores (rolled back with
+        # the rest when the swap is refused).
         locations.add(session, image_id, location, store_id)
-        return image
+        return _swap_status(session, row, [states.SAVING], states.ACTIVE,
+                            claim=upload_token, size=size,
+                            checksum=checksum, os_hash_algo=os_hash_algo,
+                            os_hash_value=os_hash_value, virtual_size=virtual_size,
+                            **NO_CLAIM)
 
 
 def abort(db, ctxt, image_id, upload_token=None):

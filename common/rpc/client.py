@@ -96,6 +96,9 @@ class RegistryClient:
         # and its result lacks ``data_queued``, so the api removes the data itself.
         return self._call(ctxt, 'image_delete', image_id=image_id, delayed=delayed or None)
 
+    def image_location_delete(self, ctxt, *, image_id, store_id):
+        return self._call(ctxt, 'image_location_delete', image_id=image_id, store_id=store_id)
+
     def image_data_left(self, ctxt, *, image_id, location, error):
         return self._call(ctxt, 'image_data_left', image_id=image_id, location=location,
                           error=error)

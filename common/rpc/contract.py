@@ -29,6 +29,9 @@ Version history (bump the minor for every new method or optional argument):
 * 1.9 - image locations with their store: optional ``store_id`` on finish_upload (the
         backend id the data went to); image_get(internal=True) and image_delete answer
         ``store_id`` and ``stores`` beside ``location``, scrub_claim entries ``store_id``
+* 1.10 - every image dict carries ``stores`` (the ids of the stores holding the image's
+        data, the image's ``stores`` attribute); image_location_delete (DELETE
+        /v2/stores/{store_id}/{image_id})
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -40,15 +43,17 @@ An image travels as::
     {'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'checksum',
      'os_hash_algo', 'os_hash_value', 'owner', 'size', 'virtual_size', 'container_format',
      'disk_format', 'min_ram', 'min_disk', 'created_at', 'updated_at', 'deleted_at', 'deleted',
-     'tags': [sorted str], 'properties': {str: str}}
+     'tags': [sorted str], 'properties': {str: str}, 'stores': [str]}
 
-(the base keys are common/image_attributes.py's IMAGE_DICT_FIELDS). The internal keys, never
-shown to users, come only from the calls that need them: ``location`` (the data's store URI
-or None), with ``store_id`` (the id of the store holding it, None when unknown) and
-``stores`` (the ids of the stores holding the image's data) since 1.9, from image_delete
-and image_get(internal=True), ``upload_expires_at`` (ISO string
-or None) from begin_upload, renew_upload and image_get(internal=True), ``upload_budget`` from
-begin_upload. A registry answers a caller before 1.4 (which sends no ``internal``) with both
+(the base keys are common/image_attributes.py's IMAGE_DICT_FIELDS; ``stores`` since 1.10,
+the ids of the stores holding the image's data in the order they got it, [] without data:
+a registry before 1.10 leaves it out but in image_get(internal=True) and image_delete).
+The internal keys, never shown to users, come only from the calls that need them:
+``location`` (the data's store URI or None), with ``store_id`` (the id of the store holding
+it, None when unknown) and ``stores`` since 1.9, from image_delete and
+image_get(internal=True), ``upload_expires_at`` (ISO string or None) from begin_upload,
+renew_upload and image_get(internal=True), ``upload_budget`` from begin_upload. A registry
+answers a caller before 1.4 (which sends no ``internal``) with both
 keys in image_get, as 1.3 did.
 
 Methods:
@@ -205,6 +210,12 @@ cache_record_*, cache_node_list  (1.8)
     node's) -> {'removed'}; cache_record_list(node_reference) -> [record];
     cache_node_list(image_id) -> [node_reference]. image_delete and deactivate drop every
     node's record of the image.
+image_location_delete(image_id, store_id)  (1.10)
+    Removes the image's location in store ``store_id`` (its status ``deleted``), as
+    upstream's DELETE /v2/stores/{store_id}/{image_id}: owner or admin (Forbidden /
+    ImageNotFound); an image not ``active`` -> Conflict; the image's only store ->
+    Forbidden (delete the image instead); not in that store -> NotFound. -> the image as it
+    is now, with the removed ``location`` and its ``store_id``: the api removes that data.
 deactivate(image_id) / reactivate(image_id)
     active|deactivated -> deactivated; deactivated|active -> active; other statuses ->
     ImageActionNotAllowed (an InvalidStatusTransition, which the api answers with 403, as
@@ -212,7 +223,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.9'
+VERSION = '1.10'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -258,6 +269,7 @@ METHODS = {
     'cache_record_remove': '1.8',
     'cache_record_list': '1.8',
     'cache_node_list': '1.8',
+    'image_location_delete': '1.10',
 }
 
 # Optional arguments added after their method: (method, argument) -> version. A call is sent

@@ -106,15 +106,36 @@ class FakeRegistry:
                   for field in BASE_FIELDS}
         result['properties'] = dict(image['properties'])
         result['tags'] = sorted(image['tags'])
+        result['stores'] = FakeRegistry._stores(image)
         result.update((field, isotime(row[field]) if field in DATETIME_FIELDS else row[field])
                       for field in internal)
         if 'location' in internal:
-            # image_dicts.with_internal: the location brings its store and the stores.
+            # image_dicts.with_internal: the location brings its store.
             result['store_id'] = row['store_id']
-            live = row['location'] and row['status'] not in (states.PENDING_DELETE,
-                                                              states.DELETED)
-            result['stores'] = [row['store_id']] if live and row['store_id'] else []
         return result
+
+    @staticmethod
+    def _stores(image):
+        """The ids of the stores holding the image's data, oldest location first (the
+        registry's locations.stores_of): the ``older`` locations, then the current one."""
+        row = image['row']
+        if not row['location'] or row['status'] in (states.PENDING_DELETE, states.DELETED):
+            return []
+        stores = []
+        for where in image.get('older', []) + [{'store_id': row['store_id']}]:
+            if where['store_id'] and where['store_id'] not in stores:
+                stores.append(where['store_id'])
+        return stores
+
+    def add_copy(self, image_id, url, store_id):
+        """Test helper: the image's data also at ``url`` in store ``store_id`` (a newer
+        location, as a copy between stores would record it)."""
+        with self._lock:
+            image = self._images[image_id]
+            row = image['row']
+            image.setdefault('older', []).append({'url': row['location'],
+                                                  'store_id': row['store_id']})
+            self._set(image, location=url, store_id=store_id)
 
     @staticmethod
     def _owns(ctxt, row):
@@ -231,6 +252,34 @@ class FakeRegistry:
             self._queue_deletion(image_id, row['location'], now)
             before['data_queued'] = True
         return before
+
+    @_call
+    def image_location_delete(self, ctxt, *, image_id, store_id):
+        image = self._changeable(ctxt, image_id)
+        row = image['row']
+        if row['status'] != states.ACTIVE:
+            raise exceptions.Conflict("It's not allowed to remove image data from store if "
+                                      "image status is not 'active'", image_id=image_id)
+        if len(self._stores(image)) <= 1:
+            raise exceptions.Forbidden('Cannot delete image data from the only store '
+                                       'containing it. Consider deleting the image instead.',
+                                       image_id=image_id)
+        older = image.setdefault('older', [])
+        if row['store_id'] == store_id:
+            url = row['location']
+            newest = older.pop()
+            self._set(image, location=newest['url'], store_id=newest['store_id'])
+        else:
+            found = [where for where in older if where['store_id'] == store_id]
+            if not found:
+                raise exceptions.NotFound('Image %s is not stored in store %s.'
+                                          % (image_id, store_id), image_id=image_id)
+            older.remove(found[-1])
+            url = found[-1]['url']
+        self._set(image, updated_at=utcnow())
+        result = self._to_dict(image)
+        result['location'], result['store_id'] = url, store_id
+        return result
 
     # -- delayed delete and the scrubber (registry_service/scrubbing.py) -----------------------
 

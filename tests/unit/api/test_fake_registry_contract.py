@@ -275,6 +275,21 @@ SCENARIOS = {
         ('alice', ('reactivate', {'image_id': I1})),
         ('bob', ('deactivate', {'image_id': I1})),
     ],
+    'stores of an image and removing a location': [
+        ('alice', create(1, **RAW)),
+        ('alice', ('image_location_delete', {'image_id': I1, 'store_id': 'fast'})),
+        ('alice', ('begin_upload', {'image_id': I1, 'lease_seconds': 60})),
+        ('alice', ('finish_upload', dict(finish(I1)[1], store_id='fast'))),
+        ('alice', ('image_get', {'image_id': I1})),
+        ('alice', listing()),
+        ('alice', ('image_location_delete', {'image_id': I1, 'store_id': 'fast'})),
+        ('alice', ('image_location_delete', {'image_id': I1, 'store_id': 'cold'})),
+        ('bob', ('image_location_delete', {'image_id': I1, 'store_id': 'fast'})),
+        ('alice', ('image_location_delete', {'image_id': 'not-there', 'store_id': 'fast'})),
+        ('alice', ('deactivate', {'image_id': I1})),
+        ('alice', ('image_location_delete', {'image_id': I1, 'store_id': 'fast'})),
+        ('alice', ('image_delete', {'image_id': I1})),
+    ],
     'delayed delete, scrubbing and restore': [
         *[('alice', create(n, **RAW)) for n in (1, 2, 3)],
         *[('alice', ('begin_upload', {'image_id': image_id(n), 'lease_seconds': 60}))

@@ -13,7 +13,7 @@ CONTRACT_KEYS = {
     'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'checksum',
     'os_hash_algo', 'os_hash_value', 'owner', 'size', 'virtual_size', 'container_format',
     'disk_format', 'min_ram', 'min_disk', 'created_at', 'updated_at', 'deleted_at', 'deleted',
-    'tags', 'properties'}
+    'tags', 'properties', 'stores'}
 # Only from the calls that need them (image_get with internal, image_delete, uploads).
 INTERNAL_KEYS = {'location', 'upload_expires_at'}
 

@@ -1,8 +1,11 @@
 """Image locations in their own table, with the store that holds the data (RPC 1.9), and
 the migration that moved the images.location column there (and back on downgrade)."""
 
+import pytest
 import sqlalchemy as sa
 
+from common import exceptions
+from registry_service import actions
 from registry_service import images
 from registry_service import locations
 from registry_service import scrubbing
@@ -105,3 +108,42 @@ def test_current_prefers_a_live_location(db, alice):
     with db.read() as session:
         assert locations.current(session, image['id']).url == 'file:///data/y'
         assert locations.stores_of(session, [image['id']]) == {image['id']: ['cold']}
+
+
+def test_every_image_dict_carries_its_stores(db, alice):
+    image = _active(db, alice)
+    assert image['stores'] == ['fast']
+    with db.write() as session:
+        locations.add(session, image['id'], 'file:///cold/x', 'cold')
+    assert images.get(db, alice, image['id'])['stores'] == ['fast', 'cold']
+    assert ready_image(db, alice)['stores'] == []
+
+
+def test_removing_one_store_keeps_the_other_copy(db, alice, bob):
+    image = _active(db, alice)
+    with db.write() as session:
+        locations.add(session, image['id'], 'file:///cold/x', 'cold')
+    with pytest.raises(exceptions.NotFound):
+        images.delete_location(db, alice, image['id'], 'web')
+    with pytest.raises(exceptions.ImageNotFound):
+        images.delete_location(db, bob, image['id'], 'fast')
+    left = images.delete_location(db, alice, image['id'], 'fast')
+    assert (left['location'], left['store_id'], left['stores']) == ('file:///data/x', 'fast',
+                                                                    ['cold'])
+    assert _rows(db, image['id']) == [('file:///data/x', 'fast', 'deleted', True),
+                                      ('file:///cold/x', 'cold', 'active', False)]
+    got = images.get(db, alice, image['id'], internal=True)
+    assert (got['location'], got['store_id']) == ('file:///cold/x', 'cold')
+    # The last one stays: delete the image instead.
+    with pytest.raises(exceptions.Forbidden) as caught:
+        images.delete_location(db, alice, image['id'], 'cold')
+    assert 'only store' in str(caught.value)
+
+
+def test_only_an_active_image_loses_a_store(db, alice):
+    image = _active(db, alice)
+    with db.write() as session:
+        locations.add(session, image['id'], 'file:///cold/x', 'cold')
+    actions.deactivate(db, alice, image['id'])
+    with pytest.raises(exceptions.Conflict):
+        images.delete_location(db, alice, image['id'], 'cold')
