@@ -224,6 +224,25 @@ cache_rules = [
 ]
 
 
+# -- the stores: upstream's names and defaults ---------------------------------------------------
+
+SERVICE = 'rule:service_api'
+
+store_rules = [
+    _image_rule('get_image_location', ADMIN_OR_PROJECT_READER,
+                "Read the locations of an image's data (checked before removing one).",
+                'DELETE', '/v2/stores/{store_id}/{image_id}'),
+    _image_rule('delete_image_location', ADMIN,
+                "Remove one location of an image's data: DELETE "
+                "/v2/stores/{store_id}/{image_id} (never its last one).",
+                'DELETE', '/v2/stores/{store_id}/{image_id}'),
+    _image_rule('stores_info_detail', f'{ADMIN} or {SERVICE}',
+                'Show the stores with their type, weight and properties.',
+                'GET', '/v2/info/stores/detail'),
+]
+
+
 def list_rules():
     """Every rule with its default, for the Enforcer and oslopolicy-sample-generator."""
-    return base_rules + image_rules + metadef_base_rules + metadef_rules + cache_rules
+    return (base_rules + image_rules + metadef_base_rules + metadef_rules + cache_rules
+            + store_rules)

@@ -25,7 +25,10 @@ def image_href(image_id, sub=''):
     return '/v2/images/%s%s' % (image_id, '/' + sub if sub else '')
 
 
-def to_json(image):
+def to_json(image, multi_store=False):
+    """``multi_store``: glance-api runs several stores by id ([DEFAULT] enabled_backends);
+    then an image with data in stores shows their ids in ``stores``, comma-joined (as
+    upstream)."""
     # Extra properties first so no base attribute can be shadowed by one.
     view = dict(image.get('properties') or {})
     for key in SHOWN_ATTRIBUTES:
@@ -37,4 +40,6 @@ def to_json(image):
     view['self'] = image_href(image['id'])
     view['file'] = image_href(image['id'], 'file')
     view['schema'] = '/v2/schemas/image'
+    if multi_store and image.get('stores'):
+        view['stores'] = ','.join(image['stores'])
     return view

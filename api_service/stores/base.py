@@ -72,6 +72,10 @@ class Store:
         raise exceptions.StoreCapabilityMissing(store=self.store_id,
                                                 what=_WHAT.get(capability, capability.name))
 
+    def properties(self):
+        """What GET /v2/info/stores/detail shows of this store (upstream's per driver)."""
+        return {}
+
     def owns(self, url):
         """True when ``url`` is data of this store (used for locations with no store id)."""
         return url.partition(':')[0] in self.schemes

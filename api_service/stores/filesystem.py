@@ -102,6 +102,11 @@ class FilesystemStore(base.Store):
         if len(usable) < len(self.datadirs):
             self.capabilities = self.capabilities & ~base.Capability.WRITE
 
+    def properties(self):
+        # As upstream's stores detail shows a file store.
+        return {'data_dir': self.datadir, 'chunk_size': self.chunk_size,
+                'thin_provisioning': False}
+
     def path_for(self, image_id, datadir=None):
         return os.path.join(datadir or self.datadir, image_id)
 

@@ -30,6 +30,7 @@ from api_service.http.views import metadefs
 from api_service.http.views import metadefs_items
 from api_service.http.views import openapi
 from api_service.http.views import schemas as schema_views
+from api_service.http.views import stores as stores_views
 from api_service.http.views import tags
 from api_service.http.views import versions
 from api_service.stores import catalog
@@ -47,7 +48,7 @@ LOG = logging.getLogger(__name__)
 BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, images.blueprint,
               image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint,
               openapi.blueprint, metadef_schemas.blueprint, metadefs.blueprint,
-              metadefs_items.blueprint, cache_views.blueprint)
+              metadefs_items.blueprint, cache_views.blueprint, stores_views.blueprint)
 
 
 def build_pipeline(flask_wsgi_app, conf, pol):

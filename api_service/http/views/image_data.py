@@ -8,6 +8,7 @@ from werkzeug import wsgi
 from api_service import exceptions as api_exceptions
 from api_service import policy
 from api_service.http import app_parts
+from api_service.http.views import stores
 from api_service.services import download
 from api_service.services import upload
 from api_service.wsgi import socket_body
@@ -32,13 +33,15 @@ def put_file(image_id):
     chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
     if content_length is None and not chunked and not environ.get('wsgi.input_terminated'):
         content_length = 0
+    # The store first, as upstream: an unknown X-Image-Meta-Store is 400 whatever the image.
+    store = stores.upload_store(rt, flask.request.headers.get('x-image-meta-store'))
     policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
                               'upload_image')
     expected_size = upload.expected_size_from(
         flask.request.headers.get('x-openstack-image-size'))
     events = notifications.UploadEvents(rt.notifier, image_id)
     try:
-        image = upload.upload(ctx, rt.registry, rt.stores.default, rt.conf, image_id,
+        image = upload.upload(ctx, rt.registry, store, rt.conf, image_id,
                               socket_body.reader_for(environ, content_length),
                               content_length, expected_size, on_begin=events.began)
     except Exception as exc:

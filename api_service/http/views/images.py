@@ -10,12 +10,17 @@ from api_service.http import image_render
 from api_service.http import image_requests
 from api_service.http import json_body
 from api_service.http import list_query
+from api_service.http.views import stores
 from api_service.services import deletion
 from common import states
 
 LOG = logging.getLogger(__name__)
 
 blueprint = flask.Blueprint('images', __name__, url_prefix='/v2/images')
+
+
+def _to_json(rt, image):
+    return image_render.to_json(image, multi_store=stores.multi_store(rt.conf))
 
 
 @blueprint.post('')
@@ -27,12 +32,15 @@ def create():
     image = rt.registry.image_create(ctx, values=values, properties=properties, tags=tags,
                                      quotas=image_requests.quotas(rt.conf))
     rt.notifier.image('image.create', image)
-    response = flask.jsonify(image_render.to_json(image))
+    response = flask.jsonify(_to_json(rt, image))
     response.status_code = 201
     response.headers['Location'] = (flask.request.host_url.rstrip('/') +
                                     image_render.image_href(image['id']))
     # No import methods yet; the header is still sent, as clients look for it.
     response.headers['OpenStack-image-import-methods'] = ''
+    if stores.multi_store(rt.conf):
+        response.headers['OpenStack-image-store-ids'] = ','.join(
+            store_id.strip() for store_id in rt.conf.enabled_backends)
     return response
 
 
@@ -43,7 +51,7 @@ def index():
     args = flask.request.args
     query = list_query.parse_query(args, rt.conf)
     images = rt.registry.image_list(ctx, query=query)
-    body = {'images': [image_render.to_json(i) for i in images],
+    body = {'images': [_to_json(rt, i) for i in images],
             'schema': '/v2/schemas/images'}
     body.update(list_query.page_links(args, images, query.limit))
     return flask.jsonify(body)
@@ -54,7 +62,7 @@ def show(image_id):
     rt, ctx = app_parts.current(), app_parts.request_context()
     image = rt.registry.image_get(ctx, image_id=image_id)
     policy.check_visible(rt.policy, ctx, image)
-    return flask.jsonify(image_render.to_json(image))
+    return flask.jsonify(_to_json(rt, image))
 
 
 @blueprint.patch('/<image_id>')
@@ -71,7 +79,7 @@ def update(image_id):
     image = rt.registry.image_update(ctx, image_id=image_id, changes=changes,
                                      quotas=image_requests.quotas(rt.conf))
     rt.notifier.image('image.update', image)
-    return flask.jsonify(image_render.to_json(image))
+    return flask.jsonify(_to_json(rt, image))
 
 
 @blueprint.delete('/<image_id>')
