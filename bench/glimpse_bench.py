@@ -223,6 +223,75 @@ def bench_cache(endpoint, size, rounds=5):
     return results
 
 
+class _Repeating:
+    """``size`` bytes of one block as a file (read()), for swiftclient's put_object."""
+
+    def __init__(self, block, size):
+        self.block, self.left = block, size
+
+    def read(self, n=-1):
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        n = min(n, len(self.block))
+        self.left -= n
+        return self.block[:n]
+
+
+def bench_swift(endpoint, size, swift_config, reference, container, rounds=3):
+    """Glimpse with its default store on Swift beside python-swiftclient alone on the same
+    Swift, with the same bytes: upload (Content-Length) and download, the median of
+    ``rounds`` each, interleaved. ``swift_config`` / ``reference``: the swift store config
+    file and section the api uses (its credentials), so both write to the same account;
+    the plain client writes one object to ``container``, which it creates and empties."""
+    import configparser
+
+    import swiftclient
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(swift_config)
+    ref = dict(parser.items(reference))
+    version = str(ref.get('auth_version', '3'))
+    options = {}
+    user = ref['user']
+    if not version.startswith('1'):
+        options = {'project_name': user.partition(':')[0],
+                   'user_domain_name': ref.get('user_domain_name', 'Default'),
+                   'project_domain_name': ref.get('project_domain_name', 'Default')}
+        user = user.partition(':')[2]
+    conn = swiftclient.Connection(authurl=ref['auth_address'], user=user, key=ref['key'],
+                                  auth_version='1.0' if version.startswith('1') else '3',
+                                  os_options=options, retries=0)
+    conn.put_container(container)
+    block = payload_block()
+    times = {'glimpse_up': [], 'glimpse_down': [], 'client_up': [], 'client_down': []}
+    try:
+        for _ in range(rounds):
+            image_id = one_shot(endpoint, create_image, 'bench-swift')
+            times['glimpse_up'].append(upload(endpoint, image_id, size, False))
+            times['glimpse_down'].append(download(endpoint, image_id)[0])
+            one_shot(endpoint, delete_image, image_id)
+            start = time.perf_counter()
+            conn.put_object(container, 'bench', _Repeating(block, size), content_length=size,
+                            chunk_size=SEND_BLOCK)
+            times['client_up'].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            _, body = conn.get_object(container, 'bench', resp_chunk_size=SEND_BLOCK)
+            got = sum(len(chunk) for chunk in body)
+            times['client_down'].append(time.perf_counter() - start)
+            if got != size:
+                raise RuntimeError(f'swiftclient read {got} of {size} bytes')
+            conn.delete_object(container, 'bench')
+    finally:
+        conn.close()
+    rates = {key: size / statistics.median(value) / 1e6 for key, value in times.items()}
+    return {'image_MiB': size // MIB,
+            'glimpse_upload_MBps': rates['glimpse_up'],
+            'swiftclient_upload_MBps': rates['client_up'],
+            'upload_ratio': rates['glimpse_up'] / rates['client_up'],
+            'glimpse_download_MBps': rates['glimpse_down'],
+            'swiftclient_download_MBps': rates['client_down'],
+            'download_ratio': rates['glimpse_down'] / rates['client_down']}
+
+
 def _with(endpoint, extra):
     """A copy of ``endpoint`` whose requests carry ``extra`` headers too."""
     copy = Endpoint.__new__(Endpoint)
@@ -380,6 +449,14 @@ def print_table(results):
         if key in cache:
             rows.append((f"cache: {cache['image_MiB']} MiB download, "
                          f"{key.replace('_MBps', '')} (MB/s)", f'{cache[key]:,.0f}'))
+    swift = results.get('swift', {})
+    for key in ('glimpse_upload_MBps', 'swiftclient_upload_MBps', 'upload_ratio',
+                'glimpse_download_MBps', 'swiftclient_download_MBps', 'download_ratio'):
+        if key in swift:
+            unit = '' if key.endswith('ratio') else ' (MB/s)'
+            rows.append((f"swift: {swift['image_MiB']} MiB, {key.replace('_MBps', '')}{unit}",
+                         f'{swift[key]:,.2f}' if key.endswith('ratio')
+                         else f'{swift[key]:,.0f}'))
     for key, value in results.get('memory', {}).items():
         rows.append((f'memory: {key}', f'{value:,.1f}'))
     width = max(len(r[0]) for r in rows) if rows else 10
@@ -402,7 +479,16 @@ def parse_args(argv=None):
     parser.add_argument('--registry-pid', type=int, help='glance-registry pid (for RSS)')
     parser.add_argument('--cache-mib', type=int, default=1024,
                         help='image size of the cache figures (needs image_cache_dir)')
-    parser.add_argument('--only', choices=('data', 'metadata', 'list', 'memory', 'cache'),
+    parser.add_argument('--swift-mib', type=int, default=512,
+                        help='image size of the swift figures (the api\'s default store '
+                             'on Swift)')
+    parser.add_argument('--swift-config',
+                        help='the swift store config file the api uses (for --only swift)')
+    parser.add_argument('--swift-reference', default='ref1')
+    parser.add_argument('--swift-container', default='bench-swiftclient',
+                        help='container of the plain python-swiftclient transfers')
+    parser.add_argument('--only', choices=('data', 'metadata', 'list', 'memory', 'cache',
+                                           'swift'),
                         action='append')
     parser.add_argument('--json', default='bench/results/latest.json')
     return parser.parse_args(argv)
@@ -422,6 +508,12 @@ def main(argv=None):
         results['list'] = bench_list(endpoint, args.list_count)
     if 'cache' in wanted:
         results['cache'] = bench_cache(endpoint, args.cache_mib * MIB)
+    if 'swift' in wanted:
+        if not args.swift_config:
+            raise SystemExit('--only swift needs --swift-config (the api\'s swift store '
+                             'config file)')
+        results['swift'] = bench_swift(endpoint, args.swift_mib * MIB, args.swift_config,
+                                       args.swift_reference, args.swift_container)
     if 'memory' in wanted and args.memory_gib > 0:
         results['memory'] = bench_memory(endpoint, int(args.memory_gib * 1024 ** 3),
                                          {'api': args.api_pid, 'registry': args.registry_pid})
