@@ -18,12 +18,32 @@ CACHE_VERSIONS = (
     {'id': 'v2.14', 'status': 'SUPPORTED'},
 )
 
+# With several stores ([DEFAULT] enabled_backends), the minors whose features are the
+# stores' are offered too, SUPPORTED as the cache's: 2.8 (X-Image-Meta-Store, the
+# OpenStack-image-store-ids header, /v2/info/stores), 2.9 (the same, no longer
+# experimental), 2.10 (DELETE /v2/stores/{store_id}/{image_id}) and 2.15
+# (/v2/info/stores/detail). Not 2.11 (copy-image), 2.12 (image tasks), 2.13 (usage) nor
+# 2.17 (the locations API): Glimpse does not serve them.
+STORE_VERSIONS = (
+    {'id': 'v2.15', 'status': 'SUPPORTED'},
+    {'id': 'v2.10', 'status': 'SUPPORTED'},
+    {'id': 'v2.9', 'status': 'SUPPORTED'},
+    {'id': 'v2.8', 'status': 'SUPPORTED'},
+)
+
 MAJOR = 2
 
 
-def offered(cache=False):
-    return (CACHE_VERSIONS + VERSIONS) if cache else VERSIONS
+def _minor(version):
+    return int(version['id'].split('.')[1])
 
 
-def known_minors(cache=False):
-    return {int(v['id'].split('.')[1]) for v in offered(cache)}
+def offered(cache=False, multi_store=False):
+    """The versions offered, newest first."""
+    rows = VERSIONS + (CACHE_VERSIONS if cache else ()) + \
+        (STORE_VERSIONS if multi_store else ())
+    return tuple(sorted(rows, key=_minor, reverse=True))
+
+
+def known_minors(cache=False, multi_store=False):
+    return {_minor(v) for v in offered(cache, multi_store)}

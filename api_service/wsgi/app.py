@@ -75,7 +75,8 @@ def build_pipeline(flask_wsgi_app, conf, pol):
     app = context_middleware.ContextMiddleware(app, pol, strategy)
     if strategy == 'keystone':
         app = auth_middleware.KeystoneAuthMiddleware(app, conf)
-    app = version_negotiation.VersionNegotiationMiddleware(app, bool(conf.image_cache_dir))
+    app = version_negotiation.VersionNegotiationMiddleware(app, bool(conf.image_cache_dir),
+                                                           bool(conf.enabled_backends))
     app = url_check.UrlCheckMiddleware(app)
     app = request_id.RequestIdMiddleware(app, conf.max_request_id_length)
     if conf.access_log:

@@ -12,8 +12,9 @@ def _document():
     endpoint = app_parts.current().conf.public_endpoint or flask.request.host_url
     href = '%s/v%d/' % (endpoint.rstrip('/'), versions.MAJOR)
     cache = app_parts.current().cache is not None
+    multi_store = bool(app_parts.current().conf.enabled_backends)
     return {'versions': [dict(v, links=[{'rel': 'self', 'href': href}])
-                         for v in versions.offered(cache)]}
+                         for v in versions.offered(cache, multi_store)]}
 
 
 @blueprint.get('/')

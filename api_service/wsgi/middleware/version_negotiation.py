@@ -11,10 +11,11 @@ UNVERSIONED = frozenset(['/', '/versions', '/healthcheck'])
 
 
 class VersionNegotiationMiddleware:
-    def __init__(self, app, cache=False):
+    def __init__(self, app, cache=False, multi_store=False):
         self.app = app
-        # With the image cache on, its minors (api_service/http/versions.py) are known too.
-        self._minors = versions.known_minors(cache)
+        # With the image cache on, or several stores, their minors
+        # (api_service/http/versions.py) are known too.
+        self._minors = versions.known_minors(cache, multi_store)
 
     def __call__(self, environ, start_response):
         match = _VERSIONED_PATH.match(environ.get('PATH_INFO', ''))
