@@ -59,7 +59,6 @@ def classic_registry_options():
 API_WARNINGS = {
     ('DEFAULT', 'image_szie_cap'): 'did you mean image_size_cap?',
     ('database', 'connection'): 'not implemented',
-    ('glance_store', 'stores'): 'not implemented',
 }
 # With keystone, only the name keystonemiddleware dropped; with noauth the whole section.
 KEYSTONE_WARNINGS = {('keystone_authtoken', 'auth_uri'): 'www_authenticate_uri'}
