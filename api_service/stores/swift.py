@@ -295,12 +295,22 @@ class SwiftStore(base.Store):
                     conn.put_object(container, current, source.upto(self.chunk_size),
                                     content_type='application/octet-stream')
                     written.append(current)
+                # Segments an earlier upload of this image left (its api worker died) would
+                # join the manifest's listing: remove them first.
+                self._remove_strays(conn, container, image_id, written)
                 current = image_id
                 conn.put_object(container, image_id, b'', content_length=0,
                                 content_type='application/octet-stream',
                                 headers={'X-Object-Manifest': '%s/%s-' % (
                                     parse.quote(container), parse.quote(image_id))})
                 written.append(image_id)
+                stored = int(conn.head_object(container, image_id)['content-length'])
+                if stored != source.total:
+                    raise exceptions.StoreUnavailable(
+                        store=self.store_id,
+                        reason='the manifest of image %s adds up to %d bytes, not the %d '
+                               'written (the container listing lags?)'
+                               % (image_id, stored, source.total))
             self._keep_auth(conn)
             return base.Added(self.url_for(container, image_id), source.total)
         except BaseException as exc:
@@ -316,6 +326,20 @@ class SwiftStore(base.Store):
             raise
         finally:
             conn.close()
+
+    @staticmethod
+    def _remove_strays(conn, container, image_id, written):
+        _, listing = conn.get_container(container, prefix='%s-' % image_id,
+                                        full_listing=True)
+        for entry in listing:
+            if entry['name'] not in written:
+                LOG.warning('Removing %s/%s, a segment left by an earlier upload of the '
+                            'image.', container, entry['name'])
+                try:
+                    conn.delete_object(container, entry['name'])
+                except swiftclient.ClientException as exc:
+                    if exc.http_status != 404:
+                        raise
 
     def _remove_leftovers(self, container, names):
         if not names:

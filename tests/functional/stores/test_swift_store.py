@@ -118,6 +118,23 @@ def test_a_failed_segmented_upload_removes_its_segments(tmp_path, swift_tempauth
     assert store.pending_leftovers() == []
 
 
+def test_segments_an_earlier_upload_left_are_not_part_of_the_image(tmp_path,
+                                                                     swift_tempauth):
+    """An api worker that died mid-upload left segments 1 to 5; the next upload of the
+    image writes 2 and must not serve the stale ones behind them."""
+    store = make_store(tmp_path, swift_tempauth.info, large_object_size=64 * KiB,
+                       large_object_chunk_size=64 * KiB)
+    conn = store._connection()
+    conn.put_container(store.container)
+    for n in range(1, 6):
+        conn.put_object(store.container, 'again-%05d' % n, b'stale' * 1000)
+    conn.close()
+    data = os.urandom(100 * KiB)
+    added = store.add('again', contract._chunked(data, 30000))
+    assert b''.join(store.get(added.url)[0]) == data
+    assert objects(store) == ['again', 'again-00001', 'again-00002']
+
+
 def test_containers_seed_spreads_images(tmp_path, swift_tempauth):
     store = make_store(tmp_path, swift_tempauth.info, containers_seed=2)
     added = store.add('ab1234', iter([b'data']), size_hint=4)
