@@ -181,6 +181,9 @@ def delete(db, ctxt, image_id, delayed=False):
             raise exceptions.Forbidden('Image %s is protected and cannot be deleted.'
                                        % image_id, image_id=image_id)
         before = image_dicts.with_internal(_dict_of(session, row), row, ('location',))
+        # Every copy's data goes (1.10), not only the current location's.
+        before['locations'] = [{'url': where.url, 'store_id': where.store_id}
+                               for where in locations.all_live(session, image_id)]
         now = utcnow()
         target = states.DELETED
         if delayed and before['location'] and \
@@ -197,7 +200,9 @@ def delete(db, ctxt, image_id, delayed=False):
             raise exceptions.ImageNotFound(image_id=image_id)
         cache_records.forget_image(session, image_id)
         if target == states.PENDING_DELETE:
-            scrubbing.queue(session, image_id, before['location'], now)
+            for url in [where['url'] for where in before['locations']] or \
+                    [before['location']]:
+                scrubbing.queue(session, image_id, url, now)
             locations.mark(session, image_id, locations.PENDING_DELETE, now)
             before['data_queued'] = True
         else:

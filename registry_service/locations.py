@@ -44,6 +44,14 @@ def live(session, image_id):
         .order_by(Location.id.desc()).limit(1)).scalars().first()
 
 
+def all_live(session, image_id):
+    """The image's active locations, oldest first."""
+    return session.execute(
+        sa.select(Location).where(Location.image_id == image_id, Location.status == ACTIVE,
+                                  Location.deleted == sa.false())
+        .order_by(Location.id)).scalars().all()
+
+
 def mark(session, image_id, status, now=None, statuses=(ACTIVE, PENDING_DELETE)):
     """Set the status of the image's locations that are in ``statuses``."""
     now = now or utcnow()

@@ -165,8 +165,11 @@ def record_left(db, ctxt, image_id, location, error):
         if row is None or not row.deleted or not (
                 ctxt.is_admin or (ctxt.owner is not None and row.owner == ctxt.owner)):
             raise exceptions.ImageNotFound(image_id=image_id)
-        where = locations.current(session, image_id)
-        if where is None or where.url != location:
+        # Any of its locations (an image with copies in several stores has several).
+        known = session.execute(sa.select(locations.Location.id).where(
+            locations.Location.image_id == image_id,
+            locations.Location.url == location)).first()
+        if known is None:
             raise exceptions.Invalid('Image %s has no data at that location.' % image_id)
         queue(session, image_id, location, now, error=str(error or 'unknown error'))
         return {'image_id': image_id, 'location': location}

@@ -19,12 +19,17 @@ def remove_data(stores, location, store_id=None):
     """Remove the data at ``location`` from whichever store holds it (the store
     ``store_id`` when the location names one the catalog knows).
 
-    Data already gone counts as removed (another scrubber, or an operator, was first).
-    Anything else the store raises (down, refusing, an unknown scheme) propagates.
+    Data already gone counts as removed (another scrubber, or an operator, was first), and
+    so does data in a store that never deletes (the read-only http store: the data is not
+    ours; upstream ignores its StoreDeleteNotSupported the same way). Anything else the
+    store raises (down, refusing, an unknown scheme) propagates.
     """
     try:
         store = stores.for_location(location, store_id)
-        store.require(base.Capability.DELETE)
+        if not store.can(base.Capability.DELETE):
+            LOG.info('Image data at %s is in the read-only store %s; it is left there.',
+                     location, store.store_id)
+            return
         store.delete(location)
     except exceptions.StoreDataNotFound:
         LOG.info('Image data at %s was already gone.', location)
@@ -34,11 +39,18 @@ def delete_image(registry, ctxt, image_id, stores, delayed=False):
     """Delete ``image_id`` for ``ctxt``; -> the image as it was (with ``data_queued`` when
     its data was left to glance-scrubber)."""
     image = registry.image_delete(ctxt, image_id=image_id, delayed=delayed or None)
-    location = image.get('location')
-    if not location or image.get('data_queued'):
+    if not image.get('location') or image.get('data_queued'):
         return image
+    # Every copy (1.10: ``locations``, each store's), else the one location.
+    for where in image.get('locations') or [{'url': image['location'],
+                                             'store_id': image.get('store_id')}]:
+        _remove_or_record(registry, ctxt, image_id, stores, where['url'], where['store_id'])
+    return image
+
+
+def _remove_or_record(registry, ctxt, image_id, stores, location, store_id):
     try:
-        remove_data(stores, location, image.get('store_id'))
+        remove_data(stores, location, store_id)
     except Exception as exc:
         LOG.warning('Image %s deleted but its data at %s could not be removed (%s); '
                     'glance-scrubber will retry it.', image_id, location, exc)
@@ -50,4 +62,3 @@ def delete_image(registry, ctxt, image_id, stores, delayed=False):
             LOG.error('Could not record the data of deleted image %s at %s for '
                       'glance-scrubber (%s); remove it by hand.', image_id, location,
                       record_exc)
-    return image

@@ -31,7 +31,9 @@ Version history (bump the minor for every new method or optional argument):
         ``store_id`` and ``stores`` beside ``location``, scrub_claim entries ``store_id``
 * 1.10 - every image dict carries ``stores`` (the ids of the stores holding the image's
         data, the image's ``stores`` attribute); image_location_delete (DELETE
-        /v2/stores/{store_id}/{image_id})
+        /v2/stores/{store_id}/{image_id}); image_delete answers ``locations`` too
+        ([{'url', 'store_id'}], every live copy, oldest first), queues each for the
+        scrubber when delayed, and image_data_left takes any of them
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are

@@ -240,6 +240,7 @@ class FakeRegistry:
             raise exceptions.Forbidden('Image %s is protected and cannot be deleted.'
                                        % image_id, image_id=image_id)
         before = self._to_dict(image, ('location',))
+        before['locations'] = self._live_locations(image)
         now = utcnow()
         target = states.DELETED
         if delayed and row['location'] and \
@@ -249,9 +250,20 @@ class FakeRegistry:
                   upload_expires_at=None)
         self._forget_cached(image_id)
         if target == states.PENDING_DELETE:
-            self._queue_deletion(image_id, row['location'], now)
+            for where in before['locations'] or [{'url': row['location']}]:
+                self._queue_deletion(image_id, where['url'], now)
             before['data_queued'] = True
         return before
+
+    @staticmethod
+    def _live_locations(image):
+        """locations.all_live: every active location, oldest first."""
+        row = image['row']
+        if not row['location'] or row['status'] in (states.PENDING_DELETE, states.DELETED):
+            return []
+        return [{'url': where['url'], 'store_id': where['store_id']}
+                for where in image.get('older', []) + [{'url': row['location'],
+                                                        'store_id': row['store_id']}]]
 
     @_call
     def image_location_delete(self, ctxt, *, image_id, store_id):
@@ -306,7 +318,7 @@ class FakeRegistry:
         row = image['row'] if image else None
         if row is None or not row['deleted'] or not (ctxt.is_admin or self._owns(ctxt, row)):
             raise exceptions.ImageNotFound(image_id=image_id)
-        if row['location'] != location:
+        if location not in [row['location']] + [w['url'] for w in image.get('older', [])]:
             raise exceptions.Invalid('Image %s has no data at that location.' % image_id)
         self._queue_deletion(image_id, location, utcnow(), error=str(error or 'unknown error'))
         return {'image_id': image_id, 'location': location}

@@ -151,3 +151,25 @@ def test_the_stores_minor_versions_are_offered_with_several_stores(client, tmp_p
     assert [v['id'] for v in single.get('/versions').get_json()['versions']] == \
         ['v2.1', 'v2.0']
     assert single.get('/v2.10/images', headers=ALICE).status_code == 300
+
+
+def test_deleting_the_image_removes_every_copy(client, create_image, registry, tmp_path):
+    image = create_image(**RAW)
+    assert _upload(client, image['id'], b'both', store='fast').status_code == 204
+    copy = tmp_path / 'cold' / image['id']
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(b'both')
+    registry.add_copy(image['id'], 'file://%s' % copy, 'cold')
+    web = 'http://127.0.0.1:9/%s' % image['id']
+    registry.add_copy(image['id'], web, 'web')
+    assert client.delete('/v2/images/%s' % image['id'], headers=ALICE).status_code == 204
+    assert not (tmp_path / 'fast' / image['id']).exists() and not copy.exists()
+    # The read-only store's data is not ours: nothing is queued for the scrubber.
+    assert registry.scrub_claim(registry_admin(), scrub_time=0, limit=10,
+                                claim_seconds=60) == []
+
+
+def registry_admin():
+    from common import context
+    return context.RequestContext(user_id='admin', project_id='admin-project',
+                                  roles=['admin'], is_admin=True)

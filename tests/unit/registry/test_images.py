@@ -183,7 +183,7 @@ def test_delete_returns_the_image_as_it_was_and_soft_deletes(db, alice, admin):
     image = new_image(db, alice, properties={'k': 'v'})
     before = images.delete(db, alice, image['id'])
     # With its location, so the api can remove the data.
-    assert before == dict(image, location=None, store_id=None, stores=[])
+    assert before == dict(image, location=None, store_id=None, stores=[], locations=[])
     with pytest.raises(exceptions.ImageNotFound):
         images.delete(db, admin, image['id'])
 

@@ -147,3 +147,27 @@ def test_only_an_active_image_loses_a_store(db, alice):
     actions.deactivate(db, alice, image['id'])
     with pytest.raises(exceptions.Conflict):
         images.delete_location(db, alice, image['id'], 'cold')
+
+
+def test_a_delete_answers_every_copy_and_queues_each_when_delayed(db, alice, admin):
+    image = _active(db, alice)
+    with db.write() as session:
+        locations.add(session, image['id'], 'file:///cold/x', 'cold')
+    before = images.delete(db, alice, image['id'], delayed=True)
+    assert before['locations'] == [{'url': 'file:///data/x', 'store_id': 'fast'},
+                                   {'url': 'file:///cold/x', 'store_id': 'cold'}]
+    claimed = scrubbing.claim(db, admin, 0, 10, 60)
+    assert sorted((c['location'], c['store_id']) for c in claimed) == [
+        ('file:///cold/x', 'cold'), ('file:///data/x', 'fast')]
+
+
+def test_data_left_of_any_copy_is_queued(db, alice, admin):
+    image = _active(db, alice)
+    with db.write() as session:
+        locations.add(session, image['id'], 'file:///cold/x', 'cold')
+    images.delete(db, alice, image['id'])
+    for url in ('file:///data/x', 'file:///cold/x'):
+        scrubbing.record_left(db, alice, image['id'], url, 'down')
+    with pytest.raises(exceptions.Invalid):
+        scrubbing.record_left(db, alice, image['id'], 'file:///elsewhere', 'down')
+    assert len(scrubbing.claim(db, admin, 0, 10, 60)) == 2
