@@ -38,7 +38,9 @@ def _check_new_id(image_id):
         raise exceptions.Invalid('Image id %r is not a UUID.' % (image_id,)) from None
 
 
-def create(db, ctxt, values, properties, tags, quotas=None):
+def check_new_image(values, properties, tags, quotas=None):
+    """image_create's arguments checked, before any database work
+    -> (id, base attributes with their defaults, properties, tags)."""
     values = dict(values or {})
     image_id = _check_new_id(values.pop('id', None))
     unknown = sorted(set(values) - set(patch.MUTABLE))
@@ -54,6 +56,11 @@ def create(db, ctxt, values, properties, tags, quotas=None):
     tags = patch.check_tags(list(tags or []))
     patch.check_quota(quotas, patch.PROPERTY_QUOTA, len(properties))
     patch.check_quota(quotas, patch.TAG_QUOTA, len(tags))
+    return image_id, attributes, properties, tags
+
+
+def create(db, ctxt, values, properties, tags, quotas=None):
+    image_id, attributes, properties, tags = check_new_image(values, properties, tags, quotas)
     now = utcnow()
     with db.write() as session:
         # Ids are never reused, not even those of deleted images (OSSN-0075).

@@ -90,7 +90,13 @@ def stored_bytes(session, owner, except_image_id):
 
 
 def _upload_budget(session, row, quotas, expected_size):
-    """Bytes this upload may write (None = unlimited); QuotaExceeded when none fit.
+    """Bytes this upload may write (None = unlimited); QuotaExceeded when none fit."""
+    return upload_budget(quotas, expected_size,
+                         lambda: stored_bytes(session, row.owner, row.id))
+
+
+def upload_budget(quotas, expected_size, stored):
+    """The storage quota's rule, apart from where the stored bytes come from (``stored()``).
 
     Like upstream, a known size must fit what is left, and an unknown size needs at least
     some room; two concurrent uploads can each pass this check, as upstream's can.
@@ -98,7 +104,7 @@ def _upload_budget(session, row, quotas, expected_size):
     quota = _storage_quota(quotas)
     if quota is None:
         return None
-    budget = quota - stored_bytes(session, row.owner, row.id)
+    budget = quota - stored()
     if (expected_size is not None and expected_size > budget) or \
             (expected_size is None and budget <= 0):
         raise exceptions.QuotaExceeded(

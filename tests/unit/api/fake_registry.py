@@ -22,7 +22,6 @@ import functools
 import itertools
 import json
 import threading
-import uuid
 
 from common import context
 from common import exceptions
@@ -179,25 +178,8 @@ class FakeRegistry:
 
     @_call
     def image_create(self, ctxt, *, values, properties, tags, quotas=None):
-        values = dict(values or {})
-        image_id = values.pop('id', None)
-        try:
-            image_id = str(uuid.UUID(image_id)) if image_id is not None else str(uuid.uuid4())
-        except (TypeError, ValueError, AttributeError):
-            raise exceptions.Invalid('Image id %r is not a UUID.' % (image_id,)) from None
-        unknown = sorted(set(values) - set(patch.MUTABLE))
-        if unknown:
-            raise exceptions.Invalid('Attributes %s cannot be set on a new image.'
-                                     % ', '.join(unknown))
-        attributes = dict(registry_images.NEW_IMAGE_DEFAULTS, **values)
-        for name, value in attributes.items():
-            patch.check_base_value(name, value)
-        properties = dict(properties or {})
-        for name, value in properties.items():
-            patch.check_property(name, value)
-        tags = patch.check_tags(list(tags or []))
-        patch.check_quota(quotas, patch.PROPERTY_QUOTA, len(properties))
-        patch.check_quota(quotas, patch.TAG_QUOTA, len(tags))
+        image_id, attributes, properties, tags = registry_images.check_new_image(
+            values, properties, tags, quotas)
         if image_id in self._images:
             raise exceptions.Duplicate('Image ID %s already exists!' % image_id,
                                        image_id=image_id)
@@ -493,16 +475,8 @@ class FakeRegistry:
                    and image['row']['id'] != except_image_id)
 
     def _upload_budget(self, row, quotas, expected_size):
-        quota = (quotas or {}).get('user_storage_quota')
-        if quota is None or isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
-            return None
-        budget = quota - self._stored_bytes(row['owner'], row['id'])
-        if (expected_size is not None and expected_size > budget) or \
-                (expected_size is None and budget <= 0):
-            raise exceptions.QuotaExceeded(
-                'The size of the data %s will exceed the limit. %d bytes remaining.'
-                % (expected_size, max(budget, 0)))
-        return budget
+        return registry_uploads.upload_budget(
+            quotas, expected_size, lambda: self._stored_bytes(row['owner'], row['id']))
 
     @staticmethod
     def _check_current(image, upload_token):
