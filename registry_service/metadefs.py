@@ -327,6 +327,15 @@ def _find(session, namespace_row, kind, name):
                                                   model.name == name)).one_or_none()
 
 
+def _changeable_item(session, ctxt, name, kind, item_name):
+    """-> (the namespace the caller may change, its ``kind`` definition ``item_name``)."""
+    namespace_row = _fetch_changeable(session, ctxt, name)
+    row = _find(session, namespace_row, kind, item_name)
+    if row is None:
+        raise _item_not_found(namespace_row, kind, item_name)
+    return namespace_row, row
+
+
 def _add_item(session, namespace_row, kind, item):
     name = item.get('name')
     if not isinstance(name, str) or not name:
@@ -356,10 +365,7 @@ def update_item(db, ctxt, name, kind, item_name, item):
     """PUT: ``item`` replaces the definition; a new ``name`` renames it."""
     _check_kind(kind)
     with db.write() as session:
-        namespace_row = _fetch_changeable(session, ctxt, name)
-        row = _find(session, namespace_row, kind, item_name)
-        if row is None:
-            raise _item_not_found(namespace_row, kind, item_name)
+        namespace_row, row = _changeable_item(session, ctxt, name, kind, item_name)
         new_name = item.get('name') or item_name
         if new_name != item_name and _find(session, namespace_row, kind, new_name) is not None:
             raise _duplicate(namespace_row, kind, new_name)
@@ -376,10 +382,7 @@ def delete_item(db, ctxt, name, kind, item_name):
     """-> the removed definition."""
     _check_kind(kind)
     with db.write() as session:
-        namespace_row = _fetch_changeable(session, ctxt, name)
-        row = _find(session, namespace_row, kind, item_name)
-        if row is None:
-            raise _item_not_found(namespace_row, kind, item_name)
+        namespace_row, row = _changeable_item(session, ctxt, name, kind, item_name)
         _check_unprotected(namespace_row, 'Metadata definition %s %s is protected and cannot '
                                           'be deleted.' % (_SINGULAR[kind], item_name))
         removed = _TO_DICT[kind](row)
