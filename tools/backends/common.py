@@ -148,3 +148,32 @@ def wait_until(check, what, processes, timeout):
                              for name, path in processes.logs.items())
             raise BackendError(f'{what} did not answer within {timeout}s\n{logs}')
         time.sleep(0.05)
+
+
+class OneProcessServer:
+    """A server of one child process on a free loopback port, kept under ``directory``."""
+
+    def __init__(self, directory):
+        self.dir = pathlib.Path(directory).resolve()
+        self.port = free_port()
+        self.url = f'http://{HOST}:{self.port}'
+        self.processes = Processes()
+        self.info = None
+        self.startup_seconds = None
+
+    def _start_process(self, name, argv, log, ready, what, timeout, env=None):
+        """Start ARGV, wait until READY() is true; stop it again if it never is."""
+        started = time.monotonic()
+        self.processes.start(name, argv, log, env=env)
+        try:
+            wait_until(ready, what, self.processes, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = round(time.monotonic() - started, 1)
+
+    def stop(self):
+        self.processes.stop()
+
+    def pids(self):
+        return self.processes.pids()

@@ -20,15 +20,12 @@ import pathlib
 import re
 import shutil
 import sys
-import time
 import urllib.parse
 
 from tools.backends.common import HOST
 from tools.backends.common import ROOT
-from tools.backends.common import Processes
-from tools.backends.common import free_port
+from tools.backends.common import OneProcessServer
 from tools.backends.common import http_status
-from tools.backends.common import wait_until
 
 START_TIMEOUT_SECONDS = 30
 CHUNK = 256 * 1024
@@ -105,31 +102,20 @@ def serve(root, port):
     server.serve_forever()
 
 
-class HttpServer:
+class HttpServer(OneProcessServer):
     def __init__(self, directory):
-        self.dir = pathlib.Path(directory).resolve()
+        super().__init__(directory)
         self.root = self.dir / 'files'
-        self.port = free_port()
-        self.url = f'http://{HOST}:{self.port}'
-        self.processes = Processes()
-        self.info = None
-        self.startup_seconds = None
 
     def start(self, timeout=START_TIMEOUT_SECONDS):
-        started = time.monotonic()
         self.root.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [str(ROOT), *filter(None, [os.environ.get('PYTHONPATH')])]))
-        self.processes.start(
+        self._start_process(
             'http', [sys.executable, '-m', 'tools.backends.http_server', 'serve',
-                     str(self.root), str(self.port)], self.dir / 'http-server.log', env=env)
-        try:
-            wait_until(lambda: http_status(f'{self.url}/redirect-loop', 'HEAD') == 302,
-                       'the HTTP server', self.processes, timeout)
-        except BaseException:
-            self.stop()
-            raise
-        self.startup_seconds = round(time.monotonic() - started, 1)
+                     str(self.root), str(self.port)], self.dir / 'http-server.log',
+            lambda: http_status(f'{self.url}/redirect-loop', 'HEAD') == 302,
+            'the HTTP server', timeout, env=env)
         self.info = {'url': self.url, 'root': str(self.root), 'port': self.port,
                      'log': str(self.dir / 'http-server.log'),
                      'startup_seconds': self.startup_seconds}
@@ -143,12 +129,6 @@ class HttpServer:
         tmp.write_bytes(data)
         shutil.move(tmp, path)
         return f'{self.url}/{urllib.parse.quote(name)}'
-
-    def stop(self):
-        self.processes.stop()
-
-    def pids(self):
-        return self.processes.pids()
 
 
 if __name__ == '__main__':

@@ -8,15 +8,11 @@ speaks S3's REST API with multipart uploads, ranged GETs and signature v4, which
 store driver uses. ``moto[server]`` is in the ``test`` extra.
 """
 
-import pathlib
-import time
 
 from tools.backends.common import HOST
-from tools.backends.common import Processes
-from tools.backends.common import free_port
+from tools.backends.common import OneProcessServer
 from tools.backends.common import http_status
 from tools.backends.common import venv_bin
-from tools.backends.common import wait_until
 
 START_TIMEOUT_SECONDS = 60
 ACCESS_KEY = 'glimpse-test-access'
@@ -24,35 +20,15 @@ SECRET_KEY = 'glimpse-test-secret'
 REGION = 'us-east-1'
 
 
-class S3Server:
-    def __init__(self, directory):
-        self.dir = pathlib.Path(directory).resolve()
-        self.port = free_port()
-        self.url = f'http://{HOST}:{self.port}'
-        self.processes = Processes()
-        self.info = None
-        self.startup_seconds = None
-
+class S3Server(OneProcessServer):
     def start(self, timeout=START_TIMEOUT_SECONDS):
-        started = time.monotonic()
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.processes.start('moto', [venv_bin('moto_server'), '-H', HOST, '-p', str(self.port)],
-                             self.dir / 'moto-server.log')
-        try:
-            wait_until(lambda: http_status(f'{self.url}/moto-api/') == 200, 'moto_server',
-                       self.processes, timeout)
-        except BaseException:
-            self.stop()
-            raise
-        self.startup_seconds = round(time.monotonic() - started, 1)
+        self._start_process('moto', [venv_bin('moto_server'), '-H', HOST, '-p', str(self.port)],
+                            self.dir / 'moto-server.log',
+                            lambda: http_status(f'{self.url}/moto-api/') == 200, 'moto_server',
+                            timeout)
         self.info = {'endpoint_url': self.url, 'access_key': ACCESS_KEY,
                      'secret_key': SECRET_KEY, 'region': REGION, 'port': self.port,
                      'server': 'moto', 'log': str(self.dir / 'moto-server.log'),
                      'startup_seconds': self.startup_seconds}
         return self.info
-
-    def stop(self):
-        self.processes.stop()
-
-    def pids(self):
-        return self.processes.pids()
