@@ -1,7 +1,6 @@
 """glance-registry: serves the registry RPC contract from the image database."""
 
 import os
-import signal
 import socket
 import sys
 import threading
@@ -10,6 +9,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from common import fatal
+from common import signals
 from common import version
 from common.rpc import transport as rpc_transport
 from registry_service import config
@@ -57,18 +57,6 @@ def check_database(url):
         raise fatal.StartupError(
             'The image database is at schema revision %s, this glance-registry needs %s; '
             'run "glance-manage db sync" first. Not starting.' % (current or 'base', head))
-
-
-def _stop_on_signals():
-    stopping = threading.Event()
-
-    def handler(signum, frame):
-        LOG.info('Signal %d received; finishing the calls in progress.', signum)
-        stopping.set()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, handler)
-    return stopping
 
 
 # How long a stopping registry waits for the calls in progress. A call's reply cannot leave
@@ -121,7 +109,7 @@ def main(argv=None):
 def _serve(conf):
     config_audit.audit(conf, LOG)
     check_database(conf.database.connection)
-    stopping = _stop_on_signals()
+    stopping = signals.stop_on_signals(LOG, 'finishing the calls in progress.')
     transport = rpc_transport.get_transport(conf)
     server_name = default_server_name()
     server = make_rpc_server(conf, transport, server_name=server_name)

@@ -8,9 +8,7 @@ Exit status: 0 done; 1 the registry could not be reached or a removal failed (th
 data stays queued for the next run), or the restore was refused; 2 bad configuration.
 """
 
-import signal
 import sys
-import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -19,6 +17,7 @@ from api_service import exceptions as api_exceptions
 from api_service.stores import catalog
 from common import exceptions
 from common import fatal
+from common import signals
 from common.rpc import client as rpc_client
 from scrubber_service import config
 from scrubber_service import config_audit
@@ -26,18 +25,6 @@ from scrubber_service import scrubber as scrubber_module
 
 LOG = logging.getLogger(__name__)
 PROG = config.PROG
-
-
-def _stop_on_signals():
-    stopping = threading.Event()
-
-    def handler(signum, frame):
-        LOG.info('Signal %d received; stopping after the run in progress.', signum)
-        stopping.set()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, handler)
-    return stopping
 
 
 def run_once(scrubber):
@@ -91,7 +78,7 @@ def main(argv=None):
             return restore(scrubber, conf.restore)
         if not conf.daemon:
             return 0 if run_once(scrubber) else 1
-        stopping = _stop_on_signals()
+        stopping = signals.stop_on_signals(LOG, 'stopping after the run in progress.')
         LOG.info('glance-scrubber running every %d s (scrub_time %d s, %d threads).',
                  conf.wakeup_time, conf.scrub_time, conf.scrub_pool_size)
         while not stopping.is_set():
