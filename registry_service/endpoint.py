@@ -1,9 +1,9 @@
 """The registry's RPC endpoint: one method per entry of common.rpc.contract.
 
 Each method unpacks its keyword arguments, runs one transaction through images.py, listing.py,
-uploads.py, members.py, tags.py, actions.py, scrubbing.py or metadefs.py and returns plain dicts. A
-transaction that loses a deadlock or a lock wait is run again whole, a few times
-(db.session.retrying). Only common.exceptions leave it on purpose: a lost database becomes
+uploads.py, members.py, tags.py, actions.py, scrubbing.py, tasks.py or metadefs.py and returns
+plain dicts. A transaction that loses a deadlock or a lock wait is run again whole, a few
+times (db.session.retrying). Only common.exceptions leave it on purpose: a lost database becomes
 DatabaseUnavailable, anything else is a bug, logged here and left to become a 500 on the api
 side.
 """
@@ -25,6 +25,7 @@ from registry_service import members
 from registry_service import metadefs
 from registry_service import scrubbing
 from registry_service import tags
+from registry_service import tasks
 from registry_service import uploads
 from registry_service.db import session as db_session
 
@@ -228,6 +229,37 @@ class RegistryEndpoint:
     @_rpc
     def cache_node_list(self, ctxt, *, image_id):
         return cache_records.nodes_of(self._db, ctxt, image_id)
+
+    # -- glance-api's tasks (1.12) ----------------------------------------------------------
+
+    @_rpc
+    def task_create(self, ctxt, *, values):
+        return tasks.create(self._db, ctxt, values)
+
+    @_rpc
+    def task_get(self, ctxt, *, task_id):
+        return tasks.get(self._db, ctxt, task_id)
+
+    @_rpc
+    def task_list(self, ctxt, *, filters=None, marker=None, limit=None, sort_key=None,
+                  sort_dir=None):
+        return tasks.list_tasks(self._db, ctxt, filters, marker, limit, sort_key, sort_dir)
+
+    @_rpc
+    def image_task_list(self, ctxt, *, image_id):
+        return tasks.list_for_image(self._db, ctxt, image_id)
+
+    @_rpc
+    def task_update(self, ctxt, *, task_id, values, holder=None, time_to_live=None):
+        return tasks.update(self._db, ctxt, task_id, values, holder, time_to_live)
+
+    @_rpc
+    def task_claim(self, ctxt, *, task_id, holder, lease_seconds):
+        return tasks.claim(self._db, ctxt, task_id, holder, lease_seconds)
+
+    @_rpc
+    def task_renew(self, ctxt, *, task_id, holder, lease_seconds):
+        return tasks.renew(self._db, ctxt, task_id, holder, lease_seconds)
 
     # -- the metadata definitions catalog (1.7) ------------------------------------------------
 

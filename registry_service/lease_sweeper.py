@@ -1,4 +1,5 @@
-"""The thread that returns abandoned uploads to queued once their lease has passed.
+"""The thread that returns abandoned uploads to queued once their lease has passed, and
+fails the tasks whose glance-api worker died (registry_service/tasks.py:sweep).
 
 An api worker that dies mid-upload never calls abort_upload; its image would stay in
 ``saving`` for good. glance-registry runs one LeaseSweeper beside its RPC server: it calls
@@ -9,6 +10,7 @@ seconds, on the same database as the RPC endpoint.
 from oslo_log import log as logging
 
 from common import sweeper
+from registry_service import tasks
 from registry_service import uploads
 
 LOG = logging.getLogger(__name__)
@@ -35,7 +37,25 @@ class LeaseSweeper(sweeper.Sweeper):
             LOG.warning('Upload of image %s (owner %s) abandoned: its lease passed at %s '
                         'without renewal; the image is queued again.', image['id'],
                         image['owner'], image['upload_expires_at'])
+        self.sweep_tasks()
         return expired
+
+    def sweep_tasks(self):
+        """Fails the tasks whose lease passed, hides expired ones; never raises."""
+        try:
+            swept = tasks.sweep(self._db)
+        except Exception as exc:
+            LOG.warning('Sweep for abandoned tasks failed, trying again in %d s: %s',
+                        self.interval, exc)
+            return None
+        for task in swept['failed']:
+            LOG.warning('Task %s (owner %s) failed: the glance-api worker running it stopped '
+                        'renewing its lease.%s', task['id'], task['owner'],
+                        ' Its image %s is queued again.' % task['image_id']
+                        if task['image_released'] else '')
+        if swept['expired']:
+            LOG.info('%d expired tasks are now deleted.', swept['expired'])
+        return swept
 
     def start(self):
         super().start()

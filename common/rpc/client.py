@@ -196,6 +196,32 @@ class RegistryClient:
 
     # -- the metadata definitions catalog (1.7) ------------------------------------------------
 
+    def task_create(self, ctxt, *, values):
+        return self._call(ctxt, 'task_create', values=values)
+
+    def task_get(self, ctxt, *, task_id):
+        return self._call(ctxt, 'task_get', task_id=task_id)
+
+    def task_list(self, ctxt, *, filters=None, marker=None, limit=None, sort_key=None,
+                  sort_dir=None):
+        return self._call(ctxt, 'task_list', filters=filters, marker=marker, limit=limit,
+                          sort_key=sort_key, sort_dir=sort_dir)
+
+    def image_task_list(self, ctxt, *, image_id):
+        return self._call(ctxt, 'image_task_list', image_id=image_id)
+
+    def task_update(self, ctxt, *, task_id, values, holder=None, time_to_live=None):
+        return self._call(ctxt, 'task_update', task_id=task_id, values=values, holder=holder,
+                          time_to_live=time_to_live)
+
+    def task_claim(self, ctxt, *, task_id, holder, lease_seconds):
+        return self._call(ctxt, 'task_claim', task_id=task_id, holder=holder,
+                          lease_seconds=lease_seconds)
+
+    def task_renew(self, ctxt, *, task_id, holder, lease_seconds):
+        return self._call(ctxt, 'task_renew', task_id=task_id, holder=holder,
+                          lease_seconds=lease_seconds)
+
     def _metadef(self, ctxt, method, **kwargs):
         # A registry held below 1.7 by [registry] version_cap (a rolling upgrade) has no
         # catalog: say so (503) rather than letting oslo.messaging's cap error become a 500.

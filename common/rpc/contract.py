@@ -34,6 +34,9 @@ Version history (bump the minor for every new method or optional argument):
         /v2/stores/{store_id}/{image_id}); image_delete answers ``locations`` too
         ([{'url', 'store_id'}], every live copy, oldest first), queues each for the
         scrubber when delayed, and image_data_left takes any of them
+* 1.12 - glance-api's tasks (the tasks API, image import; registry_service/tasks.py):
+        task_create, task_get, task_list, image_task_list, task_update, task_claim,
+        task_renew
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -218,6 +221,39 @@ image_location_delete(image_id, store_id)  (1.10)
     ImageNotFound); an image not ``active`` -> Conflict; the image's only store ->
     Forbidden (delete the image instead); not in that store -> NotFound. -> the image as it
     is now, with the removed ``location`` and its ``store_id``: the api removes that data.
+task_create(values)  (1.12)
+    ``values``: {'type', 'input' (object or None), optional 'id' (the api's uuid) and
+    'image_id'}; owner, user_id and request_id come from the context. -> the task, status
+    ``pending``. A task travels as ``{'id', 'type', 'status', 'owner', 'input', 'result',
+    'message', 'image_id', 'request_id', 'user_id', 'created_at', 'updated_at',
+    'expires_at'}`` (``input`` and ``result`` objects or None). An existing id -> Duplicate.
+task_get(task_id)  (1.12)
+    The task, for its owner or an admin; others, unknown, deleted or expired (its
+    ``expires_at`` passed) -> NotFound.
+task_list(filters=None, marker=None, limit=None, sort_key=None, sort_dir=None)  (1.12)
+    The caller's live tasks (an admin's: everyone's), ``filters`` {'type', 'status'} by
+    equality, sorted by ``sort_key`` (created_at by default; created_at then id break
+    ties) in ``sort_dir`` (desc by default), after the task ``marker`` (unknown ->
+    MarkerNotFound), at most ``limit``.
+image_task_list(image_id)  (1.12)
+    The live tasks of an image the caller may see (else ImageNotFound), oldest first: all
+    of them for the image's owner or an admin, the caller's own ones for anybody else.
+task_update(task_id, values, holder=None, time_to_live=None)  (1.12)
+    Owner or admin. ``values`` may change 'status', 'result' (object or None), 'message',
+    'image_id'; status moves pending -> processing -> success | failure, or pending ->
+    failure (else Conflict). Given a ``holder``, the task must be processing under that
+    holder (else Conflict: the sweep failed it, another worker holds it). Finishing
+    (success / failure) ends the lease and sets ``expires_at`` ``time_to_live`` hours
+    ([task] task_time_to_live, 48 when None) from now. -> the task.
+task_claim(task_id, holder, lease_seconds)  (1.12)
+    pending -> processing for the api worker ``holder`` (at most 255 characters), with a
+    lease of ``lease_seconds``; another status -> Conflict. -> the task.
+task_renew(task_id, holder, lease_seconds)  (1.12)
+    Moves the lease of the task ``holder`` runs to ``lease_seconds`` from now; a task not
+    processing under ``holder`` -> Conflict (the worker stops its work). -> the task.
+    glance-registry fails every processing task whose lease passed (its worker died) with
+    a message saying so and hands back the image an import task held ([DEFAULT]
+    upload_sweep_interval); expired tasks are marked deleted.
 deactivate(image_id) / reactivate(image_id)
     active|deactivated -> deactivated; deactivated|active -> active; other statuses ->
     ImageActionNotAllowed (an InvalidStatusTransition, which the api answers with 403, as
@@ -225,7 +261,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.10'
+VERSION = '1.12'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -272,6 +308,13 @@ METHODS = {
     'cache_record_list': '1.8',
     'cache_node_list': '1.8',
     'image_location_delete': '1.10',
+    'task_create': '1.12',
+    'task_get': '1.12',
+    'task_list': '1.12',
+    'image_task_list': '1.12',
+    'task_update': '1.12',
+    'task_claim': '1.12',
+    'task_renew': '1.12',
 }
 
 # Optional arguments added after their method: (method, argument) -> version. A call is sent

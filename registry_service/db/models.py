@@ -194,6 +194,45 @@ class CachedImage(Base):
     last_accessed: orm.Mapped[float] = orm.mapped_column(sa.Double)
     last_modified: orm.Mapped[float] = orm.mapped_column(sa.Double)
 
+class Task(Base):
+    """An asynchronous task of glance-api (the tasks API, image import): its input, result
+    and message beside it (upstream's task_info), and the lease of the api worker running
+    it (registry_service/tasks.py)."""
+
+    __tablename__ = 'tasks'
+    __table_args__ = (
+        # The default listing: non-deleted rows in created_at order, id as tie-breaker.
+        sa.Index(None, 'deleted', 'created_at', 'id'),
+        sa.Index(None, 'owner'),
+        sa.Index(None, 'status'),
+        sa.Index(None, 'image_id'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    type: orm.Mapped[str] = orm.mapped_column(sa.String(30))
+    # pending, processing, success or failure.
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(30))
+    owner: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    # JSON text of the task's input and result objects.
+    input: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    result: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    message: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    # Not a foreign key: a task outlives the image it made or failed to make.
+    image_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    request_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    # Internal: the api worker running the task and when it may be presumed dead.
+    holder: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    lease_expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+    # A finished task is hidden (deleted) once this passes ([task] task_time_to_live).
+    expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(UTCDateTime)
+    deleted: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
+    deleted_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(UTCDateTime)
+
+
 # -- the metadata definitions catalog (metadefs) ----------------------------------------------
 
 class MetadefNamespace(Base):

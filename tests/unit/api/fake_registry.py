@@ -22,6 +22,7 @@ import functools
 import itertools
 import json
 import threading
+import uuid
 
 from common import context
 from common import exceptions
@@ -35,6 +36,7 @@ from registry_service import image_dicts
 from registry_service import images as registry_images
 from registry_service import patch
 from registry_service import scrubbing
+from registry_service import tasks as registry_tasks
 from registry_service import uploads as registry_uploads
 
 # The fields of an image dict, as the registry sends them.
@@ -94,6 +96,7 @@ class FakeRegistry:
         self._deletions = {}  # id -> queued data removal (registry_service/scrubbing.py)
         self._deletion_ids = itertools.count(1)
         self._cache_records = {}  # (node, image id) -> record (registry_service/cache_records.py)
+        self._tasks = {}  # id -> task row (registry_service/tasks.py)
 
     # -- helpers: rows, dicts and access ------------------------------------------------------
 
@@ -767,6 +770,142 @@ class FakeRegistry:
     def cache_node_list(self, ctxt, *, image_id):
         self._require_cache(ctxt)
         return sorted(node for node, i in self._cache_records if i == image_id)
+
+    # -- glance-api's tasks (registry_service/tasks.py) ---------------------------------------
+
+    @staticmethod
+    def _task_live(row, now):
+        return not row['deleted'] and (row['expires_at'] is None or row['expires_at'] > now)
+
+    def _task(self, ctxt, task_id):
+        row = self._tasks.get(task_id) if isinstance(task_id, str) else None
+        if row is None or not self._task_live(row, utcnow()) \
+                or not registry_tasks.can_see(ctxt, row['owner']):
+            raise registry_tasks.not_found(task_id)
+        return row
+
+    @_call
+    def task_create(self, ctxt, *, values):
+        values = registry_tasks.check_new(values)
+        task_id = values['id'] or str(uuid.uuid4())
+        if task_id in self._tasks:
+            raise exceptions.Duplicate('A task with id %s already exists.' % task_id)
+        now = utcnow()
+        row = {'id': task_id, 'type': values['type'], 'status': registry_tasks.PENDING,
+               'owner': ctxt.owner or '', 'input': registry_tasks.encode(values['input']),
+               'result': None, 'message': '', 'image_id': values['image_id'],
+               'request_id': None if ctxt.request_id is None else ctxt.request_id[:64],
+               'user_id': None if ctxt.user_id is None else ctxt.user_id[:64],
+               'holder': None, 'lease_expires_at': None, 'expires_at': None,
+               'created_at': now, 'updated_at': now, 'deleted': False}
+        self._tasks[task_id] = row
+        return registry_tasks.to_dict(row)
+
+    @_call
+    def task_get(self, ctxt, *, task_id):
+        return registry_tasks.to_dict(self._task(ctxt, task_id))
+
+    @_call
+    def task_list(self, ctxt, *, filters=None, marker=None, limit=None, sort_key=None,
+                  sort_dir=None):
+        filters, marker, limit, sort_key, sort_dir = registry_tasks.check_list(
+            filters, marker, limit, sort_key, sort_dir)
+        now = utcnow()
+        rows = [row for row in self._tasks.values() if self._task_live(row, now)
+                and (ctxt.is_admin or row['owner'] == (ctxt.owner or ''))
+                and all(row[name] == value for name, value in filters.items())]
+        keys = [sort_key] + [key for key in ('created_at', 'id') if key != sort_key]
+        rows.sort(key=lambda row: [row[key] for key in keys], reverse=sort_dir == 'desc')
+        if marker is not None:
+            try:
+                marker_row = self._task(ctxt, marker)
+            except exceptions.NotFound:
+                raise exceptions.MarkerNotFound(marker=marker) from None
+            rows = rows[rows.index(marker_row) + 1:] if marker_row in rows else []
+        if limit is not None:
+            rows = rows[:limit]
+        return [registry_tasks.to_dict(row) for row in rows]
+
+    @_call
+    def image_task_list(self, ctxt, *, image_id):
+        image = self._visible(ctxt, image_id)
+        now = utcnow()
+        rows = [row for row in self._tasks.values() if row['image_id'] == image_id
+                and self._task_live(row, now)
+                and (self._can_change(ctxt, image['row']) or row['owner'] == ctxt.owner)]
+        rows.sort(key=lambda row: (row['created_at'], row['id']))
+        return [registry_tasks.to_dict(row) for row in rows]
+
+    @_call
+    def task_update(self, ctxt, *, task_id, values, holder=None, time_to_live=None):
+        lifetime = registry_tasks.time_to_live(time_to_live)
+        row = self._task(ctxt, task_id)
+        changes = registry_tasks.check_changes(row['status'], values)
+        if holder is not None and (row['status'] != registry_tasks.PROCESSING
+                                   or row['holder'] != holder):
+            raise registry_tasks.not_holder(task_id)
+        now = utcnow()
+        if 'result' in changes:
+            changes['result'] = registry_tasks.encode(changes['result'])
+        if changes.get('status') in registry_tasks.FINISHED and \
+                changes['status'] != row['status']:
+            changes.update(expires_at=now + lifetime, holder=None, lease_expires_at=None)
+        row.update(changes, updated_at=now)
+        return registry_tasks.to_dict(row)
+
+    @_call
+    def task_claim(self, ctxt, *, task_id, holder, lease_seconds):
+        registry_tasks.check_lease(holder, lease_seconds)
+        row = self._task(ctxt, task_id)
+        if row['status'] != registry_tasks.PENDING:
+            raise registry_tasks.transition_refused(row['status'], registry_tasks.PROCESSING)
+        now = utcnow()
+        row.update(status=registry_tasks.PROCESSING, holder=holder, updated_at=now,
+                   lease_expires_at=now + datetime.timedelta(seconds=lease_seconds))
+        return registry_tasks.to_dict(row)
+
+    @_call
+    def task_renew(self, ctxt, *, task_id, holder, lease_seconds):
+        registry_tasks.check_lease(holder, lease_seconds)
+        row = self._task(ctxt, task_id)
+        if row['status'] != registry_tasks.PROCESSING or row['holder'] != holder:
+            raise registry_tasks.not_holder(task_id)
+        row['lease_expires_at'] = utcnow() + datetime.timedelta(seconds=lease_seconds)
+        return registry_tasks.to_dict(row)
+
+    def task_lease(self, task_id):
+        """Test helper: (holder, lease_expires_at) of a task."""
+        with self._lock:
+            row = self._tasks[task_id]
+            return row['holder'], row['lease_expires_at']
+
+    def sweep_tasks(self, now=None):
+        """Test helper: the registry's task sweep (registry_service/tasks.py:sweep) here."""
+        now = now or utcnow()
+        failed = []
+        with self._lock:
+            for row in self._tasks.values():
+                if row['deleted'] or row['status'] != registry_tasks.PROCESSING \
+                        or row['lease_expires_at'] >= now:
+                    continue
+                row.update(status=registry_tasks.FAILURE, holder=None, lease_expires_at=None,
+                           message=registry_tasks.DEAD_WORKER_MESSAGE, updated_at=now,
+                           expires_at=now + registry_tasks.time_to_live(None))
+                image = self._images.get(row['image_id'] or '')
+                released = None
+                if image is not None and not image['row']['deleted']:
+                    released = registry_tasks.released_image(
+                        image['row']['status'], image['properties'], row['id'])
+                if released is not None:
+                    status, changes = released
+                    for name, value in changes.items():
+                        image['properties'].pop(name, None)
+                        if value is not None:
+                            image['properties'][name] = value
+                    if status is not None:
+                        self._set(image, status=status, updated_at=now)
+                failed.append(row['id'])
+        return failed
 
     def close(self):
         pass

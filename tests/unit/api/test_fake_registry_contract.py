@@ -26,7 +26,7 @@ CONTEXTS = {
     'admin': context.RequestContext(user_id='admin', project_id='admin-project',
                                     roles=['admin'], is_admin=True),
 }
-TIMES = ('created_at', 'updated_at', 'deleted_at', 'upload_expires_at')
+TIMES = ('created_at', 'updated_at', 'deleted_at', 'upload_expires_at', 'expires_at')
 ISO_TIME = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$')
 
 
@@ -56,6 +56,18 @@ def _arguments(method, kwargs):
     if method == 'image_list' and 'query' not in kwargs:
         return {'query': list_query.ListQuery.from_legacy(**kwargs)}
     return kwargs
+
+
+def task_id(n):
+    return '00000000-0000-4000-9000-%012d' % n
+
+
+T1, T2, T3 = (task_id(n) for n in range(1, 4))
+
+
+def task(n, type='import', **values):
+    return ('task_create', {'values': dict(values, id=task_id(n), type=type,
+                                           input={'n': n})})
 
 
 def finish(image, size=3):
@@ -413,6 +425,61 @@ SCENARIOS = {
                                         'size': 5, 'last_modified': 104.0})),
         ('admin', ('cache_record_remove', {'node_reference': 'http://b:9292'})),
         ('admin', ('cache_node_list', {'image_id': I1})),
+    ],
+    'tasks': [
+        ('alice', create(1)),
+        ('alice', task(1, image_id=I1)),
+        ('alice', task(2)),
+        ('bob', task(3, type='other')),
+        ('alice', task(1)),
+        ('alice', ('task_create', {'values': {'type': ''}})),
+        ('alice', ('task_create', {'values': {'type': 'import', 'input': 'x'}})),
+        ('alice', ('task_create', {'values': {'type': 'import', 'owner': 'x'}})),
+        ('alice', ('task_get', {'task_id': T1})),
+        ('bob', ('task_get', {'task_id': T1})),
+        ('admin', ('task_get', {'task_id': T1})),
+        ('alice', ('task_get', {'task_id': 'nope'})),
+        ('alice', ('task_list', {})),
+        ('admin', ('task_list', {'sort_dir': 'asc'})),
+        ('admin', ('task_list', {'filters': {'type': 'other'}})),
+        ('admin', ('task_list', {'filters': {'status': 'pending'}, 'sort_key': 'id',
+                                 'sort_dir': 'asc', 'limit': 1})),
+        ('admin', ('task_list', {'sort_key': 'id', 'sort_dir': 'asc', 'marker': T1})),
+        ('alice', ('task_list', {'marker': T3})),
+        ('alice', ('task_list', {'sort_key': 'owner'})),
+        ('alice', ('task_list', {'sort_dir': 'up'})),
+        ('alice', ('task_list', {'filters': {'name': 'x'}})),
+        ('alice', ('image_task_list', {'image_id': I1})),
+        ('bob', ('image_task_list', {'image_id': I1})),
+        ('alice', ('task_update', {'task_id': T1, 'values': {'status': 'success'}})),
+        ('alice', ('task_renew', {'task_id': T1, 'holder': 'w1', 'lease_seconds': 30})),
+        ('bob', ('task_claim', {'task_id': T1, 'holder': 'w1', 'lease_seconds': 30})),
+        ('alice', ('task_claim', {'task_id': T1, 'holder': 'w1', 'lease_seconds': 0})),
+        ('alice', ('task_claim', {'task_id': T1, 'holder': 'w1', 'lease_seconds': 30})),
+        ('alice', ('task_claim', {'task_id': T1, 'holder': 'w2', 'lease_seconds': 30})),
+        ('alice', ('task_renew', {'task_id': T1, 'holder': 'w2', 'lease_seconds': 30})),
+        ('alice', ('task_renew', {'task_id': T1, 'holder': 'w1', 'lease_seconds': 30})),
+        ('alice', ('task_update', {'task_id': T1, 'values': {'status': 'success'},
+                                   'holder': 'w2'})),
+        ('alice', ('task_update', {'task_id': T1, 'values': {'owner': 'x'}})),
+        ('alice', ('task_update', {'task_id': T1, 'values': {'result': 'x'}})),
+        ('alice', ('task_update', {'task_id': T1, 'values': {'status': 'done'}})),
+        ('alice', ('task_update', {'task_id': T1, 'holder': 'w1', 'time_to_live': 1,
+                                   'values': {'status': 'success',
+                                              'result': {'image_id': I1}}})),
+        ('alice', ('task_update', {'task_id': T1, 'values': {'status': 'failure'}})),
+        ('alice', ('task_update', {'task_id': T2, 'values': {'status': 'failure',
+                                                             'message': 'no luck'}})),
+        ('alice', ('task_update', {'task_id': T2, 'values': {'status': 'processing'}})),
+        ('alice', ('task_update', {'task_id': T2, 'values': {'message': 'again'}})),
+        ('alice', ('task_update', {'task_id': T3, 'values': {'status': 'failure'}})),
+        ('alice', ('task_update', {'task_id': T2, 'values': {}, 'time_to_live': -1})),
+        ('alice', ('task_update', {'task_id': T2, 'values': {'image_id': I1}})),
+        ('alice', ('task_update', {'task_id': T2, 'values': {'status': 'success'},
+                                   'time_to_live': 0})),
+        ('alice', ('task_get', {'task_id': T1})),
+        ('alice', ('image_task_list', {'image_id': I1})),
+        ('alice', ('task_list', {'filters': {'status': 'failure'}})),
     ],
 }
 
