@@ -171,7 +171,7 @@ backend_opts = [
                      '"fast:file, cold:file"); each ID has its own configuration section '
                      'with the options of its TYPE. When set, [glance_store] stores and '
                      'default_store are not used. Glimpse implements the types "file", '
-                     '"http" (read only) and "swift"; another type stops glance-api at '
+                     '"http" (read only), "swift" and "s3"; another type stops glance-api at '
                      'start. Related: '
                      '[glance_store] default_backend.'),
 ]
@@ -273,11 +273,78 @@ swift_opts = [
                      'start.'),
 ]
 
+# The s3 store (boto3; one bucket, credentials from these options), with upstream
+# glance_store's option names; api_service/stores/s3.py.
+s3_opts = [
+    cfg.StrOpt('s3_store_host',
+               help='The S3 (or S3-compatible) server to use: a host name or IP address, '
+                    'with a port if needed (e.g. s3.amazonaws.com, 192.0.2.10:8080), or a '
+                    'URL starting with http:// or https://; plain http when no scheme is '
+                    'given. Required by the s3 store. Related: s3_store_access_key, '
+                    's3_store_secret_key.'),
+    cfg.StrOpt('s3_store_region_name', default='',
+               help='The region requests are signed for (and a created bucket is placed '
+                    'in). When empty, the region an Amazon host names (s3-REGION.'
+                    'amazonaws.com), else us-east-1. Related: s3_store_host.'),
+    cfg.StrOpt('s3_store_access_key', secret=True,
+               help='The access key the s3 store authenticates with; it needs the rights '
+                    'to read, write and delete objects in s3_store_bucket. Required by the '
+                    's3 store. Related: s3_store_secret_key.'),
+    cfg.StrOpt('s3_store_secret_key', secret=True,
+               help='The secret key of s3_store_access_key. Required by the s3 store. '
+                    'Glimpse keeps it out of image locations, logs and error messages.'),
+    cfg.StrOpt('s3_store_bucket',
+               help='The bucket the s3 store keeps image data in. Required by the s3 '
+                    'store. Related: s3_store_create_bucket_on_put, '
+                    's3_store_bucket_url_format.'),
+    cfg.BoolOpt('s3_store_create_bucket_on_put', default=False,
+                help='Create s3_store_bucket when an upload finds it missing. When False a '
+                     'missing bucket fails the upload with 503 and a message naming it.'),
+    cfg.StrOpt('s3_store_bucket_url_format', default='auto',
+               choices=['auto', 'virtual', 'path'],
+               help='How object addresses name the bucket: "path" (https://HOST/BUCKET/'
+                    'KEY), "virtual" (https://BUCKET.HOST/KEY, which needs a bucket name '
+                    'valid in DNS) or "auto" (virtual when the bucket name allows it). '
+                    'Related: s3_store_bucket.'),
+    cfg.IntOpt('s3_store_large_object_size', default=100, min=0,
+               help='Size in MB from which an image goes to S3 as a multipart upload '
+                    'instead of one PUT (an image of unknown size is read up to this size '
+                    'to decide). A multipart upload has at most 10,000 parts. Related: '
+                    's3_store_large_object_chunk_size, s3_store_thread_pools.'),
+    cfg.IntOpt('s3_store_large_object_chunk_size', default=10,
+               help='Size in MB of the parts of a multipart upload; at least 5 (S3\'s '
+                    'smallest part). Related: s3_store_large_object_size, '
+                    's3_store_thread_pools.'),
+    cfg.IntOpt('s3_store_thread_pools', default=10,
+               help='How many parts of one multipart upload are sent to S3 at the same '
+                    'time (each held in memory while it is sent); a positive integer. '
+                    'Related: s3_store_large_object_size, s3_store_large_object_chunk_size.'),
+    cfg.StrOpt('s3_store_cacert', default='',
+               help='A file of CA certificates to check an https S3 server\'s certificate '
+                    'with; empty uses botocore\'s own bundle.'),
+    cfg.BoolOpt('s3_store_enable_data_integrity_protection', default=False,
+                help='Let boto3 add and check checksums of uploads and downloads as '
+                     's3_store_request_checksum_calculation and '
+                     's3_store_response_checksum_validation say. False (the default, for '
+                     'S3-compatible servers that do not support them) computes checksums '
+                     'only where S3 requires them.'),
+    cfg.StrOpt('s3_store_request_checksum_calculation', default='when_required',
+               choices=['when_required', 'when_supported'],
+               help='When checksums are computed for requests to S3 (botocore\'s '
+                    'request_checksum_calculation); used only when '
+                    's3_store_enable_data_integrity_protection is True.'),
+    cfg.StrOpt('s3_store_response_checksum_validation', default='when_required',
+               choices=['when_required', 'when_supported'],
+               help='When checksums of S3\'s answers are checked (botocore\'s '
+                    'response_checksum_validation); used only when '
+                    's3_store_enable_data_integrity_protection is True.'),
+]
+
 store_opts = [
     cfg.ListOpt('stores', default=['file'],
                 help='The store drivers a single-store deployment enables. Glimpse '
-                     'implements "file" (alias "filesystem"), "http" (read only) and '
-                     '"swift"; '
+                     'implements "file" (alias "filesystem"), "http" (read only), '
+                     '"swift" and "s3"; '
                      'another driver stops glance-api at start. Not used with [DEFAULT] '
                      'enabled_backends. Related: default_store.'),
     cfg.StrOpt('default_store', default='file',
@@ -289,6 +356,7 @@ store_opts = [
     *filesystem_opts,
     *http_opts,
     *swift_opts,
+    *s3_opts,
     cfg.IntOpt('filesystem_store_chunk_size', default=1 * MiB, min=4096,
                help='Bytes read from the request and written to disk at a time, and read '
                     'from disk at a time when a download cannot use sendfile. Upstream '
@@ -378,6 +446,7 @@ def register_backend_opts(conf):
         opts = backend_section_opts + (filesystem_opts if kind in ('file', 'filesystem')
                                        else http_opts if kind in ('http', 'https')
                                        else swift_opts if kind == 'swift'
+                                       else s3_opts if kind in ('s3', 's3+http', 's3+https')
                                        else [])
         for opt in opts:
             try:

@@ -115,7 +115,6 @@ NOT_IMPLEMENTED = (
     Entry('glance_store', 'rados_connect_timeout', 'only the filesystem store is '
           'implemented'),
     Entry('glance_store', 'cinder_*', 'only the filesystem store is implemented'),
-    Entry('glance_store', 's3_store_*', 'only the filesystem store is implemented'),
     Entry('glance_store', 'vmware_*', 'only the filesystem store is implemented'),
     # Whole sections of upstream features Glimpse does not have.
     Entry('database', '*', 'glance-api never opens the image database; glance-registry '

@@ -22,19 +22,22 @@ from api_service import config
 from api_service import exceptions
 from api_service.stores import filesystem
 from api_service.stores import http
+from api_service.stores import s3
 from api_service.stores import swift
 
 # driver name -> its Store class (one module each).
 DRIVERS = {'file': filesystem.FilesystemStore, 'http': http.HttpStore,
-           'swift': swift.SwiftStore}
+           'swift': swift.SwiftStore, 's3': s3.S3Store}
 # Other names a configuration may use for a driver.
 ALIASES = {'filesystem': 'file', 'glance.store.filesystem.Store': 'file',
            'glance_store._drivers.filesystem.Store': 'file', 'https': 'http',
            'glance.store.http.Store': 'http', 'glance_store._drivers.http.Store': 'http',
            'swift+config': 'swift', 'swift+http': 'swift', 'swift+https': 'swift',
-           'glance.store.swift.Store': 'swift', 'glance_store._drivers.swift.Store': 'swift'}
+           'glance.store.swift.Store': 'swift', 'glance_store._drivers.swift.Store': 'swift',
+           's3+http': 's3', 's3+https': 's3', 'glance.store.s3.Store': 's3',
+           'glance_store._drivers.s3.Store': 's3'}
 # Upstream's other drivers (and their schemes): refused by name until Glimpse has them.
-NOT_AVAILABLE_YET = ('s3', 's3+http', 's3+https', 'rbd', 'cinder', 'vsphere', 'vmware',
+NOT_AVAILABLE_YET = ('rbd', 'cinder', 'vsphere', 'vmware',
                      'sheepdog')
 MiB = 1024 * 1024
 # Backend ids upstream reserves for its own internal stores.
@@ -192,8 +195,50 @@ def _swift(conf, group, section, store_id, description=None, weight=0, make=None
         endpoint_type=opts.swift_store_endpoint_type)
 
 
+def _s3(conf, group, section, store_id, description=None, weight=0, make=None):
+    opts = getattr(conf, group)
+    for name in ('s3_store_host', 's3_store_access_key', 's3_store_secret_key',
+                 's3_store_bucket'):
+        if not (getattr(opts, name) or '').strip():
+            raise exceptions.ConfigurationError('[%s] %s must be set for the s3 store.'
+                                                % (section, name))
+    host = opts.s3_store_host.strip()
+    if '://' in host and not host.startswith(('http://', 'https://')):
+        raise exceptions.ConfigurationError(
+            '[%s] s3_store_host = %s: give a host (and port) or an http:// or https:// URL.'
+            % (section, host))
+    if opts.s3_store_large_object_chunk_size < s3.MIN_PART_SIZE // MiB:
+        raise exceptions.ConfigurationError(
+            '[%s] s3_store_large_object_chunk_size = %d: S3 takes parts of at least %d MB.'
+            % (section, opts.s3_store_large_object_chunk_size, s3.MIN_PART_SIZE // MiB))
+    if opts.s3_store_thread_pools <= 0:
+        raise exceptions.ConfigurationError(
+            '[%s] s3_store_thread_pools = %d: give a positive number.'
+            % (section, opts.s3_store_thread_pools))
+    if opts.s3_store_cacert and not os.path.isfile(opts.s3_store_cacert):
+        raise exceptions.ConfigurationError('[%s] s3_store_cacert = %s is not a file.'
+                                            % (section, opts.s3_store_cacert))
+    protect = opts.s3_store_enable_data_integrity_protection
+    return (make or s3.S3Store)(
+        store_id=store_id, description=description, weight=weight, host=host,
+        access_key=opts.s3_store_access_key.strip(),
+        secret_key=opts.s3_store_secret_key.strip(), bucket=opts.s3_store_bucket.strip(),
+        create_bucket=opts.s3_store_create_bucket_on_put,
+        bucket_url_format=opts.s3_store_bucket_url_format,
+        large_object_size=opts.s3_store_large_object_size * MiB,
+        large_object_chunk_size=opts.s3_store_large_object_chunk_size * MiB,
+        thread_pools=opts.s3_store_thread_pools,
+        region_name=(opts.s3_store_region_name or '').strip(),
+        cacert=opts.s3_store_cacert,
+        request_checksum=(opts.s3_store_request_checksum_calculation if protect
+                          else 'when_required'),
+        response_checksum=(opts.s3_store_response_checksum_validation if protect
+                           else 'when_required'),
+        section=section)
+
+
 # driver name -> the function making its store from its options.
-_FACTORIES = {'file': _filesystem, 'http': _http, 'swift': _swift}
+_FACTORIES = {'file': _filesystem, 'http': _http, 'swift': _swift, 's3': _s3}
 
 
 def _single(conf, make):

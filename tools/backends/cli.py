@@ -7,8 +7,7 @@
 
 The same code as the test fixtures (tools/backends/). Swift runs with tempauth; each run
 prints the [glance_store] settings an operator would give glance-api for it (for Swift, a
-swift store config file with its credentials beside its data). Glimpse has no S3 store
-driver yet: glance-api refuses that store today.
+swift store config file with its credentials beside its data).
 """
 
 import argparse
@@ -28,9 +27,6 @@ from tools.backends.common import port_free
 # GLIMPSE_BACKENDS_DIR: somewhere else than .state/backends (the tests use a temporary one).
 STATE = pathlib.Path(os.environ.get('GLIMPSE_BACKENDS_DIR', ROOT / '.state' / 'backends'))
 NAMES = ('swift', 's3', 'http')
-NOT_YET = ('NOTE: Glimpse has no {store} store driver yet (issue 11); glance-api refuses '
-           'this store until it lands.\nThe settings below are the ones it will read '
-           '(upstream glance_store option names).')
 
 
 def _record(name):
@@ -94,7 +90,7 @@ def settings(name, info):
     if name == 's3':
         return '\n'.join([
             f'S3 (moto) is up: {info["endpoint_url"]}, log {info["log"]}',
-            NOT_YET.format(store='S3'),
+            'Glimpse\'s s3 store (boto3) writes image data here; enable it with:',
             '',
             '[glance_store]',
             'stores = file, s3',

@@ -98,7 +98,7 @@ def test_http_backend_in_multi_store_with_its_options(tmp_path):
      'default_backend = fast\n[web]\nhttps_ca_certificates_file = TMP/no-such-file\n',
      ['[web] https_ca_certificates_file']),
     ('[glance_store]\nstores = file\ndefault_store = s3\n',
-     ['[glance_store] default_store', 's3', 'not available']),
+     ['[glance_store] default_store = s3', 'not one of [glance_store] stores']),
     ('[glance_store]\nstores = file\ndefault_store = floppy\n',
      ['[glance_store] default_store', 'unknown store driver']),
     ('[glance_store]\nstores = glance.store.rbd.Store\n', ['[glance_store] stores']),
