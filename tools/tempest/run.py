@@ -6,6 +6,14 @@ glance-api.conf in a fresh state directory; ``glance-manage db sync``; the daemo
 on a loopback http.server; tempest.conf from tempest.conf.in; ``tempest run``; a summary from
 its subunit stream (summarize.py); then everything is stopped.
 
+``--stores multi`` (default) configures glance-api as upstream's reference multi-store setup
+for tempest: two file stores of different weights (``cheap`` the default, ``fast``) and a
+read-only ``web`` http store, with the staging and tasks stores import uses;
+``--stores single`` keeps the classic ``[glance_store] filesystem_store_datadir`` only. The
+image-feature flags of tempest.conf (import, locations, http store, store weights) are set
+from what the running Glimpse answers (/versions, /v2/info/import), so a feature that is not
+served is skipped rather than failed.
+
 ``--auth keystone`` (default) runs glance-api with ``auth_strategy = keystone``.
 ``--auth proxy`` runs it with noauth behind auth_proxy.py (keystonemiddleware in a loopback
 proxy), for as long as glance-api cannot validate tokens itself.
@@ -192,7 +200,34 @@ def add_remote_image_service(tool, keystone, url):
                                 'service_id': service_id}})
 
 
-def glance_configs(state, authtoken, auth, api_port, topic):
+# The multi-store layout (--stores multi): backend id -> (driver, weight). Upstream's
+# reference for tempest is two file stores and an http store.
+MULTI_STORES = {'cheap': ('file', 100), 'fast': ('file', 200), 'web': ('http', 0)}
+
+
+def store_sections(state, stores):
+    """glance-api.conf sections for the stores: (DEFAULT options, other sections)."""
+    if stores == 'single':
+        return {}, {'glance_store': {'filesystem_store_datadir': state / 'images'}}
+    sections = {'glance_store': {'default_backend': 'cheap'},
+                # Reserved internal stores: where import stages data and tasks work.
+                'os_glance_staging_store': {'filesystem_store_datadir': state / 'staging'},
+                'os_glance_tasks_store': {'filesystem_store_datadir': state / 'tasks'}}
+    for backend, (driver, weight) in MULTI_STORES.items():
+        section = {'store_description': f'{backend} ({driver})', 'weight': weight}
+        if driver == 'file':
+            section['filesystem_store_datadir'] = state / 'images' / backend
+            (state / 'images' / backend).mkdir(parents=True, exist_ok=True)
+        sections[backend] = section
+    for directory in ('staging', 'tasks'):
+        (state / directory).mkdir(exist_ok=True)
+    enabled = ', '.join(f'{b}:{d}' for b, (d, _) in MULTI_STORES.items())
+    return {'enabled_backends': enabled,
+            # The locations tempest manages (ImageLocationsTest) are shown only with this.
+            'show_multiple_locations': 'true', 'show_image_direct_url': 'true'}, sections
+
+
+def glance_configs(state, authtoken, auth, api_port, topic, stores='multi'):
     logs = {'use_stderr': 'false', 'transport_url': TRANSPORT_URL}
     registry = write_ini(state / 'glance-registry.conf', {
         'DEFAULT': {**logs, 'log_file': state / 'glance-registry.log'},
@@ -200,28 +235,58 @@ def glance_configs(state, authtoken, auth, api_port, topic):
         'database': {'connection': f'sqlite:///{state / "glance.sqlite"}'},
     })
     (state / 'policy.yaml').write_text('# upstream defaults; add overrides here\n{}\n')
+    default_extra, store_conf = store_sections(state, stores)
     api = write_ini(state / 'glance-api.conf', {
         'DEFAULT': {**logs, 'log_file': state / 'glance-api.log', 'bind_host': '127.0.0.1',
                     'bind_port': api_port, 'workers': 2,
                     'auth_strategy': 'keystone' if auth == 'keystone' else 'noauth',
                     # The image cache, for tempest's ImageCachingTest (image_caching_enabled).
-                    'image_cache_dir': state / 'image-cache'},
+                    'image_cache_dir': state / 'image-cache', **default_extra},
         'registry': {'topic': topic},
-        'glance_store': {'filesystem_store_datadir': state / 'images'},
+        **store_conf,
         'keystone_authtoken': authtoken,
         'oslo_policy': {'policy_file': state / 'policy.yaml'},
     })
     return registry, api
 
 
-def write_tempest_conf(workspace, info, http_image, alternate_image_endpoint=''):
+def json_get(url, token):
+    """The JSON document at URL, or None when it does not answer 200."""
+    import json
+
+    request = urllib.request.Request(url)
+    request.add_header('X-Auth-Token', token)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+    except (urllib.error.URLError, ValueError):
+        return None
+
+
+def feature_flags(image_url, token, stores):
+    """tempest.conf's image-feature flags from what the running Glimpse serves."""
+    versions = json_get(f'{image_url}/versions', token) or {}
+    served = {v.get('id') for v in versions.get('versions', [])}
+    import_info = json_get(f'{image_url}/v2/info/import', token) or {}
+    methods = import_info.get('import-methods', {}).get('value', [])
+    multi = stores == 'multi'
+    flag = lambda value: 'true' if value else 'false'  # noqa: E731
+    return {'import_image': flag('glance-direct' in methods),
+            'manage_locations': flag(multi and 'v2.17' in served),
+            'http_store_enabled': flag(multi),
+            'store_weight_enabled': flag(multi)}
+
+
+def write_tempest_conf(workspace, info, http_image, alternate_image_endpoint='', flags=None):
     admin = info['users']['admin']
     template = string.Template((HERE / 'tempest.conf.in').read_text())
     text = template.substitute(
         admin_username=admin['name'], admin_password=admin['password'],
         admin_project_name=admin['project'], domain_name=info['user_domain_name'],
         auth_url=info['auth_url'], region=info['region'], http_image=http_image,
-        alternate_image_endpoint=alternate_image_endpoint)
+        alternate_image_endpoint=alternate_image_endpoint,
+        **{'import_image': 'false', 'manage_locations': 'false', 'http_store_enabled': 'false',
+           'store_weight_enabled': 'false', **(flags or {})})
     path = workspace / 'etc' / 'tempest.conf'
     path.write_text(text)
     return path
@@ -269,7 +334,7 @@ def run(args):
 
         started = time.monotonic()
         registry_conf, api_conf = glance_configs(state, tool.authtoken_options(info), args.auth,
-                                                   api_port, topic)
+                                                   api_port, topic, args.stores)
         subprocess.run([console_script('glance-manage'), '--config-file', str(registry_conf),
                         'db', 'sync'], check=True, cwd=state, capture_output=True)
         procs.start('glance-registry',
@@ -311,8 +376,10 @@ def run(args):
                               capture_output=True, text=True)
         if init.returncode != 0:
             raise RuntimeError(f'tempest init failed:\n{init.stdout}{init.stderr}')
+        flags = feature_flags(image_url, token, args.stores)
+        say('Feature flags: ' + ', '.join(f'{k}={v}' for k, v in flags.items()))
         conf = write_tempest_conf(workspace, info, f'{http_base}/{qcow2.name}',
-                                  'image_remote' if remote_url else '')
+                                  'image_remote' if remote_url else '', flags)
         say(f'Wrote {conf}; running tempest run --regex {args.regex!r} '
             f'--concurrency {args.concurrency}')
 
@@ -350,6 +417,9 @@ def main():
     parser.add_argument('--auth', choices=['keystone', 'proxy'],
                         default=os.environ.get('GLIMPSE_TEMPEST_AUTH', 'keystone'),
                         help='how glance-api gets identities (default: keystone)')
+    parser.add_argument('--stores', choices=['multi', 'single'],
+                        default=os.environ.get('GLIMPSE_TEMPEST_STORES', 'multi'),
+                        help='two file stores and an http store (default), or one file store')
     parser.add_argument('--regex', default=TEMPEST_REGEX)
     parser.add_argument('--concurrency', type=int, default=2)
     parser.add_argument('--state-dir', help='default: a new temporary directory')
