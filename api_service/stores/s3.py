@@ -55,7 +55,10 @@ ABORT_RETRY_SECONDS = 5
 ABORT_RETRY_FOR_SECONDS = 3600
 # Error codes of a request S3 refused for its credentials or their rights.
 _AUTH_CODES = {'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied',
-               'InvalidToken', 'ExpiredToken', 'AuthorizationHeaderMalformed', '403'}
+               'InvalidToken', 'ExpiredToken', '403'}
+# Error codes of a request signed for, or sent to, another region than the bucket's.
+_REGION_CODES = {'AuthorizationHeaderMalformed', 'PermanentRedirect', '301',
+                 'IllegalLocationConstraintException'}
 _NOT_FOUND_CODES = {'404', 'NoSuchKey', 'NotFound', 'NoSuchBucket'}
 _CONNECTION_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
                       OSError)
@@ -216,6 +219,10 @@ class S3Store(base.Store):
             reason = ('S3 refused the credentials (%s): check s3_store_access_key and '
                       's3_store_secret_key in [%s], and that they may use the bucket "%s"'
                       % (code or status, self.section, self.bucket))
+        elif code in _REGION_CODES or status == 301:
+            reason = ('%s failed: S3 answered %s; the bucket "%s" is likely in another '
+                      'region than %s: set s3_store_region_name in [%s]'
+                      % (doing, code or status, self.bucket, self.region_name, self.section))
         elif isinstance(exc, botocore.exceptions.ClientError):
             reason = '%s failed: S3 answered %s %s' % (doing, status, code)
         elif isinstance(exc, botocore.exceptions.EndpointConnectionError):

@@ -125,3 +125,35 @@ def test_a_location_without_bucket_and_key(url):
     with pytest.raises(exceptions.StoreDataNotFound) as caught:
         s3.parse_location(url)
     assert 'SECRET' not in str(caught.value)
+
+
+def _client_error(code, status):
+    import botocore.exceptions
+    return botocore.exceptions.ClientError(
+        {'Error': {'Code': code, 'Message': 'Signature of SECRET/KEY mismatched'},
+         'ResponseMetadata': {'HTTPStatusCode': status}}, 'PutObject')
+
+
+@pytest.mark.parametrize('error,words', [
+    (_client_error('SignatureDoesNotMatch', 403), ['S3 refused the credentials',
+                                                   's3_store_secret_key', '[cold]']),
+    (_client_error('403', 403), ['S3 refused the credentials', '"glance"']),
+    (_client_error('AuthorizationHeaderMalformed', 400), ['s3_store_region_name', '[cold]']),
+    (_client_error('InternalError', 500), ['writing image x failed', '500 InternalError']),
+])
+def test_errors_say_why_without_the_secret(error, words):
+    store = s3.S3Store('cold', host='s3.example.com', access_key='AKEY',
+                       secret_key='SECRET/KEY', bucket='glance', section='cold')
+    message = str(store._unavailable(error, 'writing image x'))
+    for word in words:
+        assert word in message
+    assert 'SECRET' not in message and 'mismatched' not in message
+
+
+def test_an_unreachable_server_names_the_option():
+    import botocore.exceptions
+    store = s3.S3Store('s3', host='127.0.0.1:9', access_key='AKEY', secret_key='SECRET',
+                       bucket='glance')
+    error = botocore.exceptions.EndpointConnectionError(endpoint_url='http://127.0.0.1:9/')
+    message = str(store._unavailable(error, 'reading x'))
+    assert 'cannot reach http://127.0.0.1:9' in message and 's3_store_host' in message
