@@ -269,8 +269,25 @@ swift_opts = [
                     'service and Swift with.'),
     cfg.BoolOpt('swift_store_multi_tenant', default=False,
                 help='Keep each project\'s images in its own Swift account, with the '
-                     'user\'s token. Not supported by Glimpse yet: True stops glance-api at '
-                     'start.'),
+                     'token of the user who uploads, downloads or deletes: the account is '
+                     'the object-store endpoint of the request\'s service catalog (or '
+                     'swift_store_endpoint), and each image gets a container of its own, '
+                     'swift_store_container + "_" + the image id. Needs auth_strategy = '
+                     'keystone; swift_store_config_file must then be unset. Related: '
+                     'swift_store_admin_tenants, swift_store_use_trusts.'),
+    cfg.ListOpt('swift_store_admin_tenants', default=[],
+                help='Multi-tenant mode: the ids of the projects given read and write '
+                     'access (container ACLs) to every container the swift store creates.'),
+    cfg.BoolOpt('swift_store_use_trusts', default=True,
+                help='Multi-tenant mode: re-authenticate with a Keystone trust when the '
+                     'user\'s token expires mid-transfer. Glimpse does not create trusts: '
+                     'with True (the default) glance-api logs at start that transfers must '
+                     'end within the life of the user\'s token; False says the same '
+                     'without a warning.'),
+    cfg.IntOpt('swift_store_retry_get_count', default=0, min=0,
+               help='How many times a download that Swift cut short is resumed (a ranged '
+                    'GET from the first byte not yet sent) before the download fails. 0: '
+                    'never.'),
 ]
 
 # The s3 store (boto3; one bucket, credentials from these options), with upstream

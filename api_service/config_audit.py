@@ -91,14 +91,8 @@ NOT_IMPLEMENTED = (
     # another driver stop glance-api at start: api_service/stores/catalog.py).
     Entry('glance_store', 'filesystem_store_metadata_file', 'the filesystem store keeps no '
           'location metadata'),
-    Entry('glance_store', 'swift_store_admin_tenants', 'multi-tenant Swift is not '
-          'supported yet'),
-    Entry('glance_store', 'swift_store_use_trusts', 'multi-tenant Swift is not supported '
-          'yet'),
     Entry('glance_store', 'swift_store_expire_soon_interval', 'the swift store checks its '
           'token before each object or segment it writes'),
-    Entry('glance_store', 'swift_store_retry_get_count', 'a download cut by Swift fails; '
-          'the client retries it with a range'),
     Entry('glance_store', 'swift_store_ssl_compression', 'not implemented'),
     Entry('glance_store', 'swift_buffer_on_upload', 'segments stream to Swift; a segment '
           'cut short fails the upload'),

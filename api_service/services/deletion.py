@@ -15,14 +15,15 @@ from api_service.stores import base
 LOG = logging.getLogger(__name__)
 
 
-def remove_data(stores, location, store_id=None):
+def remove_data(stores, location, store_id=None, context=None):
     """Remove the data at ``location`` from whichever store holds it (the store
     ``store_id`` when the location names one the catalog knows).
 
     Data already gone counts as removed (another scrubber, or an operator, was first), and
     so does data in a store that never deletes (the read-only http store: the data is not
     ours; upstream ignores its StoreDeleteNotSupported the same way). Anything else the
-    store raises (down, refusing, an unknown scheme) propagates.
+    store raises (down, refusing, an unknown scheme) propagates. ``context``: the
+    request's, for a store that works with the user's token (multi-tenant Swift).
     """
     try:
         store = stores.for_location(location, store_id)
@@ -30,7 +31,7 @@ def remove_data(stores, location, store_id=None):
             LOG.info('Image data at %s is in the read-only store %s; it is left there.',
                      location, store.store_id)
             return
-        store.delete(location)
+        base.remove(store, location, context)
     except exceptions.StoreDataNotFound:
         LOG.info('Image data at %s was already gone.', location)
 
@@ -50,7 +51,7 @@ def delete_image(registry, ctxt, image_id, stores, delayed=False):
 
 def _remove_or_record(registry, ctxt, image_id, stores, location, store_id):
     try:
-        remove_data(stores, location, store_id)
+        remove_data(stores, location, store_id, context=ctxt)
     except Exception as exc:
         LOG.warning('Image %s deleted but its data at %s could not be removed (%s); '
                     'glance-scrubber will retry it.', image_id, location, exc)

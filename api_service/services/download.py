@@ -227,11 +227,11 @@ def open_data(ctx, registry, stores, image_id, range_header=None, content_range_
     # With the image cache on: the cached copy (a real file), or for the whole image the
     # store's data filling the cache as it streams; None for a range of an uncached image.
     opened = (cache.open_for_download(image, wanted is None,
-                                      lambda: open_whole(store, location))
+                                      lambda: open_whole(store, location, ctx))
               if cache is not None else None)
     if opened is None:
         if not store.can(base.Capability.SENDFILE):
-            return _streamed(image, store, location, wanted, size)
+            return _streamed(image, store, location, wanted, size, ctx)
         opened = store.open_file(location)
     f, actual = opened
     if size is not None and actual != size:
@@ -251,20 +251,20 @@ def open_data(ctx, registry, stores, image_id, range_header=None, content_range_
         raise
 
 
-def open_whole(store, location):
+def open_whole(store, location, ctx=None):
     """-> (file-like object, size) of all the data: the real file of a SENDFILE store, else
     the store's chunks read like a file (ChunkReader)."""
     if store.can(base.Capability.SENDFILE):
         return store.open_file(location)
-    chunks, actual = base.read(store, location)
+    chunks, actual = base.read(store, location, context=ctx)
     return ChunkReader(chunks), actual
 
 
-def _streamed(image, store, location, wanted, size):
+def _streamed(image, store, location, wanted, size, ctx=None):
     """The data of a store that hands out no file, as an iterator (a range from a store
     without random access is read from the start, skipping: stores/base.py:read)."""
     first, length = wanted if wanted is not None else (0, None)
-    chunks, actual = base.read(store, location, first, length)
+    chunks, actual = base.read(store, location, first, length, context=ctx)
     if size is not None and actual != size:
         getattr(chunks, 'close', lambda: None)()
         raise api_exceptions.StoredSizeMismatch(image_id=image['id'], actual=actual,

@@ -179,9 +179,9 @@ def _abort(ctx, registry, image_id, upload_token=None):
         return False
 
 
-def _delete_quietly(store, uri):
+def _delete_quietly(store, uri, ctx=None):
     try:
-        store.delete(uri)
+        base.remove(store, uri, ctx)
     except Exception as exc:
         LOG.warning('Could not remove image data %s: %s', uri, exc)
 
@@ -229,8 +229,8 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
         if inspection is not None:
             chunks = inspection.wrap(chunks)
         with hashing.DualHasher(conf.hashing_algorithm) as hasher:
-            added = store.add(image_id, hashing.hashed(lease.guard(chunks), hasher),
-                              size_hint=known)
+            added = base.add(store, image_id, hashing.hashed(lease.guard(chunks), hasher),
+                             size_hint=known, context=ctx)
             checksum, multihash = hasher.hexdigests()
         uri, size = added.url, added.size
     except BaseException as exc:
@@ -247,7 +247,7 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
     try:
         virtual_size = inspection.verdict() if inspection is not None else None
     except BaseException:
-        _delete_quietly(store, uri)
+        _delete_quietly(store, uri, ctx)
         _abort(ctx, registry, image_id, token)
         raise
     try:
@@ -256,10 +256,10 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
                                       os_hash_value=multihash, virtual_size=virtual_size,
                                       upload_token=token, store_id=store.store_id)
     except exceptions.ImageNotFound as exc:
-        _delete_quietly(store, uri)
+        _delete_quietly(store, uri, ctx)
         raise api_exceptions.ImageGone(image_id=image_id) from exc
     except exceptions.Conflict as exc:
-        _delete_quietly(store, uri)
+        _delete_quietly(store, uri, ctx)
         if isinstance(exc, exceptions.UploadSuperseded) or \
                 exc.kwargs.get('current') == states.QUEUED:
             # The lease passed (e.g. this worker was stopped for longer) and was swept.
@@ -268,5 +268,5 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
         raise
     except BaseException:
         if _abort(ctx, registry, image_id, token):
-            _delete_quietly(store, uri)
+            _delete_quietly(store, uri, ctx)
         raise

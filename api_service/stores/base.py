@@ -10,6 +10,10 @@ format once, for every backend, before and around ``add``.
 - ``open_file(location)`` -> (real file, size), only for a store with SENDFILE, so the
   server can send the file zero-copy.
 
+A store with ``takes_context`` (multi-tenant Swift) also takes ``context=`` (the request's
+RequestContext, or None without a request: glance-scrubber) in add, get and delete; callers
+go through the module functions ``add``, ``read`` and ``remove``, which pass it only there.
+
 Capabilities are data on the class (as glance_store's are) and are checked where they
 matter: ``require`` refuses an operation the store cannot do with a clear error, and
 ``read`` serves a range from a store without random access by skipping.
@@ -54,6 +58,11 @@ class Store:
     driver = None
     schemes = ()
     capabilities = Capability.NONE
+    # True for a store that works with the request's identity (the user's token and service
+    # catalog: multi-tenant Swift). The module functions add/read/remove below pass the
+    # request context only to such a store, so a driver that needs none keeps the plain
+    # add/get/delete signatures.
+    takes_context = False
 
     def __init__(self, store_id=None, description=None, weight=0):
         self.store_id = store_id or self.driver
@@ -138,11 +147,27 @@ def _skipping(chunks, skip, length):
             close()
 
 
-def read(store, location, offset=0, length=None):
+def _context(store, context):
+    return {'context': context} if getattr(store, 'takes_context', False) else {}
+
+
+def add(store, image_id, chunks, size_hint=None, context=None):
+    """``store.add``, with the request ``context`` for a store that takes one."""
+    return store.add(image_id, chunks, size_hint=size_hint, **_context(store, context))
+
+
+def remove(store, location, context=None):
+    """``store.delete``, with the request ``context`` for a store that takes one."""
+    return store.delete(location, **_context(store, context))
+
+
+def read(store, location, offset=0, length=None, context=None):
     """``store.get`` for any store: a range from a store without READ_OFFSET is read from
-    the start, skipping what comes before it. -> (iterator, size of the whole image)."""
+    the start, skipping what comes before it. -> (iterator, size of the whole image).
+    ``context``: the request's, passed on to a store that takes one."""
     store.require(Capability.READ)
+    extra = _context(store, context)
     if offset == 0 or store.can(Capability.READ_OFFSET):
-        return store.get(location, offset, length)
-    chunks, size = store.get(location)
+        return store.get(location, offset, length, **extra)
+    chunks, size = store.get(location, **extra)
     return _skipping(chunks, offset, length), size

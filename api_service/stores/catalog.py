@@ -14,6 +14,7 @@ that names no store, a bad option value) is a ConfigurationError that names the 
 glance-api (and glance-scrubber) stop at start instead of failing requests later.
 """
 
+import logging
 import os
 
 from oslo_config import cfg
@@ -24,6 +25,8 @@ from api_service.stores import filesystem
 from api_service.stores import http
 from api_service.stores import s3
 from api_service.stores import swift
+
+LOG = logging.getLogger(__name__)
 
 # driver name -> its Store class (one module each).
 DRIVERS = {'file': filesystem.FilesystemStore, 'http': http.HttpStore,
@@ -164,11 +167,21 @@ def _http(conf, group, section, store_id, description=None, weight=0, make=None)
 
 def _swift(conf, group, section, store_id, description=None, weight=0, make=None):
     opts = getattr(conf, group)
+    if not (opts.swift_store_container or '').strip():
+        raise exceptions.ConfigurationError('[%s] swift_store_container is empty.' % section)
+    common = {
+        'store_id': store_id, 'description': description, 'weight': weight,
+        'container': opts.swift_store_container.strip(),
+        'create_container': opts.swift_store_create_container_on_put,
+        'large_object_size': opts.swift_store_large_object_size * MiB,
+        'large_object_chunk_size': opts.swift_store_large_object_chunk_size * MiB,
+        'endpoint': opts.swift_store_endpoint, 'insecure': opts.swift_store_auth_insecure,
+        'cacert': opts.swift_store_cacert, 'region': opts.swift_store_region,
+        'service_type': opts.swift_store_service_type,
+        'endpoint_type': opts.swift_store_endpoint_type,
+        'retry_get_count': opts.swift_store_retry_get_count}
     if opts.swift_store_multi_tenant:
-        raise exceptions.ConfigurationError(
-            '[%s] swift_store_multi_tenant = True: multi-tenant Swift is not supported by '
-            'Glimpse yet; set it to False (single-tenant, credentials from '
-            'swift_store_config_file).' % section)
+        return _swift_multi_tenant(conf, opts, section, common, make)
     if not opts.swift_store_config_file:
         raise exceptions.ConfigurationError(
             '[%s] swift_store_config_file must name the file holding the swift store\'s '
@@ -179,20 +192,40 @@ def _swift(conf, group, section, store_id, description=None, weight=0, make=None
     except swift.BadReference as exc:
         raise exceptions.ConfigurationError('[%s] swift_store_config_file: %s'
                                             % (section, exc)) from None
-    if not (opts.swift_store_container or '').strip():
-        raise exceptions.ConfigurationError('[%s] swift_store_container is empty.' % section)
     return (make or swift.SwiftStore)(
-        store_id=store_id, description=description, weight=weight, reference=reference,
-        reference_name=opts.default_swift_reference,
-        container=opts.swift_store_container.strip(),
-        create_container=opts.swift_store_create_container_on_put,
-        large_object_size=opts.swift_store_large_object_size * MiB,
-        large_object_chunk_size=opts.swift_store_large_object_chunk_size * MiB,
-        containers_seed=opts.swift_store_multiple_containers_seed,
-        endpoint=opts.swift_store_endpoint, insecure=opts.swift_store_auth_insecure,
-        cacert=opts.swift_store_cacert, region=opts.swift_store_region,
-        service_type=opts.swift_store_service_type,
-        endpoint_type=opts.swift_store_endpoint_type)
+        reference=reference, reference_name=opts.default_swift_reference,
+        containers_seed=opts.swift_store_multiple_containers_seed, **common)
+
+
+def _swift_multi_tenant(conf, opts, section, common, make):
+    if opts.swift_store_config_file:
+        # As upstream: the user's account, or the config file's, not both.
+        raise exceptions.ConfigurationError(
+            '[%s] swift_store_multi_tenant = True and swift_store_config_file are mutually '
+            'exclusive: multi-tenant Swift writes to each user\'s own account with their '
+            'token; unset swift_store_config_file.' % section)
+    if make is _Checked:
+        # glance-api's check at start (glance-scrubber makes its stores without it).
+        _check_multi_tenant_api(conf, opts, section)
+    return (make or swift.MultiTenantSwiftStore)(
+        admin_tenants=opts.swift_store_admin_tenants, **common)
+
+
+def _check_multi_tenant_api(conf, opts, section):
+    strategy = config.auth_strategy(conf)
+    if strategy != 'keystone':
+        raise exceptions.ConfigurationError(
+            '[%s] swift_store_multi_tenant = True needs auth_strategy = keystone (the '
+            'user\'s token and service catalog); it is %s.' % (section, strategy))
+    if opts.swift_store_use_trusts:
+        LOG.warning('[%s] swift_store_use_trusts = True: Glimpse does not create Keystone '
+                    'trusts; multi-tenant Swift transfers use the user\'s token, and one '
+                    'that outlives it fails (and removes what it wrote). Set it to False to '
+                    'acknowledge.', section)
+    if conf.delayed_delete:
+        LOG.warning('[%s] swift_store_multi_tenant = True with delayed_delete = True: '
+                    'glance-scrubber has no user token to remove multi-tenant Swift data '
+                    'with; such data stays recorded as left (remove it by hand).', section)
 
 
 def _s3(conf, group, section, store_id, description=None, weight=0, make=None):

@@ -23,6 +23,7 @@ upload made of many segments outlives any token lifetime.
 """
 
 import configparser
+import http.client
 import logging
 import threading
 import time
@@ -30,6 +31,7 @@ from urllib import parse
 
 import requests
 import swiftclient
+import urllib3
 
 from api_service import exceptions
 from api_service.stores import base
@@ -43,6 +45,9 @@ AUTH_VERSIONS = {'1': '1.0', '1.0': '1.0', '2': '2.0', '2.0': '2.0', '3': '3', '
 LEFTOVER_RETRY_SECONDS = 5
 LEFTOVER_RETRY_FOR_SECONDS = 3600
 _CONNECTION_ERRORS = (swiftclient.ClientException, requests.RequestException, OSError)
+# What reading a response body raises when Swift (or the network) cuts it.
+_READ_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError,
+                http.client.HTTPException, OSError)
 
 
 class BadReference(ValueError):
@@ -76,6 +81,12 @@ def read_reference(path, name):
         raise BadReference('[%s] user in %s must be PROJECT:USER for Keystone'
                               % (name, path))
     return ref
+
+
+def _close(body):
+    close = getattr(body, 'close', None)
+    if close is not None:
+        close()
 
 
 def _container_of(headers_value):
@@ -138,13 +149,14 @@ class SwiftStore(base.Store):
     capabilities = (base.Capability.READ | base.Capability.READ_OFFSET |
                     base.Capability.WRITE | base.Capability.DELETE)
 
-    def __init__(self, store_id=None, description=None, weight=0, *, reference,
+    def __init__(self, store_id=None, description=None, weight=0, *, reference=None,
                  reference_name='ref1', container='glance', create_container=False,
                  large_object_size=5120 * MiB, large_object_chunk_size=200 * MiB,
                  containers_seed=0, endpoint=None, insecure=False, cacert=None,
                  region=None, service_type='object-store', endpoint_type='publicURL',
-                 retries=2, read_chunk_size=MiB, timeout=60):
-        """``reference``: read_reference()'s dict; sizes in bytes."""
+                 retries=2, read_chunk_size=MiB, timeout=60, retry_get_count=0):
+        """``reference``: read_reference()'s dict; sizes in bytes. ``retry_get_count``:
+        how many times a download Swift cut short is resumed from where it stopped."""
         super().__init__(store_id, description, weight)
         self.reference = reference
         self.reference_name = reference_name
@@ -162,11 +174,17 @@ class SwiftStore(base.Store):
         self.retries = retries
         self.read_chunk_size = read_chunk_size
         self.timeout = timeout
+        self.retry_get_count = retry_get_count
         self._auth = (None, None)
         self._auth_lock = threading.Lock()
         self._leftovers = []
         self._leftovers_lock = threading.Lock()
         self._leftover_thread = None
+
+    def properties(self):
+        # As upstream's GET /v2/info/stores/detail shows a swift store (sizes in bytes).
+        return {'container': self.container, 'large_object_size': self.large_object_size,
+                'large_object_chunk_size': self.chunk_size}
 
     # -- connections ----------------------------------------------------------------------
 
@@ -248,6 +266,23 @@ class SwiftStore(base.Store):
             return parse.urlsplit(url).netloc == self.reference_name
         return True
 
+    # -- where the data goes --------------------------------------------------------------
+
+    def _place(self, image_id, context):
+        """-> (connect, container, url) of a new image's data: ``connect()`` makes a
+        connection to the account the data goes to."""
+        container = self.container_for(image_id)
+        return self._connection, container, self.url_for(container, image_id)
+
+    def _reach(self, location, context):
+        """-> (connect, container, object) of existing data at ``location``."""
+        container, obj = self.parse_location(location)
+        return self._connection, container, obj
+
+    def _new_container_headers(self):
+        """Headers of a container the store creates."""
+        return {}
+
     # -- writing --------------------------------------------------------------------------
 
     def _ready_container(self, conn, container):
@@ -263,13 +298,13 @@ class SwiftStore(base.Store):
                     reason='the container "%s" does not exist and '
                            'swift_store_create_container_on_put is False; create it or '
                            'set that option' % container) from None
-            conn.put_container(container)
+            conn.put_container(container, headers=self._new_container_headers())
 
-    def add(self, image_id, chunks, size_hint=None):
+    def add(self, image_id, chunks, size_hint=None, context=None):
         self.require(base.Capability.WRITE)
-        container = self.container_for(image_id)
+        connect, container, url = self._place(image_id, context)
         source = _Source(chunks)
-        conn = self._connection()
+        conn = connect()
         written = []
         current = None
         try:
@@ -312,13 +347,13 @@ class SwiftStore(base.Store):
                                'written (the container listing lags?)'
                                % (image_id, stored, source.total))
             self._keep_auth(conn)
-            return base.Added(self.url_for(container, image_id), source.total)
+            return base.Added(url, source.total)
         except BaseException as exc:
             if current is not None and current not in written:
                 # A request cut short stores nothing, but one the server completed before
                 # the error reached us did.
                 written.append(current)
-            self._remove_leftovers(container, written)
+            self._remove_leftovers(connect, container, written)
             if source.error is not None:
                 raise source.error from None
             if isinstance(exc, _CONNECTION_ERRORS):
@@ -341,11 +376,44 @@ class SwiftStore(base.Store):
                     if exc.http_status != 404:
                         raise
 
-    def _remove_leftovers(self, container, names):
+    def remove_segments(self, image_id, context=None):
+        """Remove the segments (``IMAGE_ID-NNNNN``) an upload of ``image_id`` that never
+        finished left (its api worker died). Only for an image with no data: the segments
+        of a finished upload are its data. -> the names removed; StoreUnavailable."""
+        connect, container, _ = self._place(image_id, context)
+        conn = connect()
+        removed = []
+        try:
+            try:
+                _, listing = conn.get_container(container, prefix='%s-' % image_id,
+                                                full_listing=True)
+            except swiftclient.ClientException as exc:
+                if exc.http_status == 404:
+                    return removed
+                raise
+            for entry in listing:
+                try:
+                    conn.delete_object(container, entry['name'])
+                except swiftclient.ClientException as exc:
+                    if exc.http_status != 404:
+                        raise
+                removed.append(entry['name'])
+            self._keep_auth(conn)
+        except _CONNECTION_ERRORS as exc:
+            raise self._unavailable(exc, 'removing the segments of image %s' % image_id) \
+                from exc
+        finally:
+            conn.close()
+        if removed:
+            LOG.warning('Swift store %s: removed %d segment(s) left by an unfinished upload '
+                        'of image %s.', self.store_id, len(removed), image_id)
+        return removed
+
+    def _remove_leftovers(self, connect, container, names):
         if not names:
             return
         left = []
-        conn = self._connection()
+        conn = connect()
         conn.retries = 0
         try:
             for name in names:
@@ -353,16 +421,17 @@ class SwiftStore(base.Store):
                     conn.delete_object(container, name)
                 except swiftclient.ClientException as exc:
                     if exc.http_status != 404:
-                        left.append((container, name))
+                        left.append(name)
                 except (requests.RequestException, OSError):
-                    left.append((container, name))
+                    left.append(name)
         finally:
             conn.close()
         if left:
             LOG.warning('Swift store %s: %d object(s) of a failed upload could not be '
                         'removed yet; retrying in the background.', self.store_id, len(left))
             with self._leftovers_lock:
-                self._leftovers.extend((c, n, time.monotonic()) for c, n in left)
+                self._leftovers.extend((connect, container, n, time.monotonic())
+                                       for n in left)
                 if self._leftover_thread is None or not self._leftover_thread.is_alive():
                     self._leftover_thread = threading.Thread(
                         target=self._retry_leftovers, name='swift-leftovers', daemon=True)
@@ -380,32 +449,31 @@ class SwiftStore(base.Store):
                         return
                 continue
             still = []
-            conn = self._connection()
-            conn.retries = 0
-            try:
-                for container, name, since in pending:
-                    try:
-                        conn.delete_object(container, name)
-                    except swiftclient.ClientException as exc:
-                        if exc.http_status != 404:
-                            still.append((container, name, since))
-                    except (requests.RequestException, OSError):
-                        still.append((container, name, since))
-            finally:
-                conn.close()
+            for connect, container, name, since in pending:
+                conn = connect()
+                conn.retries = 0
+                try:
+                    conn.delete_object(container, name)
+                except swiftclient.ClientException as exc:
+                    if exc.http_status != 404:
+                        still.append((connect, container, name, since))
+                except (requests.RequestException, OSError):
+                    still.append((connect, container, name, since))
+                finally:
+                    conn.close()
             now = time.monotonic()
-            for container, name, since in still:
+            for connect, container, name, since in still:
                 if now - since > LEFTOVER_RETRY_FOR_SECONDS:
                     LOG.error('Swift store %s: giving up removing %s/%s, left by a failed '
                               'upload; remove it by hand.', self.store_id, container, name)
                 else:
                     with self._leftovers_lock:
-                        self._leftovers.append((container, name, since))
+                        self._leftovers.append((connect, container, name, since))
 
     def pending_leftovers(self):
         """The objects of failed uploads still to remove (container, name)."""
         with self._leftovers_lock:
-            return [(c, n) for c, n, _ in self._leftovers]
+            return [(c, n) for _, c, n, _ in self._leftovers]
 
     # -- reading --------------------------------------------------------------------------
 
@@ -417,21 +485,16 @@ class SwiftStore(base.Store):
                 raise exceptions.StoreDataNotFound(uri=location) from None
             raise
 
-    def get(self, location, offset=0, length=None):
-        container, obj = self.parse_location(location)
-        conn = self._connection()
+    def get(self, location, offset=0, length=None, context=None):
+        connect, container, obj = self._reach(location, context)
+        conn = connect()
         try:
             if length == 0:
                 size = self._size(conn, container, obj, location)
                 conn.close()
                 return iter(()), size
-            headers = {}
-            if offset or length is not None:
-                end = '' if length is None else str(offset + length - 1)
-                headers['Range'] = 'bytes=%d-%s' % (offset, end)
             try:
-                got, body = conn.get_object(container, obj, headers=headers,
-                                            resp_chunk_size=self.read_chunk_size)
+                got, body = self._get_object(conn, container, obj, offset, length)
             except swiftclient.ClientException as exc:
                 if exc.http_status == 404:
                     raise exceptions.StoreDataNotFound(uri=location) from None
@@ -453,51 +516,66 @@ class SwiftStore(base.Store):
             size = int(content_range.rpartition('/')[2])
         else:
             size = int(got['content-length'])
-        return self._chunks(conn, body), size
+        wanted = int(got['content-length'])
+        return self._chunks(conn, body, container, obj, offset, wanted, location), size
 
-    @staticmethod
-    def _chunks(conn, body):
+    def _get_object(self, conn, container, obj, offset, length):
+        headers = {}
+        if offset or length is not None:
+            end = '' if length is None else str(offset + length - 1)
+            headers['Range'] = 'bytes=%d-%s' % (offset, end)
+        return conn.get_object(container, obj, headers=headers,
+                               resp_chunk_size=self.read_chunk_size)
+
+    def _chunks(self, conn, body, container, obj, offset, wanted, location):
+        """The bytes of ``body`` (``wanted`` of them from ``offset``). A response Swift cut
+        short is resumed with a ranged GET from the first byte not received, up to
+        ``retry_get_count`` times (upstream's swift_store_retry_get_count); past that, or
+        with 0, the download fails."""
+        received = 0
+        retries_left = self.retry_get_count
         try:
-            for chunk in body:
-                if chunk:
-                    yield chunk
+            while True:
+                try:
+                    for chunk in body:
+                        if chunk:
+                            received += len(chunk)
+                            yield chunk
+                    if received >= wanted:
+                        return
+                    cut = 'the response ended after %d of %d bytes' % (received, wanted)
+                except _READ_ERRORS as exc:
+                    cut = str(exc) or type(exc).__name__
+                if received >= wanted:
+                    return
+                if retries_left <= 0:
+                    LOG.error('Swift store %s: reading %s failed after %d bytes: %s',
+                              self.store_id, location, received, cut)
+                    raise exceptions.StoreUnavailable(
+                        store=self.store_id, reason='reading %s was cut short: %s'
+                        % (location, cut))
+                retries_left -= 1
+                LOG.warning('Swift store %s: reading %s was cut after %d of %d bytes (%s); '
+                            'resuming from there (%d retries left).', self.store_id,
+                            location, received, wanted, cut, retries_left)
+                _close(body)
+                try:
+                    _, body = self._get_object(conn, container, obj, offset + received,
+                                               wanted - received)
+                except _CONNECTION_ERRORS as exc:
+                    raise self._unavailable(exc, 'resuming %s' % location) from exc
         finally:
-            close = getattr(body, 'close', None)
-            if close is not None:
-                close()
+            _close(body)
             conn.close()
 
     # -- deleting -------------------------------------------------------------------------
 
-    def delete(self, location):
-        container, obj = self.parse_location(location)
-        conn = self._connection()
+    def delete(self, location, context=None):
+        connect, container, obj = self._reach(location, context)
+        conn = connect()
         try:
-            try:
-                headers = conn.head_object(container, obj)
-            except swiftclient.ClientException as exc:
-                if exc.http_status == 404:
-                    raise exceptions.StoreDataNotFound(uri=location) from None
-                raise
-            if headers.get('x-static-large-object', '').lower() == 'true':
-                conn.delete_object(container, obj, query_string='multipart-manifest=delete')
-            else:
-                manifest = headers.get('x-object-manifest')
-                if manifest:
-                    seg_container, prefix = _container_of(manifest)
-                    _, listing = conn.get_container(seg_container, prefix=prefix,
-                                                    full_listing=True)
-                    for entry in listing:
-                        try:
-                            conn.delete_object(seg_container, entry['name'])
-                        except swiftclient.ClientException as exc:
-                            if exc.http_status != 404:
-                                raise
-                try:
-                    conn.delete_object(container, obj)
-                except swiftclient.ClientException as exc:
-                    if exc.http_status != 404:
-                        raise
+            self._delete_object(conn, container, obj, location)
+            self._after_delete(conn, container)
             self._keep_auth(conn)
         except exceptions.StoreDataNotFound:
             raise
@@ -505,6 +583,37 @@ class SwiftStore(base.Store):
             raise self._unavailable(exc, 'deleting %s' % location) from exc
         finally:
             conn.close()
+
+    def _after_delete(self, conn, container):
+        """What goes once the image's data is gone (the multi-tenant store's container)."""
+
+    @staticmethod
+    def _delete_object(conn, container, obj, location):
+        try:
+            headers = conn.head_object(container, obj)
+        except swiftclient.ClientException as exc:
+            if exc.http_status == 404:
+                raise exceptions.StoreDataNotFound(uri=location) from None
+            raise
+        if headers.get('x-static-large-object', '').lower() == 'true':
+            conn.delete_object(container, obj, query_string='multipart-manifest=delete')
+            return
+        manifest = headers.get('x-object-manifest')
+        if manifest:
+            seg_container, prefix = _container_of(manifest)
+            _, listing = conn.get_container(seg_container, prefix=prefix,
+                                            full_listing=True)
+            for entry in listing:
+                try:
+                    conn.delete_object(seg_container, entry['name'])
+                except swiftclient.ClientException as exc:
+                    if exc.http_status != 404:
+                        raise
+        try:
+            conn.delete_object(container, obj)
+        except swiftclient.ClientException as exc:
+            if exc.http_status != 404:
+                raise
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -518,3 +627,180 @@ class SwiftStore(base.Store):
             raise self._unavailable(exc, 'reaching Swift') from exc
         finally:
             conn.close()
+
+
+def catalog_url(catalog, service_type, region=None, endpoint_type='publicURL'):
+    """The URL of ``service_type`` in a Keystone service catalog (the v2 form
+    keystonemiddleware's X-Service-Catalog carries, or the v3 form); None if absent."""
+    interface = endpoint_type[:-3] if endpoint_type.endswith('URL') else endpoint_type
+    for service in catalog or []:
+        if not isinstance(service, dict) or service.get('type') != service_type:
+            continue
+        for endpoint in service.get('endpoints') or []:
+            if region and region not in (endpoint.get('region'),
+                                         endpoint.get('region_id')):
+                continue
+            url = endpoint.get(interface + 'URL')
+            if not url and endpoint.get('interface') == interface:
+                url = endpoint.get('url')
+            if url:
+                return url
+    return None
+
+
+class MultiTenantSwiftStore(SwiftStore):
+    """``swift_store_multi_tenant = True``: each image's data goes to the Swift account of
+    the project that uploads it, with the user's own token, in a container of its own named
+    as upstream names it (``swift_store_container`` + "_" + IMAGE_ID). The account's
+    storage URL is the object-store endpoint of the request's service catalog (which
+    keystonemiddleware passes in X-Service-Catalog), or ``swift_store_endpoint`` when set,
+    as upstream. Locations are upstream's ``swift+http(s)://STORAGE-URL/CONTAINER/IMAGE_ID``.
+
+    The projects of ``swift_store_admin_tenants`` get read and write ACLs on each container
+    (upstream grants them write; read is added so that they can serve the data too).
+    Containers are always created (each image has its own).
+
+    Without a request there is no token: glance-scrubber, the cache prefetcher and the sweep
+    of a dead worker's segments get StoreUnavailable saying so, and deletions they cannot do
+    stay recorded. Keystone trusts are not used: a transfer must end within the life of
+    the user's token (a write cut by an expired token removes what it wrote).
+    """
+
+    takes_context = True
+
+    def __init__(self, store_id=None, description=None, weight=0, *, admin_tenants=(),
+                 **kwargs):
+        kwargs.pop('reference', None)
+        kwargs.setdefault('reference_name', None)
+        super().__init__(store_id, description, weight, **kwargs)
+        self.admin_tenants = [t.strip() for t in admin_tenants if t and t.strip()]
+        self.create_container = True
+
+    def properties(self):
+        props = super().properties()
+        props['multi_tenant'] = True
+        return props
+
+    def _token(self, context, doing):
+        token = getattr(context, 'auth_token', None)
+        if not token:
+            raise exceptions.StoreUnavailable(
+                store=self.store_id,
+                reason='%s: multi-tenant Swift works with the token of the user who asks, '
+                       'and there is none here (glance-scrubber, the cache prefetcher or '
+                       'auth_strategy = noauth)' % doing)
+        return token
+
+    def storage_url_for(self, context):
+        """The storage URL of the account of ``context``'s project."""
+        if self.endpoint:
+            return self.endpoint
+        url = catalog_url(getattr(context, 'service_catalog', None), self.service_type,
+                          self.region, self.endpoint_type)
+        if not url:
+            raise exceptions.StoreUnavailable(
+                store=self.store_id,
+                reason='the service catalog of the request has no %s endpoint (%s%s): '
+                       'multi-tenant Swift needs it, or swift_store_endpoint'
+                       % (self.service_type, self.endpoint_type,
+                          ', region %s' % self.region if self.region else ''))
+        return url
+
+    def _user_connection(self, storage_url, token):
+        # No credentials to authenticate again with: a 401 is the end (see _unavailable).
+        return swiftclient.Connection(
+            preauthurl=storage_url, preauthtoken=token, retries=self.retries,
+            starting_backoff=0.5, max_backoff=4, insecure=self.insecure,
+            cacert=self.cacert, timeout=self.timeout, retry_on_ratelimit=False)
+
+    def _keep_auth(self, conn):
+        """Tokens are the users' own: none is kept."""
+
+    def _unavailable(self, exc, doing):
+        if getattr(exc, 'http_status', None) in (401, 403):
+            reason = ('%s: Swift refused the user\'s token (%s); the token may have '
+                      'expired, or the project has no access to that account'
+                      % (doing, exc))
+            LOG.warning('Swift store %s: %s', self.store_id, reason)
+            return exceptions.StoreUnavailable(store=self.store_id, reason=reason)
+        return super()._unavailable(exc, doing)
+
+    def container_for(self, image_id):
+        return '%s_%s' % (self.container, image_id)
+
+    @staticmethod
+    def location_of(storage_url, container, obj):
+        scheme, _, rest = storage_url.partition('://')
+        return '%s://%s/%s/%s' % ('swift+http' if scheme == 'http' else 'swift+https',
+                                  rest.strip('/'), parse.quote(container), parse.quote(obj))
+
+    @staticmethod
+    def split_location(location):
+        """-> (storage URL, container, object) of a multi-tenant location."""
+        parsed = parse.urlsplit(location)
+        parts = [p for p in parsed.path.split('/') if p]
+        if parsed.scheme == 'swift+config' or len(parts) < 2 or not parsed.netloc:
+            raise exceptions.StoreDataNotFound(uri=location)
+        scheme = 'http' if parsed.scheme == 'swift+http' else 'https'
+        netloc = parsed.netloc.rpartition('@')[2]  # old locations may carry credentials
+        storage_url = '%s://%s/%s' % (scheme, netloc, '/'.join(parts[:-2]))
+        return storage_url.rstrip('/'), parse.unquote(parts[-2]), parse.unquote(parts[-1])
+
+    def owns(self, url):
+        return url.partition(':')[0] in ('swift', 'swift+http', 'swift+https')
+
+    def _place(self, image_id, context):
+        token = self._token(context, 'writing image %s' % image_id)
+        storage_url = self.storage_url_for(context)
+        container = self.container_for(image_id)
+        return (lambda: self._user_connection(storage_url, token), container,
+                self.location_of(storage_url, container, image_id))
+
+    def _reach(self, location, context):
+        token = self._token(context, 'reaching %s' % location)
+        storage_url, container, obj = self.split_location(location)
+        return lambda: self._user_connection(storage_url, token), container, obj
+
+    def add(self, image_id, chunks, size_hint=None, context=None):
+        try:
+            return super().add(image_id, chunks, size_hint=size_hint, context=context)
+        except BaseException:
+            # The image's own container goes with what the upload wrote (when it is empty:
+            # objects whose removal is retried in the background keep it).
+            if getattr(context, 'auth_token', None):
+                self._remove_container(context, image_id)
+            raise
+
+    def _remove_container(self, context, image_id):
+        try:
+            connect, container, _ = self._place(image_id, context)
+            conn = connect()
+        except exceptions.StoreUnavailable:
+            return
+        try:
+            conn.retries = 0
+            conn.delete_container(container)
+        except _CONNECTION_ERRORS as exc:
+            if getattr(exc, 'http_status', None) not in (404, 409):
+                LOG.warning('Swift store %s: could not remove the container %s of a '
+                            'failed upload (%s).', self.store_id, container, exc)
+        finally:
+            conn.close()
+
+    def _new_container_headers(self):
+        acl = ','.join('%s:*' % tenant for tenant in self.admin_tenants)
+        return {'X-Container-Read': acl, 'X-Container-Write': acl} if acl else {}
+
+    def _after_delete(self, conn, container):
+        try:
+            conn.delete_container(container)
+        except swiftclient.ClientException as exc:
+            if exc.http_status == 409:
+                LOG.warning('Swift store %s: the container %s of a deleted image still '
+                            'holds objects Glimpse did not write; it is left.',
+                            self.store_id, container)
+            elif exc.http_status != 404:
+                raise
+
+    def check_access(self):
+        """Nothing to check without a user: each request brings its own token."""

@@ -105,7 +105,7 @@ def delete_from_store(store_id, image_id):
         # A read-only store (http): the location goes, the data is not ours to remove.
         return '', 204
     try:
-        deletion.remove_data(rt.stores, removed['location'], store_id)
+        deletion.remove_data(rt.stores, removed['location'], store_id, context=ctx)
     except Exception as exc:
         LOG.error('Image %s no longer lists store %s, but its data at %s could not be '
                   'removed (%s); remove it by hand.', image_id, store_id,

@@ -143,16 +143,27 @@ def test_wrong_credentials_fail_the_first_use_clearly(tmp_path, swift_tempauth):
         assert api.show(image['id']).json()['status'] == 'queued'
 
 
-def test_multi_tenant_stops_the_start(tmp_path, swift_tempauth):
+@pytest.mark.parametrize('with_config_file,words', [
+    (True, ['swift_store_config_file', 'mutually exclusive']),
+    (False, ['auth_strategy = keystone'])])
+def test_multi_tenant_without_keystone_or_with_a_config_file_stops_the_start(
+        tmp_path, swift_tempauth, with_config_file, words):
+    """Multi-tenant mode works with the users' tokens: under noauth there are none, and a
+    swift store config file is refused beside it, as upstream refuses it. (It working is
+    test_swift_multi_tenant.py.)"""
     options = swift_options(tmp_path, swift_tempauth.info, 'glance-mt',
                             swift_store_multi_tenant='True')
+    if not with_config_file:
+        del options['glance_store']['swift_store_config_file']
     service = daemons.GlanceService(tmp_path / 'service', 'sqlite://', name='mt',
                                     extra_api_options=options)
     result = daemons.subprocess.run(
         [daemons.console_script('glance-api'), '--config-file', service.api_conf()],
         capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
-    assert 'swift_store_multi_tenant' in result.stderr and 'not supported' in result.stderr
+    assert 'swift_store_multi_tenant' in result.stderr
+    for word in words:
+        assert word in result.stderr
 
 
 def test_swift_stopped_mid_upload(tmp_path):

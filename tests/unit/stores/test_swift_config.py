@@ -89,7 +89,8 @@ def test_multi_store_swift_backend_with_its_section(tmp_path):
 
 
 @pytest.mark.parametrize('extra,names', [
-    ('swift_store_multi_tenant = True\n', ['swift_store_multi_tenant', 'not supported']),
+    ('swift_store_multi_tenant = True\n', ['swift_store_multi_tenant',
+                                           'swift_store_config_file', 'mutually exclusive']),
     ('default_swift_reference = nope\n', ['swift_store_config_file', '[nope]']),
     ('swift_store_config_file = TMP/missing.conf\n', ['swift_store_config_file',
                                                       'missing.conf']),
@@ -129,6 +130,91 @@ def test_bad_references(tmp_path, body, words):
 
 def test_upstream_swift_options_glimpse_lacks_are_reported(tmp_path):
     conf = _conf(tmp_path, SEED + 'swift_store_auth_address = http://x\n'
+                                  'swift_buffer_on_upload = True\n'
                                   'swift_store_admin_tenants = a\n')
+    # swift_store_admin_tenants is a real option now (multi-tenant mode).
     found = {f.name for f in config_audit.audit(conf)}
-    assert found == {'swift_store_auth_address', 'swift_store_admin_tenants'}
+    assert found == {'swift_store_auth_address', 'swift_buffer_on_upload'}
+
+
+MULTI_TENANT = ('[DEFAULT]\nauth_strategy = keystone\n'
+                '[glance_store]\nstores = file,swift\ndefault_store = swift\n'
+                'filesystem_store_datadir = TMP/images\n'
+                'swift_store_multi_tenant = True\nswift_store_container = img\n'
+                'swift_store_admin_tenants = p1, p2\nswift_store_use_trusts = False\n'
+                'swift_store_retry_get_count = 3\n')
+
+CATALOG_V2 = [{'type': 'image', 'endpoints': [{'region': 'R1', 'publicURL': 'http://g'}]},
+              {'type': 'object-store', 'endpoints': [
+                  {'region': 'R0', 'publicURL': 'http://zero:8080/v1/AUTH_p'},
+                  {'region': 'R1', 'publicURL': 'https://one:8080/v1/AUTH_p',
+                   'internalURL': 'http://in:8080/v1/AUTH_p'}]}]
+
+
+class _Ctx:
+    def __init__(self, token='tok', catalog=CATALOG_V2):
+        self.auth_token = token
+        self.service_catalog = catalog
+
+
+def test_multi_tenant_store_from_config(tmp_path):
+    conf = _conf(tmp_path, MULTI_TENANT + 'swift_store_region = R1\n')
+    catalog.check(conf)
+    store = catalog.from_config(conf).default
+    assert isinstance(store, swift.MultiTenantSwiftStore) and store.takes_context
+    assert store.admin_tenants == ['p1', 'p2'] and store.retry_get_count == 3
+    assert store.container_for('abc') == 'img_abc'
+    assert store.properties()['container'] == 'img'
+    assert store.storage_url_for(_Ctx()) == 'https://one:8080/v1/AUTH_p'
+    _, container, url = store._place('abc', _Ctx())
+    assert (container, url) == ('img_abc', 'swift+https://one:8080/v1/AUTH_p/img_abc/abc')
+    assert store.split_location(url) == ('https://one:8080/v1/AUTH_p', 'img_abc', 'abc')
+    assert store.owns(url) and not store.owns('swift+config://ref1/glance/abc')
+    assert store._new_container_headers() == {'X-Container-Read': 'p1:*,p2:*',
+                                              'X-Container-Write': 'p1:*,p2:*'}
+    assert config_audit.audit(conf) == []
+
+
+def test_multi_tenant_store_without_a_token_or_catalog_says_why(tmp_path):
+    store = catalog.from_config(_conf(tmp_path, MULTI_TENANT)).default
+    with pytest.raises(exceptions.StoreUnavailable) as caught:
+        store._place('abc', None)
+    assert 'token' in str(caught.value.kwargs)
+    with pytest.raises(exceptions.StoreUnavailable) as caught:
+        store._place('abc', _Ctx(catalog=[]))
+    assert 'service catalog' in str(caught.value.kwargs)
+    with pytest.raises(exceptions.StoreUnavailable):
+        store.get('swift+http://h/v1/AUTH_p/img_abc/abc')
+
+
+def test_multi_tenant_needs_keystone_and_warns_about_trusts(tmp_path, caplog):
+    noauth = MULTI_TENANT.replace('auth_strategy = keystone', 'auth_strategy = noauth')
+    with pytest.raises(exceptions.ConfigurationError) as caught:
+        catalog.check(_conf(tmp_path, noauth))
+    assert 'auth_strategy = keystone' in str(caught.value)
+    trusts = MULTI_TENANT.replace('swift_store_use_trusts = False', 'delayed_delete = True')
+    trusts = trusts.replace('[glance_store]', 'delayed_delete = True\n[glance_store]', 1)
+    catalog.check(_conf(tmp_path, trusts.replace('swift_store_use_trusts = False\n', '')))
+    assert 'swift_store_use_trusts = True' in caplog.text
+    assert 'glance-scrubber has no user token' in caplog.text
+
+
+def test_catalog_url_reads_v2_and_v3_catalogs():
+    assert swift.catalog_url(CATALOG_V2, 'object-store') == 'http://zero:8080/v1/AUTH_p'
+    assert swift.catalog_url(CATALOG_V2, 'object-store', 'R1', 'internalURL') == \
+        'http://in:8080/v1/AUTH_p'
+    v3 = [{'type': 'object-store', 'endpoints': [
+        {'interface': 'admin', 'region_id': 'R', 'url': 'http://a'},
+        {'interface': 'public', 'region_id': 'R', 'url': 'http://p'}]}]
+    assert swift.catalog_url(v3, 'object-store', 'R', 'publicURL') == 'http://p'
+    assert swift.catalog_url(v3, 'object-store', 'other') is None
+    assert swift.catalog_url(None, 'object-store') is None
+
+
+def test_properties_as_upstream_shows_them(tmp_path):
+    store = catalog.from_config(_conf(tmp_path, SEED + 'swift_store_large_object_size = 100\n'
+                                                       'swift_store_large_object_chunk_size'
+                                                       ' = 10\n')).default
+    assert store.properties() == {'container': 'glance',
+                                  'large_object_size': 100 * 1024 * 1024,
+                                  'large_object_chunk_size': 10 * 1024 * 1024}
