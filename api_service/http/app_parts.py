@@ -21,6 +21,8 @@ class Runtime:
     notifier: object = dataclasses.field(default_factory=notifications.Notifier)
     # api_service.cache.node.NodeCache when [DEFAULT] image_cache_dir is set, else None
     cache: object = None
+    # api_service.tasks.runner.TaskRunner: this worker's pool of tasks
+    tasks: object = None
 
 
 def current():

@@ -34,6 +34,7 @@ from api_service.http.views import stores as stores_views
 from api_service.http.views import tags
 from api_service.http.views import versions
 from api_service.stores import catalog
+from api_service.tasks import runner as task_runner
 from api_service.wsgi.middleware import access_log
 from api_service.wsgi.middleware import auth as auth_middleware
 from api_service.wsgi.middleware import context as context_middleware
@@ -132,7 +133,8 @@ def create_app(conf, registry=None, stores=None, notifier=None):
         cache=node_cache.from_config(conf, registry, stores),
         schemas=schemas.ImageSchemas(conf),
         policy=pol,
-        notifier=notifier if notifier is not None else notifications.from_config(conf))
+        notifier=notifier if notifier is not None else notifications.from_config(conf),
+        tasks=task_runner.TaskRunner.from_config(conf, registry))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.url_value_preprocessor(path_params.check)
@@ -147,6 +149,9 @@ def close_app(app):
     rt = app.extensions[app_parts.EXTENSION_KEY]
     # Notifications waiting to go out get a moment (common/notifications.py:Notifier.close).
     rt.notifier.close()
+    if rt.tasks is not None:
+        # Before the registry client closes: the tasks still waiting are failed through it.
+        rt.tasks.stop()
     if rt.cache is not None:
         rt.cache.close()
     close = getattr(rt.registry, 'close', None)
