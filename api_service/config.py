@@ -7,6 +7,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from api_service import exceptions
+from api_service.tasks import options as task_options
 from common import config as common_config
 from common import notifications
 from common import version
@@ -441,6 +442,7 @@ def register_opts(conf):
     conf.register_opts(store_opts, group='glance_store')
     conf.register_opts(image_format_opts, group='image_format')
     conf.register_opts(paste_deploy_opts, group='paste_deploy')
+    task_options.register(conf)
     try:
         logging.register_options(conf)
     except cfg.ArgsAlreadyParsedError:
@@ -481,6 +483,7 @@ def list_opts():
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),
         *notifications.list_opts(),
+        *task_options.list_opts(),
     ]
 
 
