@@ -8,7 +8,9 @@ WorkerDeaths, in a thread of its own so the master never waits on the message bu
 * removes the worker's partial files, which its worker tag names
   (api_service/stores/filesystem.py:FilesystemStore.remove_partials_of);
 * asks the registry to return every image that worker held in ``saving`` to ``queued``
-  (release_uploads, RPC 1.5, with the holder api_service/services/upload_claim.py names).
+  (release_uploads, RPC 1.5, with the holder api_service/services/upload_claim.py names);
+* removes the Swift segments of those images (api_service/stores/swift.py:
+  SwiftStore.remove_segments): queued again, they have no data.
 
 The master makes a registry client for each death and closes it right after, so nothing of
 the message bus lives on in the master while it forks the next worker; pre_fork waits a few
@@ -43,6 +45,7 @@ class WorkerDeaths:
             lambda: rpc_client.RegistryClient(conf, timeout=RPC_TIMEOUT))
         self._make_stores = make_stores or (lambda: catalog.from_config(conf))
         self._stores = None
+        self._all_stores = None
         self._threads = []
         self._lock = threading.Lock()
 
@@ -67,11 +70,42 @@ class WorkerDeaths:
         """-> (images handed back, partial files removed). Never raises."""
         removed = self._remove_partials(pid)
         released = self._release_uploads(pid)
+        self._remove_segments(released)
         return released, removed
+
+    def _remove_segments(self, released):
+        """The segments the dead worker's uploads wrote to Swift (stores with
+        ``remove_segments``): the images are queued again, so they are nobody's data."""
+        try:
+            stores = [store for store in self._make_stores_once().all()
+                      if hasattr(store, 'remove_segments')]
+        except Exception:
+            LOG.exception('Could not make the stores to remove the segments of a dead '
+                          'worker\'s uploads; the next upload of each image removes them.')
+            return
+        for image in released:
+            for store in stores:
+                if getattr(store, 'takes_context', False):
+                    LOG.warning('Segments of the abandoned upload of image %s may remain in '
+                                'its project\'s Swift account (store %s works with user '
+                                'tokens); the next upload of the image removes them.',
+                                image['id'], store.store_id)
+                    continue
+                try:
+                    store.remove_segments(image['id'])
+                except Exception as exc:
+                    LOG.warning('Could not remove the segments of the abandoned upload of '
+                                'image %s from store %s (%s); the next upload of the image '
+                                'removes them.', image['id'], store.store_id, exc)
+
+    def _make_stores_once(self):
+        if self._all_stores is None:
+            self._all_stores = self._make_stores()
+        return self._all_stores
 
     def _stores_with_partials(self):
         if self._stores is None:
-            self._stores = [store for store in self._make_stores().all()
+            self._stores = [store for store in self._make_stores_once().all()
                             if hasattr(store, 'remove_partials_of')]
         return self._stores
 
