@@ -7,6 +7,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from api_service import exceptions
+from api_service.stores import glance_store_bridge
 from api_service.tasks import options as task_options
 from common import config as common_config
 from common import notifications
@@ -440,6 +441,8 @@ def register_opts(conf):
     conf.register_opts(cache_opts)
     conf.register_opts(backend_opts)
     conf.register_opts(store_opts, group='glance_store')
+    # glance_store's own options of the drivers Glimpse runs through it (rbd, cinder, vmware).
+    conf.register_opts(glance_store_bridge.single_store_opts(), group='glance_store')
     conf.register_opts(image_format_opts, group='image_format')
     conf.register_opts(paste_deploy_opts, group='paste_deploy')
     task_options.register(conf)
@@ -472,6 +475,11 @@ def register_backend_opts(conf):
                 conf.register_opt(opt, group=backend_id)
             except cfg.DuplicateOptError:
                 pass
+        bridged = glance_store_bridge.resolve(kind)
+        if bridged:
+            # glance_store's own options of the driver it runs for this backend, here and
+            # in [backend_defaults], as glance_store registers them.
+            glance_store_bridge.register_opts(conf, bridged, backend_id, strict=False)
     return enabled
 
 
