@@ -173,8 +173,9 @@ backend_opts = [
                      '"fast:file, cold:file"); each ID has its own configuration section '
                      'with the options of its TYPE. When set, [glance_store] stores and '
                      'default_store are not used. Glimpse implements the types "file", '
-                     '"http" (read only), "swift" and "s3"; another type stops glance-api at '
-                     'start. Related: '
+                     '"http" (read only), "swift" and "s3"; "rbd", "cinder" and "vmware" '
+                     'are glance_store\'s own drivers (their Python libraries must be '
+                     'installed); another type stops glance-api at start. Related: '
                      '[glance_store] default_backend.'),
 ]
 
@@ -363,8 +364,9 @@ store_opts = [
     cfg.ListOpt('stores', default=['file'],
                 help='The store drivers a single-store deployment enables. Glimpse '
                      'implements "file" (alias "filesystem"), "http" (read only), '
-                     '"swift" and "s3"; '
-                     'another driver stops glance-api at start. Not used with [DEFAULT] '
+                     '"swift" and "s3"; "rbd", "cinder" and "vmware" are glance_store\'s '
+                     'own drivers (their Python libraries must be installed); another '
+                     'driver stops glance-api at start. Not used with [DEFAULT] '
                      'enabled_backends. Related: default_store.'),
     cfg.StrOpt('default_store', default='file',
                help='The store new image data goes to in a single-store deployment; one of '
