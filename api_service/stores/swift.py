@@ -520,11 +520,11 @@ class SwiftStore(base.Store):
         return self._chunks(conn, body, container, obj, offset, wanted, location), size
 
     def _get_object(self, conn, container, obj, offset, length):
-        headers = {}
-        if offset or length is not None:
-            end = '' if length is None else str(offset + length - 1)
-            headers['Range'] = 'bytes=%d-%s' % (offset, end)
-        return conn.get_object(container, obj, headers=headers,
+        # Always a Range (bytes=0- for the whole object): swiftclient would otherwise resume
+        # a cut whole-object body by itself, up to its request retries, whatever
+        # swift_store_retry_get_count says; _chunks does it, for ranges too.
+        end = '' if length is None else str(offset + length - 1)
+        return conn.get_object(container, obj, headers={'Range': 'bytes=%d-%s' % (offset, end)},
                                resp_chunk_size=self.read_chunk_size)
 
     def _chunks(self, conn, body, container, obj, offset, wanted, location):

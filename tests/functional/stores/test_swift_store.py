@@ -248,3 +248,93 @@ def test_two_threads_share_the_store(tmp_path, swift_tempauth):
 
 
 MB = 1024 * 1024
+
+
+class CuttingProxy:
+    """A TCP relay to Swift's proxy that closes, once, the first connection that has sent
+    ``cut_after`` bytes of response: a download cut mid-body, for real."""
+
+    def __init__(self, target_host, target_port, cut_after):
+        import socket
+        self._socket = socket
+        self.target = (target_host, target_port)
+        self.cut_after = cut_after
+        self.cuts = 0
+        self.listener = socket.create_server(('127.0.0.1', 0))
+        self.port = self.listener.getsockname()[1]
+        self._stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self._stopping:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = self._socket.create_connection(self.target)
+            threading.Thread(target=self._pipe, args=(client, server, False),
+                             daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, True),
+                             daemon=True).start()
+
+    def _pipe(self, source, sink, response):
+        sent = 0
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+                sent += len(data)
+                if response and self.cuts == 0 and sent >= self.cut_after:
+                    self.cuts += 1
+                    break
+        except OSError:
+            pass
+        for sock in (source, sink):
+            try:
+                sock.shutdown(self._socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def stop(self):
+        self._stopping = True
+        self.listener.close()
+
+
+@pytest.mark.parametrize('retry_get_count', [0, 2])
+def test_a_download_swift_cuts_is_resumed_with_a_range(tmp_path, swift_tempauth,
+                                                       retry_get_count):
+    """swift_store_retry_get_count: the bytes after the cut come from a ranged GET; with 0
+    the download fails (StoreUnavailable) instead of ending short."""
+    info = swift_tempauth.info
+    writer = make_store(tmp_path, info, large_object_size=1024 * KiB,
+                        large_object_chunk_size=512 * KiB)
+    data = os.urandom(3 * 1024 * KiB + 5)
+    added = writer.add('cut-%s' % uuid.uuid4().hex[:6], contract._chunked(data, 65536))
+    host, port = info['proxy_url'].rpartition('/')[2].split(':')
+    proxy = CuttingProxy(host, int(port), cut_after=1024 * KiB)
+    try:
+        reader = make_store(tmp_path, info, container=writer.container,
+                            endpoint=info['storage_url'].replace(
+                                info['proxy_url'], 'http://127.0.0.1:%d' % proxy.port),
+                            retry_get_count=retry_get_count, read_chunk_size=64 * KiB)
+        chunks, size = reader.get(added.url)
+        assert size == len(data)
+        if retry_get_count:
+            assert b''.join(chunks) == data
+        else:
+            with pytest.raises(exceptions.StoreUnavailable) as caught:
+                b''.join(chunks)
+            assert 'cut short' in str(caught.value.kwargs)
+        assert proxy.cuts == 1
+        # A range is resumed from where it was cut too.
+        if retry_get_count:
+            proxy.cuts = 0
+            chunks, _ = reader.get(added.url, offset=100, length=2 * 1024 * KiB)
+            assert b''.join(chunks) == data[100:100 + 2 * 1024 * KiB]
+            assert proxy.cuts == 1
+    finally:
+        proxy.stop()
+        writer.delete(added.url)
