@@ -430,6 +430,40 @@ image_format_opts = [
                      'tables.'),
 ]
 
+# Image locations: showing them, and the legacy PATCH /locations and the 2.17 locations API
+# (api_service/services/locations.py). Upstream's names and defaults.
+location_opts = [
+    cfg.BoolOpt('show_image_direct_url', default=False,
+                help='Show the URL of where the image data is stored (its first location) '
+                     'in the image, as ``direct_url``. Locations can include credentials: '
+                     'showing them can be a GRAVE SECURITY RISK, hence off by default; turn '
+                     'it on only if you know what it reveals. To show no location at all, '
+                     'leave this and show_multiple_locations False. Related: '
+                     'show_multiple_locations.'),
+    cfg.BoolOpt('show_multiple_locations', default=False,
+                deprecated_for_removal=True, deprecated_since='Newton',
+                deprecated_reason='A security risk since Newton, kept (as upstream keeps '
+                                  'it) until the use cases that need it have another '
+                                  'way; it cannot be replaced by policy settings today.',
+                help='Show every location of an image in the image, as ``locations`` '
+                     '([{"url", "metadata"}]), and let the image PATCH add, replace and '
+                     'remove them (the /locations paths). Locations can include '
+                     'credentials: showing them can be a GRAVE SECURITY RISK (OSSN-0065), '
+                     'hence off by default. To show no location at all, leave this and '
+                     'show_image_direct_url False. Related: show_image_direct_url, '
+                     'image_location_quota.'),
+    cfg.IntOpt('image_location_quota', default=10,
+               help='The most locations an image may have; a change that would pass it is '
+                    'refused with 413. A negative value means no limit.'),
+    cfg.BoolOpt('do_secure_hash', default=True,
+                help='Let POST /v2/images/{image_id}/locations compute the checksum and '
+                     'os_hash_value of the image from its data (in the background: read '
+                     'through the store holding the location) and, given validation data, '
+                     'check them against it. When False nothing is computed: the caller\'s '
+                     'validation data is taken as the image\'s checksum and hash, so it is '
+                     'up to the caller to send the right values.'),
+]
+
 
 def register_opts(conf):
     common_config.register_opts(conf)
@@ -438,6 +472,7 @@ def register_opts(conf):
     notifications.register_opts(conf)
     conf.register_opts(server_opts)
     conf.register_opts(image_opts)
+    conf.register_opts(location_opts)
     conf.register_opts(quota_opts)
     conf.register_opts(delete_opts)
     conf.register_opts(cache_opts)
@@ -488,7 +523,7 @@ def register_backend_opts(conf):
 def list_opts():
     return [
         ('DEFAULT', server_opts + image_opts + quota_opts + delete_opts + backend_opts
-                    + cache_opts),
+                    + cache_opts + location_opts),
         ('glance_store', store_opts),
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),

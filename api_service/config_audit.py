@@ -21,12 +21,6 @@ NOT_IMPLEMENTED = (
     Entry('DEFAULT', 'scrub_pool_size', 'glance-scrubber reads it from '
           'glance-scrubber.conf'),
     Entry('DEFAULT', 'wakeup_time', 'glance-scrubber reads it from glance-scrubber.conf'),
-    # Locations.
-    Entry('DEFAULT', 'show_image_direct_url', 'images never carry direct_url',
-          config_audit.is_false),
-    Entry('DEFAULT', 'show_multiple_locations', 'images never carry locations, and the '
-          'locations API is not served', config_audit.is_false),
-    Entry('DEFAULT', 'image_location_quota', 'images carry no locations'),
     # The image cache.
     Entry('DEFAULT', 'image_cache_sqlite_db', 'the cache keeps its records in the '
           'registry (image_cache_driver = centralized_db)'),
@@ -52,8 +46,6 @@ NOT_IMPLEMENTED = (
           config_audit.is_false),
     Entry('DEFAULT', 'allow_anonymous_access', 'every request but the version documents '
           'and the health check needs a token', config_audit.is_false),
-    Entry('DEFAULT', 'do_secure_hash', 'os_hash_value is always computed',
-          config_audit.is_true),
     # Notifications: upstream's old name of the driver option.
     Entry('DEFAULT', 'notification_driver', 'the option moved to '
           '[oslo_messaging_notifications] driver long ago; set that instead',
@@ -83,7 +75,9 @@ NOT_IMPLEMENTED = (
           'front of it'),
     Entry('DEFAULT', 'secure_proxy_ssl_header', 'version links use public_endpoint when it '
           'is set, else the URL the request came to'),
-    Entry('DEFAULT', 'location_strategy', 'images carry no locations to choose between'),
+    Entry('DEFAULT', 'location_strategy', 'locations are listed in the order they were '
+          'added (upstream\'s location_order)',
+          lambda value: value.strip() in ('', 'location_order')),
     Entry('DEFAULT', 'owner_is_tenant', 'the owner of an image is always its project'),
     Entry('DEFAULT', 'admin_role', 'who is admin is the policy\'s context_is_admin rule'),
     Entry('DEFAULT', 'allow_additional_image_properties', 'extra properties are always '
@@ -122,7 +116,8 @@ NOT_IMPLEMENTED = (
           'the version links'),
     Entry('healthcheck', '*', 'the health check is always at /healthcheck'),
     Entry('profiler', '*', 'osprofiler is not supported'),
-    Entry('store_type_location_strategy', '*', 'images carry no locations'),
+    Entry('store_type_location_strategy', '*', 'locations are listed in the order they '
+          'were added (location_strategy is location_order)'),
     Entry('image_import_opts', '*', 'interoperable image import is not implemented'),
     # keystonemiddleware dropped auth_uri (Queens); it now ignores the name.
     Entry(KEYSTONE, 'auth_uri', 'keystonemiddleware no longer reads it: write '

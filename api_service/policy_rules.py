@@ -241,8 +241,25 @@ store_rules = [
                 'GET', '/v2/info/stores/detail'),
 ]
 
+# -- image locations: upstream's names and defaults ----------------------------------------------
+
+SERVICE_OR_OWNER_MEMBER = f'{SERVICE} or ({PROJECT_MEMBER} and project_id:%(owner)s)'
+
+location_rules = [
+    _image_rule('set_image_location', ADMIN_OR_PROJECT_MEMBER,
+                'Add or replace the locations of an image (PATCH /locations, with '
+                '[DEFAULT] show_multiple_locations).', 'PATCH', '/v2/images/{image_id}'),
+    _image_rule('add_image_location', SERVICE_OR_OWNER_MEMBER,
+                "Add a location to a queued image: POST /v2/images/{image_id}/locations "
+                "(an ordinary user only an http location, with the http store).",
+                'POST', '/v2/images/{image_id}/locations'),
+    _image_rule('fetch_image_location', SERVICE,
+                'List the locations of an image: GET /v2/images/{image_id}/locations.',
+                'GET', '/v2/images/{image_id}/locations'),
+]
+
 
 def list_rules():
     """Every rule with its default, for the Enforcer and oslopolicy-sample-generator."""
     return (base_rules + image_rules + metadef_base_rules + metadef_rules + cache_rules
-            + store_rules)
+            + store_rules + location_rules)

@@ -21,6 +21,7 @@ from registry_service import actions
 from registry_service import cache_records
 from registry_service import images
 from registry_service import listing
+from registry_service import locations as image_locations
 from registry_service import members
 from registry_service import metadefs
 from registry_service import scrubbing
@@ -125,6 +126,16 @@ class RegistryEndpoint:
     @_rpc
     def image_location_delete(self, ctxt, *, image_id, store_id):
         return images.delete_location(self._db, ctxt, image_id, store_id)
+
+    @_rpc
+    def image_location_list(self, ctxt, *, image_ids):
+        return image_locations.list_of(self._db, ctxt, image_ids)
+
+    @_rpc
+    def image_location_set(self, ctxt, *, image_id, expected=None, locations=None,
+                           values=None, statuses=None, status=None):
+        return image_locations.set_all(self._db, ctxt, image_id, expected, locations,
+                                       values, statuses, status)
 
     @_rpc
     def image_data_left(self, ctxt, *, image_id, location, error):

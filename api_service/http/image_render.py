@@ -2,6 +2,7 @@
 
 import datetime
 
+from api_service.services import locations
 from common import image_attributes
 
 # Base attributes always shown as the registry has them, null when unset (upstream's
@@ -21,6 +22,10 @@ def isotime(value):
     return parsed.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+# Internal properties never shown (as upstream): the api worker holding staged data.
+HIDDEN_PROPERTIES = frozenset({'os_glance_stage_host'})
+
+
 def image_href(image_id, sub=''):
     return '/v2/images/%s%s' % (image_id, '/' + sub if sub else '')
 
@@ -30,7 +35,8 @@ def to_json(image, multi_store=False):
     then an image with data in stores shows their ids in ``stores``, comma-joined (as
     upstream)."""
     # Extra properties first so no base attribute can be shadowed by one.
-    view = dict(image.get('properties') or {})
+    view = {name: value for name, value in (image.get('properties') or {}).items()
+            if name not in HIDDEN_PROPERTIES}
     for key in SHOWN_ATTRIBUTES:
         view[key] = image.get(key)
     view['id'] = image['id']
@@ -42,4 +48,15 @@ def to_json(image, multi_store=False):
     view['schema'] = '/v2/schemas/image'
     if multi_store and image.get('stores'):
         view['stores'] = ','.join(image['stores'])
+    return view
+
+
+def add_locations(view, image_locations, multi_store, show_all, show_direct_url):
+    """The image's locations in its JSON, as upstream: ``locations`` ([{url, metadata}],
+    [] without data) with [DEFAULT] show_multiple_locations, ``direct_url`` (the first
+    location's url, left out without data) with show_image_direct_url."""
+    if show_all:
+        view['locations'] = [locations.public(loc, multi_store) for loc in image_locations]
+    if show_direct_url and image_locations:
+        view['direct_url'] = image_locations[0]['url']
     return view

@@ -146,8 +146,37 @@ def _op_and_path(raw, draft):
     return present[0], raw[present[0]]
 
 
-def parse_patch(content_type, body, ctx, schemas):
-    """-> the ``changes`` list for RegistryClient.image_update."""
+# The depth of a /locations pointer each operation takes ('/locations/N' or '/locations').
+LOCATIONS_DEPTH = {'add': 2, 'remove': 2, 'replace': 1}
+
+
+def _locations_change(op, tokens, raw, show_locations):
+    """A change of /locations (api_service/services/locations.py applies it): refused
+    (403) unless [DEFAULT] show_multiple_locations, as upstream."""
+    if not show_locations:
+        raise exceptions.Forbidden("It's not allowed to update locations if locations "
+                                   "are invisible.")
+    if len(tokens) != LOCATIONS_DEPTH[op]:
+        raise exceptions.Invalid("Invalid JSON pointer for this resource: '/%s'"
+                                 % '/'.join(tokens))
+    change = {'op': op, 'path': 'locations',
+              'position': tokens[1] if len(tokens) > 1 else None}
+    if op != 'remove':
+        if 'value' not in raw:
+            raise exceptions.Invalid('Operation "%s" requires a member named "value".' % op)
+        change['value'] = raw['value']
+    return change
+
+
+def location_changes(changes):
+    """-> (the changes of /locations, the others) of a parsed PATCH."""
+    return ([c for c in changes if c['path'] == 'locations'],
+            [c for c in changes if c['path'] != 'locations'])
+
+
+def parse_patch(content_type, body, ctx, schemas, show_locations=False):
+    """-> the ``changes`` list for RegistryClient.image_update (with the /locations ones,
+    which location_changes() splits off, when ``show_locations``)."""
     draft = check_patch_media_type(content_type)
     if not isinstance(body, list):
         raise exceptions.Invalid('Request body must be a JSON array of operation objects.')
@@ -159,8 +188,8 @@ def parse_patch(content_type, body, ctx, schemas):
         tokens = decode_pointer(pointer)
         name = tokens[0]
         if name == 'locations':
-            raise exceptions.Forbidden("It's not allowed to update locations if locations "
-                                       "are invisible.")
+            changes.append(_locations_change(op, tokens, raw, show_locations))
+            continue
         if len(tokens) != 1:
             raise exceptions.Invalid("Invalid JSON pointer for this resource: '/%s'"
                                      % '/'.join(tokens))

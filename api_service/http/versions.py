@@ -33,6 +33,10 @@ STORE_VERSIONS = (
 
 MAJOR = 2
 
+# The locations API (POST and GET /v2/images/{image_id}/locations) is 2.17's one feature:
+# offered always, SUPPORTED (glanceclient's location calls look for it in this list).
+LOCATION_VERSIONS = ({'id': 'v2.17', 'status': 'SUPPORTED'},)
+
 
 def _minor(version):
     return int(version['id'].split('.')[1])
@@ -40,7 +44,7 @@ def _minor(version):
 
 def offered(cache=False, multi_store=False):
     """The versions offered, newest first."""
-    rows = VERSIONS + (CACHE_VERSIONS if cache else ()) + \
+    rows = VERSIONS + LOCATION_VERSIONS + (CACHE_VERSIONS if cache else ()) + \
         (STORE_VERSIONS if multi_store else ())
     return tuple(sorted(rows, key=_minor, reverse=True))
 

@@ -24,6 +24,7 @@ from api_service.http.views import cache as cache_views
 from api_service.http.views import health
 from api_service.http.views import image_data
 from api_service.http.views import images
+from api_service.http.views import locations as location_views
 from api_service.http.views import members
 from api_service.http.views import metadef_schemas
 from api_service.http.views import metadefs
@@ -49,7 +50,8 @@ LOG = logging.getLogger(__name__)
 BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, images.blueprint,
               image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint,
               openapi.blueprint, metadef_schemas.blueprint, metadefs.blueprint,
-              metadefs_items.blueprint, cache_views.blueprint, stores_views.blueprint)
+              metadefs_items.blueprint, cache_views.blueprint, stores_views.blueprint,
+              location_views.blueprint)
 
 
 def build_pipeline(flask_wsgi_app, conf, pol):

@@ -99,6 +99,15 @@ class RegistryClient:
     def image_location_delete(self, ctxt, *, image_id, store_id):
         return self._call(ctxt, 'image_location_delete', image_id=image_id, store_id=store_id)
 
+    def image_location_list(self, ctxt, *, image_ids):
+        return self._call(ctxt, 'image_location_list', image_ids=image_ids)
+
+    def image_location_set(self, ctxt, *, image_id, expected=None, locations=None,
+                           values=None, statuses=None, status=None):
+        return self._call(ctxt, 'image_location_set', image_id=image_id, expected=expected,
+                          locations=locations, values=values, statuses=statuses,
+                          status=status)
+
     def image_data_left(self, ctxt, *, image_id, location, error):
         return self._call(ctxt, 'image_data_left', image_id=image_id, location=location,
                           error=error)

@@ -34,6 +34,8 @@ Version history (bump the minor for every new method or optional argument):
         /v2/stores/{store_id}/{image_id}); image_delete answers ``locations`` too
         ([{'url', 'store_id'}], every live copy, oldest first), queues each for the
         scrubber when delayed, and image_data_left takes any of them
+* 1.11 - the locations API (PATCH /locations, POST and GET /v2/images/{id}/locations):
+        image_location_list, image_location_set
 * 1.12 - glance-api's tasks (the tasks API, image import; registry_service/tasks.py):
         task_create, task_get, task_list, image_task_list, task_update, task_claim,
         task_renew
@@ -221,6 +223,22 @@ image_location_delete(image_id, store_id)  (1.10)
     ImageNotFound); an image not ``active`` -> Conflict; the image's only store ->
     Forbidden (delete the image instead); not in that store -> NotFound. -> the image as it
     is now, with the removed ``location`` and its ``store_id``: the api removes that data.
+image_location_list(image_ids)  (1.11)
+    {image id: [location]} for those of ``image_ids`` the caller may see (the others are
+    left out), each image's active locations first first, a location being
+    ``{'id', 'url', 'metadata' (object), 'store_id' (str or None)}``.
+image_location_set(image_id, expected=None, locations=None, values=None, statuses=None,
+        status=None)  (1.11)
+    One change of an image's locations, as the api computed it: the image's list becomes
+    ``locations`` (None: unchanged; entries ``{'id'?, 'url', 'metadata', 'store_id'}``, an
+    entry with the ``id`` of a location in the same place keeps it), ``values`` (any of
+    size, checksum, os_hash_algo, os_hash_value; None clears one) are set and the status
+    becomes ``status`` (None: unchanged; a transition the status table refuses ->
+    InvalidStatusTransition). ``expected``: the ids of the live locations as the api read
+    them, which must still be the image's (else Conflict); ``statuses``: the statuses the
+    image may be in (else Conflict). Owner or admin (Forbidden / ImageNotFound). -> the
+    image with ``locations`` (its list now) and ``removed`` ([{'url', 'store_id'}], the old
+    locations whose url is gone: the api decides about their data).
 task_create(values)  (1.12)
     ``values``: {'type', 'input' (object or None), optional 'id' (the api's uuid) and
     'image_id'}; owner, user_id and request_id come from the context. -> the task, status
@@ -308,6 +326,8 @@ METHODS = {
     'cache_record_list': '1.8',
     'cache_node_list': '1.8',
     'image_location_delete': '1.10',
+    'image_location_list': '1.11',
+    'image_location_set': '1.11',
     'task_create': '1.12',
     'task_get': '1.12',
     'task_list': '1.12',

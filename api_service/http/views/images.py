@@ -10,6 +10,7 @@ from api_service.http import image_render
 from api_service.http import image_requests
 from api_service.http import json_body
 from api_service.http import list_query
+from api_service.http.views import locations as location_views
 from api_service.http.views import stores
 from api_service.services import deletion
 from common import states
@@ -20,7 +21,8 @@ blueprint = flask.Blueprint('images', __name__, url_prefix='/v2/images')
 
 
 def _to_json(rt, image):
-    return image_render.to_json(image, multi_store=stores.multi_store(rt.conf))
+    # With the locations the options show (views/locations.py).
+    return location_views.to_json(rt, app_parts.request_context(), [image])[0]
 
 
 @blueprint.post('')
@@ -51,7 +53,7 @@ def index():
     args = flask.request.args
     query = list_query.parse_query(args, rt.conf)
     images = rt.registry.image_list(ctx, query=query)
-    body = {'images': [_to_json(rt, i) for i in images],
+    body = {'images': location_views.to_json(rt, ctx, images),
             'schema': '/v2/schemas/images'}
     body.update(list_query.page_links(args, images, query.limit))
     return flask.jsonify(body)
@@ -70,14 +72,20 @@ def update(image_id):
     rt, ctx = app_parts.current(), app_parts.request_context()
     # The media type is checked before the body is read, so a wrong type is 415, not 400.
     image_requests.check_patch_media_type(flask.request.content_type)
-    changes = image_requests.parse_patch(flask.request.content_type,
-                                         json_body.request_json(), ctx, rt.schemas)
-    if not policy.decided_for_own_images(rt.policy, ctx, image_id,
-                                         policy.update_rules(changes)):
-        policy.check_update(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
-                            changes)
-    image = rt.registry.image_update(ctx, image_id=image_id, changes=changes,
-                                     quotas=image_requests.quotas(rt.conf))
+    changes = image_requests.parse_patch(
+        flask.request.content_type, json_body.request_json(), ctx, rt.schemas,
+        show_locations=rt.conf.show_multiple_locations)
+    # The /locations changes go after the others, each its own registry call.
+    location_changes, changes = image_requests.location_changes(changes)
+    if changes or not location_changes:
+        if not policy.decided_for_own_images(rt.policy, ctx, image_id,
+                                             policy.update_rules(changes)):
+            policy.check_update(rt.policy, ctx,
+                                rt.registry.image_get(ctx, image_id=image_id), changes)
+        image = rt.registry.image_update(ctx, image_id=image_id, changes=changes,
+                                         quotas=image_requests.quotas(rt.conf))
+    if location_changes:
+        image = location_views.patch(rt, ctx, image_id, location_changes)
     rt.notifier.image('image.update', image)
     return flask.jsonify(_to_json(rt, image))
 
