@@ -259,7 +259,38 @@ location_rules = [
 ]
 
 
+# -- the tasks API: upstream's names and defaults -------------------------------------------
+
+TASK = '/v2/tasks/{task_id}'
+
+
+def _task_rule(name, description, operations):
+    # Upstream deprecated these for tasks_api_access, which every tasks API call checks
+    # first; they are still checked after it.
+    return policy.DocumentedRuleDefault(
+        name=name, check_str='rule:default', description=description, scope_types=SCOPE,
+        operations=[{'method': m, 'path': p} for m, p in operations])
+
+
+task_rules = [
+    _task_rule('get_task', 'Show a task.', [('GET', TASK)]),
+    _task_rule('get_tasks', 'List tasks.', [('GET', '/v2/tasks')]),
+    _task_rule('add_task', 'Create a task.', [('POST', '/v2/tasks')]),
+    policy.DocumentedRuleDefault(
+        name='modify_task', check_str='rule:default', scope_types=SCOPE,
+        description='Not used (tasks cannot be changed nor deleted through the API).',
+        operations=[{'method': 'DELETE', 'path': TASK}], deprecated_for_removal=True,
+        deprecated_reason='This rule has never been checked.', deprecated_since='W'),
+    policy.DocumentedRuleDefault(
+        name='tasks_api_access', check_str=ADMIN, scope_types=SCOPE,
+        description='Any call of the tasks API (checked before the call\'s own rule).',
+        operations=[{'method': 'GET', 'path': TASK}, {'method': 'GET', 'path': '/v2/tasks'},
+                    {'method': 'POST', 'path': '/v2/tasks'},
+                    {'method': 'DELETE', 'path': TASK}]),
+]
+
+
 def list_rules():
     """Every rule with its default, for the Enforcer and oslopolicy-sample-generator."""
     return (base_rules + image_rules + metadef_base_rules + metadef_rules + cache_rules
-            + store_rules + location_rules)
+            + store_rules + location_rules + task_rules)

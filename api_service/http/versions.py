@@ -31,6 +31,9 @@ STORE_VERSIONS = (
     {'id': 'v2.8', 'status': 'SUPPORTED'},
 )
 
+# GET /v2/images/{image_id}/tasks is 2.12's one feature: offered always, SUPPORTED.
+TASK_VERSIONS = ({'id': 'v2.12', 'status': 'SUPPORTED'},)
+
 MAJOR = 2
 
 # The locations API (POST and GET /v2/images/{image_id}/locations) is 2.17's one feature:
@@ -46,6 +49,7 @@ def offered(cache=False, multi_store=False):
     """The versions offered, newest first."""
     rows = VERSIONS + LOCATION_VERSIONS + (CACHE_VERSIONS if cache else ()) + \
         (STORE_VERSIONS if multi_store else ())
+    rows += TASK_VERSIONS
     return tuple(sorted(rows, key=_minor, reverse=True))
 
 

@@ -304,6 +304,12 @@ class TaskRunner:
         with self._cond:
             return sorted(self._running)
 
+    def wait_idle(self, timeout):
+        """Wait up to ``timeout`` seconds until no task waits nor runs; -> True if so."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._running,
+                                       timeout)
+
     def stop(self, timeout=STOP_TIMEOUT):
         """Fail the tasks still waiting and wait up to ``timeout`` seconds (real time) for
         the running ones; -> the ids of the tasks still running then (left to the sweep)."""

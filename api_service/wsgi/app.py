@@ -33,6 +33,7 @@ from api_service.http.views import openapi
 from api_service.http.views import schemas as schema_views
 from api_service.http.views import stores as stores_views
 from api_service.http.views import tags
+from api_service.http.views import tasks as task_views
 from api_service.http.views import versions
 from api_service.stores import catalog
 from api_service.tasks import runner as task_runner
@@ -51,7 +52,8 @@ BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, imag
               image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint,
               openapi.blueprint, metadef_schemas.blueprint, metadefs.blueprint,
               metadefs_items.blueprint, cache_views.blueprint, stores_views.blueprint,
-              location_views.blueprint)
+              location_views.blueprint,
+              task_views.blueprint)
 
 
 def build_pipeline(flask_wsgi_app, conf, pol):

@@ -1,9 +1,10 @@
-"""GET /v2/schemas/image, /images, /member and /members."""
+"""GET /v2/schemas/image, /images, /member, /members, /task and /tasks."""
 
 import flask
 
 from api_service.http import app_parts
 from api_service.http import schemas
+from api_service.http import task_render
 
 blueprint = flask.Blueprint('schemas', __name__, url_prefix='/v2/schemas')
 
@@ -26,3 +27,13 @@ def member():
 @blueprint.get('/members')
 def members():
     return flask.jsonify(schemas.members_schema(schemas.member_schema()))
+
+
+@blueprint.get('/task')
+def task():
+    return flask.jsonify(task_render.task_schema())
+
+
+@blueprint.get('/tasks')
+def tasks():
+    return flask.jsonify(task_render.tasks_schema())
