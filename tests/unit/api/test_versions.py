@@ -18,7 +18,8 @@ def test_root_answers_300_with_the_versions_document(client):
 def test_versions_answers_200(client):
     response = client.get('/versions')
     assert response.status_code == 200
-    assert [v['id'] for v in response.get_json()['versions']] == ['v2.17', 'v2.12', 'v2.1', 'v2.0']
+    assert [v['id'] for v in response.get_json()['versions']] == \
+        ['v2.17', 'v2.12', 'v2.1', 'v2.0']
 
 
 def test_public_endpoint_is_used_in_links(conf, registry):
