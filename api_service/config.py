@@ -7,6 +7,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from api_service import exceptions
+from api_service.imports import options as import_options
 from api_service.stores import glance_store_bridge
 from api_service.tasks import options as task_options
 from common import config as common_config
@@ -482,6 +483,7 @@ def register_opts(conf):
     conf.register_opts(glance_store_bridge.single_store_opts(), group='glance_store')
     conf.register_opts(image_format_opts, group='image_format')
     conf.register_opts(paste_deploy_opts, group='paste_deploy')
+    import_options.register(conf)
     task_options.register(conf)
     try:
         logging.register_options(conf)
@@ -527,6 +529,7 @@ def list_opts():
         ('glance_store', store_opts),
         ('image_format', image_format_opts),
         ('paste_deploy', paste_deploy_opts),
+        *import_options.list_opts(),
         *notifications.list_opts(),
         *task_options.list_opts(),
     ]

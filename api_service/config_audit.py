@@ -31,12 +31,9 @@ NOT_IMPLEMENTED = (
           config_audit.is_false),
     Entry('DEFAULT', 'enable_v2_api', 'the Images API v2 is always served',
           config_audit.is_true),
-    Entry('DEFAULT', 'enable_image_import', 'interoperable image import is not '
-          'implemented', config_audit.is_false),
-    Entry('DEFAULT', 'enabled_import_methods', 'interoperable image import is not '
-          'implemented'),
-    Entry('DEFAULT', 'node_staging_uri', 'interoperable image import (staging) is not '
-          'implemented'),
+    Entry('DEFAULT', 'enable_image_import', 'interoperable image import is always '
+          'enabled (upstream removed the option); choose the methods with '
+          'enabled_import_methods', config_audit.is_true),
     Entry('DEFAULT', 'property_protection_file', 'property protections are not '
           'implemented'),
     Entry('DEFAULT', 'property_protection_rule_format', 'property protections are not '
@@ -105,7 +102,6 @@ NOT_IMPLEMENTED = (
           'does (set [database] in glance-registry.conf)'),
     Entry('paste_deploy', 'config_file', 'glance-api has no paste pipeline; [paste_deploy] '
           'flavor alone is read'),
-    Entry('os_glance_staging_store', '*', 'interoperable image import is not implemented'),
     Entry('os_glance_tasks_store', '*', 'tasks are not implemented'),
     Entry('taskflow_executor', 'conversion_format', 'tasks do not convert images'),
     Entry('task', 'work_dir', 'tasks stream image data and keep no work directory'),
@@ -118,7 +114,6 @@ NOT_IMPLEMENTED = (
     Entry('profiler', '*', 'osprofiler is not supported'),
     Entry('store_type_location_strategy', '*', 'locations are listed in the order they '
           'were added (location_strategy is location_order)'),
-    Entry('image_import_opts', '*', 'interoperable image import is not implemented'),
     # keystonemiddleware dropped auth_uri (Queens); it now ignores the name.
     Entry(KEYSTONE, 'auth_uri', 'keystonemiddleware no longer reads it: write '
           'www_authenticate_uri instead'),

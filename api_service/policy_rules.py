@@ -89,6 +89,8 @@ image_rules = [
                 'POST', IMAGE + '/actions/deactivate'),
     _image_rule('reactivate', ADMIN_OR_PROJECT_MEMBER, 'Reactivate an image.',
                 'POST', IMAGE + '/actions/reactivate'),
+    _image_rule('copy_image', ADMIN, 'Copy an active image to more stores (import method '
+                'copy-image).', 'POST', IMAGE + '/import'),
 ]
 
 

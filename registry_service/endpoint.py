@@ -20,6 +20,7 @@ from common.rpc import contract
 from registry_service import actions
 from registry_service import cache_records
 from registry_service import images
+from registry_service import imports
 from registry_service import listing
 from registry_service import locations as image_locations
 from registry_service import members
@@ -327,3 +328,48 @@ class RegistryEndpoint:
     @_rpc
     def metadef_association_delete(self, ctxt, *, namespace, resource_type):
         return metadefs.delete_association(self._db, ctxt, namespace, resource_type)
+
+    # -- interoperable image import (1.13) ----------------------------------------------------
+
+    @_rpc
+    def begin_stage(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None,
+                    upload_token=None, holder=None):
+        return imports.begin_stage(self._db, ctxt, image_id, lease_seconds, quotas,
+                                   expected_size, upload_token, holder)
+
+    @_rpc
+    def renew_stage(self, ctxt, *, image_id, lease_seconds, upload_token=None):
+        return imports.renew_stage(self._db, ctxt, image_id, lease_seconds, upload_token)
+
+    @_rpc
+    def finish_stage(self, ctxt, *, image_id, size, upload_token=None, stage_host=None):
+        return imports.finish_stage(self._db, ctxt, image_id, size, upload_token, stage_host)
+
+    @_rpc
+    def abort_stage(self, ctxt, *, image_id, upload_token=None):
+        return imports.abort_stage(self._db, ctxt, image_id, upload_token)
+
+    @_rpc
+    def begin_import(self, ctxt, *, image_id, task_id, import_method, stores, steal_from=None,
+                     quotas=None):
+        return imports.begin_import(self._db, ctxt, image_id, task_id, import_method, stores,
+                                    steal_from, quotas)
+
+    @_rpc
+    def import_store_done(self, ctxt, *, image_id, task_id, store_id, location, size, checksum,
+                          os_hash_algo, os_hash_value, virtual_size=None, disk_format=None):
+        return imports.import_store_done(self._db, ctxt, image_id, task_id, store_id, location,
+                                         size, checksum, os_hash_algo, os_hash_value,
+                                         virtual_size, disk_format)
+
+    @_rpc
+    def import_store_failed(self, ctxt, *, image_id, task_id, store_id):
+        return imports.import_store_failed(self._db, ctxt, image_id, task_id, store_id)
+
+    @_rpc
+    def end_import(self, ctxt, *, image_id, task_id, failed=False):
+        return imports.end_import(self._db, ctxt, image_id, task_id, failed)
+
+    @_rpc
+    def staged_images(self, ctxt, *, image_ids):
+        return imports.staged_images(self._db, ctxt, image_ids)

@@ -211,7 +211,10 @@ def renew(db, ctxt, image_id, lease_seconds, upload_token=None):
 
 
 def _lease_passed(now):
-    return sa.and_(Image.deleted == sa.false(), Image.status == states.SAVING,
+    # An image staging its data for import (uploading, registry_service/imports.py) holds
+    # the same lease; one that finished staging has none and waits for its import.
+    return sa.and_(Image.deleted == sa.false(),
+                   Image.status.in_((states.SAVING, states.UPLOADING)),
                    Image.upload_expires_at < now)
 
 

@@ -16,12 +16,14 @@ _application = None
 def _build():
     from api_service import config
     from api_service.http import app_parts
+    from api_service.imports import staging_sweeper
     from api_service.stores import partial_sweeper
     from api_service.wsgi import app as app_module
 
     application = app_module.create_app(config.load())
     parts = application.extensions[app_parts.EXTENSION_KEY]
     partial_sweeper.start_all(parts.conf, parts.stores)
+    staging_sweeper.start(parts.conf, parts.registry)
     return application
 
 

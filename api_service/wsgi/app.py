@@ -24,6 +24,7 @@ from api_service.http.views import cache as cache_views
 from api_service.http.views import health
 from api_service.http.views import image_data
 from api_service.http.views import images
+from api_service.http.views import imports as import_views
 from api_service.http.views import locations as location_views
 from api_service.http.views import members
 from api_service.http.views import metadef_schemas
@@ -35,6 +36,7 @@ from api_service.http.views import stores as stores_views
 from api_service.http.views import tags
 from api_service.http.views import tasks as task_views
 from api_service.http.views import versions
+from api_service.imports import runtime as import_runtime
 from api_service.stores import catalog
 from api_service.tasks import runner as task_runner
 from api_service.wsgi.middleware import access_log
@@ -52,6 +54,7 @@ BLUEPRINTS = (versions.blueprint, health.blueprint, schema_views.blueprint, imag
               image_data.blueprint, members.blueprint, tags.blueprint, actions.blueprint,
               openapi.blueprint, metadef_schemas.blueprint, metadefs.blueprint,
               metadefs_items.blueprint, cache_views.blueprint, stores_views.blueprint,
+              import_views.blueprint,
               location_views.blueprint,
               task_views.blueprint)
 
@@ -104,6 +107,8 @@ def check_config(conf):
         raise exceptions.ConfigurationError(str(exc)) from exc
     # The stores: a driver not available yet, a default naming no store ... stop the start.
     catalog.check(conf)
+    # Import: the staging area, the plugins, the methods.
+    import_runtime.check(conf)
     if conf.image_cache_dir and conf.image_cache_driver != 'centralized_db':
         raise exceptions.ConfigurationError(
             'image_cache_driver = %s is not implemented: Glimpse keeps the image cache\'s '

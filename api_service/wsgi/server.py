@@ -12,6 +12,7 @@ from api_service import config
 from api_service import config_audit
 from api_service import exceptions
 from api_service.http import app_parts
+from api_service.imports import staging_sweeper
 from api_service.stores import partial_sweeper
 from api_service.wsgi import app as app_module
 from api_service.wsgi import worker_deaths
@@ -50,6 +51,8 @@ class GunicornServer(gunicorn_base.BaseApplication):
             # (one such worker may be the one this one replaces).
             rt = worker.wsgi.extensions[app_parts.EXTENSION_KEY]
             partial_sweeper.start_all(rt.conf, rt.stores)
+            # And the staging area, for staged data no import waits for.
+            staging_sweeper.start(rt.conf, rt.registry)
 
         def worker_exit(server, worker):
             # Closing the message-bus connection lets the worker exit in about a second

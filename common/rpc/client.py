@@ -290,5 +290,49 @@ class RegistryClient:
         return self._metadef(ctxt, 'metadef_association_delete', namespace=namespace,
                           resource_type=resource_type)
 
+    # -- interoperable image import (1.13) ----------------------------------------------------
+
+    def begin_stage(self, ctxt, *, image_id, lease_seconds, quotas=None, expected_size=None,
+                    upload_token=None, holder=None):
+        return self._call(ctxt, 'begin_stage', image_id=image_id, lease_seconds=lease_seconds,
+                          quotas=quotas, expected_size=expected_size,
+                          upload_token=upload_token, holder=holder)
+
+    def renew_stage(self, ctxt, *, image_id, lease_seconds, upload_token=None):
+        return self._call(ctxt, 'renew_stage', image_id=image_id, lease_seconds=lease_seconds,
+                          upload_token=upload_token)
+
+    def finish_stage(self, ctxt, *, image_id, size, upload_token=None, stage_host=None):
+        return self._call(ctxt, 'finish_stage', image_id=image_id, size=size,
+                          upload_token=upload_token, stage_host=stage_host)
+
+    def abort_stage(self, ctxt, *, image_id, upload_token=None):
+        return self._call(ctxt, 'abort_stage', image_id=image_id, upload_token=upload_token)
+
+    def begin_import(self, ctxt, *, image_id, task_id, import_method, stores, steal_from=None,
+                     quotas=None):
+        return self._call(ctxt, 'begin_import', image_id=image_id, task_id=task_id,
+                          import_method=import_method, stores=stores,
+                          steal_from=steal_from, quotas=quotas)
+
+    def import_store_done(self, ctxt, *, image_id, task_id, store_id, location, size, checksum,
+                          os_hash_algo, os_hash_value, virtual_size=None, disk_format=None):
+        return self._call(ctxt, 'import_store_done', image_id=image_id, task_id=task_id,
+                          store_id=store_id, location=location, size=size,
+                          checksum=checksum, os_hash_algo=os_hash_algo,
+                          os_hash_value=os_hash_value, virtual_size=virtual_size,
+                          disk_format=disk_format)
+
+    def import_store_failed(self, ctxt, *, image_id, task_id, store_id):
+        return self._call(ctxt, 'import_store_failed', image_id=image_id, task_id=task_id,
+                          store_id=store_id)
+
+    def end_import(self, ctxt, *, image_id, task_id, failed=False):
+        return self._call(ctxt, 'end_import', image_id=image_id, task_id=task_id,
+                          failed=failed)
+
+    def staged_images(self, ctxt, *, image_ids):
+        return self._call(ctxt, 'staged_images', image_ids=image_ids)
+
     def close(self):
         rpc_transport.close_transport(self._transport)

@@ -39,6 +39,9 @@ Version history (bump the minor for every new method or optional argument):
 * 1.12 - glance-api's tasks (the tasks API, image import; registry_service/tasks.py):
         task_create, task_get, task_list, image_task_list, task_update, task_claim,
         task_renew
+* 1.13 - interoperable image import (registry_service/imports.py): begin_stage,
+        renew_stage, finish_stage, abort_stage, begin_import, import_store_done,
+        import_store_failed, end_import, staged_images
 
 Conventions: arguments are keyword-only primitives; datetimes travel as ISO-8601 UTC strings
 (``2026-11-22T13:12:56.123456Z``); every result is a plain dict (or a list of them); errors are
@@ -272,6 +275,37 @@ task_renew(task_id, holder, lease_seconds)  (1.12)
     glance-registry fails every processing task whose lease passed (its worker died) with
     a message saying so and hands back the image an import task held ([DEFAULT]
     upload_sweep_interval); expired tasks are marked deleted.
+begin_stage(image_id, lease_seconds, quotas=None, expected_size=None, upload_token=None,
+        holder=None)  (1.13)
+    PUT /v2/images/{id}/stage: queued -> uploading under an upload lease (as begin_upload:
+    the same claim, quota check and ``upload_budget``); renew_stage(image_id,
+    lease_seconds, upload_token=None) renews it (an image no longer staging ->
+    InvalidStatusTransition, another claim -> UploadSuperseded); the registry's lease sweep
+    returns a staging image whose lease passed to queued. finish_stage(image_id, size,
+    upload_token=None, stage_host=None) ends the lease, records ``size`` and the host
+    holding the data (os_glance_stage_host); the image stays uploading. abort_stage(image_id,
+    upload_token=None): uploading -> queued (queued stays queued).
+begin_import(image_id, task_id, import_method, stores, steal_from=None, quotas=None)
+        (1.13)
+    Takes the import lock (os_glance_import_task = ``task_id``) while it is free or still
+    ``steal_from`` (a stale lock the api breaks), else Conflict; glance-direct needs the
+    image uploading, web-download queued (both -> importing), copy-image active (stays);
+    another status -> InvalidStatusTransition. Sets os_glance_importing_to_stores to
+    ``stores`` and clears them from os_glance_failed_import. -> the image with
+    ``upload_budget`` (web-download's storage quota room, None when unlimited).
+import_store_done(image_id, task_id, store_id, location, size, checksum, os_hash_algo,
+        os_hash_value, virtual_size=None, disk_format=None)  (1.13)
+    The data is in ``store_id``: a location is added; an importing image takes these
+    attributes (it becomes active at end_import). import_store_failed(image_id, task_id,
+    store_id) records a store that failed. Both need ``task_id`` to hold the lock (else Conflict).
+end_import(image_id, task_id, failed=False)  (1.13)
+    Releases ``task_id``'s lock (a lock held by another task is left alone). An image still
+    importing becomes active if not ``failed`` and its data is in a store; else it returns
+    to queued, the stores it did not reach in os_glance_failed_import and the locations the
+    import added removed: -> the image with ``removed_locations`` [{'url', 'store_id'}].
+staged_images(image_ids)  (1.13)
+    Admin only: {image_id: status} of those images not deleted and uploading or importing
+    (glance-api's staging sweep removes the staged data of the others).
 deactivate(image_id) / reactivate(image_id)
     active|deactivated -> deactivated; deactivated|active -> active; other statuses ->
     ImageActionNotAllowed (an InvalidStatusTransition, which the api answers with 403, as
@@ -279,7 +313,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.12'
+VERSION = '1.13'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -335,6 +369,15 @@ METHODS = {
     'task_update': '1.12',
     'task_claim': '1.12',
     'task_renew': '1.12',
+    'begin_stage': '1.13',
+    'renew_stage': '1.13',
+    'finish_stage': '1.13',
+    'abort_stage': '1.13',
+    'begin_import': '1.13',
+    'import_store_done': '1.13',
+    'import_store_failed': '1.13',
+    'end_import': '1.13',
+    'staged_images': '1.13',
 }
 
 # Optional arguments added after their method: (method, argument) -> version. A call is sent

@@ -10,6 +10,7 @@ from api_service.http import image_render
 from api_service.http import image_requests
 from api_service.http import json_body
 from api_service.http import list_query
+from api_service.http.views import imports as import_views
 from api_service.http.views import locations as location_views
 from api_service.http.views import stores
 from api_service.services import deletion
@@ -38,8 +39,10 @@ def create():
     response.status_code = 201
     response.headers['Location'] = (flask.request.host_url.rstrip('/') +
                                     image_render.image_href(image['id']))
-    # No import methods yet; the header is still sent, as clients look for it.
-    response.headers['OpenStack-image-import-methods'] = ''
+    # As upstream: the methods offered, and no header when there are none.
+    methods = import_views.import_methods_header()
+    if methods:
+        response.headers['OpenStack-image-import-methods'] = methods
     if stores.multi_store(rt.conf):
         response.headers['OpenStack-image-store-ids'] = ','.join(
             store_id.strip() for store_id in rt.conf.enabled_backends)

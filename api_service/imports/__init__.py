@@ -1,0 +1,1 @@
+"""Interoperable image import: staging, the import methods, their plugins and their task."""
