@@ -438,5 +438,8 @@ def compute_hash(registry, stores, ctx, image_id, location, algo, expected_value
             statuses=[states.IMPORTING], status=states.QUEUED,
             values={'size': None, 'checksum': None, 'os_hash_algo': None,
                     'os_hash_value': None})
+    except exceptions.NotFound:
+        # Deleted meanwhile (upstream's HashCalculationRemoteDeletionTest): nothing to do.
+        LOG.info('Image %s was deleted while its hash was computed.', image_id)
     except Exception:
         LOG.exception('The hash of image %s could not be recorded.', image_id)

@@ -344,3 +344,37 @@ def test_position_tokens():
     assert locations.position('2', 2, False) is None
     assert locations.position('x', 2, True) is None
     assert locations.position('-', 0, False) is None
+
+
+def test_deleting_the_image_while_its_hash_is_computed(client, monkeypatch):
+    image = _create(client)
+    # The hash job finds the image gone: it records nothing and raises nothing.
+    job = []
+    monkeypatch.setattr(locations, 'spawn', lambda target, *args: job.append((target, args)))
+    assert _post(client, image['id'], {'url': URL}).status_code == 202
+    assert client.delete('/v2/images/%s' % image['id'], headers=ALICE).status_code == 204
+    target, args = job[0]
+    target(*args)
+    assert client.get('/v2/images/%s' % image['id'], headers=ALICE).status_code == 404
+
+
+def test_patch_pointers_of_locations():
+    from api_service.http import image_requests
+
+    def parse(ops, show=True):
+        # No schema is needed: /locations values are checked when they are applied.
+        return image_requests.parse_patch(PATCH['Content-Type'], ops, None, None,
+                                          show_locations=show)
+    changes = parse([{'op': 'add', 'path': '/locations/-', 'value': {'url': URL}},
+                     {'op': 'remove', 'path': '/locations/1'},
+                     {'op': 'replace', 'path': '/locations', 'value': []}])
+    assert [(c['op'], c['position']) for c in changes] == [
+        ('add', '-'), ('remove', '1'), ('replace', None)]
+    for bad in ({'op': 'add', 'path': '/locations', 'value': {}},
+                {'op': 'replace', 'path': '/locations/0', 'value': []},
+                {'op': 'remove', 'path': '/locations/0/url'},
+                {'op': 'add', 'path': '/locations/-'}):
+        with pytest.raises(exceptions.Invalid):
+            parse([bad])
+    with pytest.raises(exceptions.Forbidden):
+        parse([{'op': 'remove', 'path': '/locations/0'}], show=False)
