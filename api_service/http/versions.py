@@ -22,8 +22,8 @@ CACHE_VERSIONS = (
 # stores' are offered too, SUPPORTED as the cache's: 2.8 (X-Image-Meta-Store, the
 # OpenStack-image-store-ids header, /v2/info/stores), 2.9 (the same, no longer
 # experimental), 2.10 (DELETE /v2/stores/{store_id}/{image_id}) and 2.15
-# (/v2/info/stores/detail). Not 2.11 (copy-image), 2.12 (image tasks), 2.13 (usage) nor
-# 2.17 (the locations API): Glimpse does not serve them.
+# (/v2/info/stores/detail). 2.11 (copy-image) is COPY_IMAGE_VERSIONS below; not 2.13
+# (usage): Glimpse does not serve it.
 STORE_VERSIONS = (
     {'id': 'v2.15', 'status': 'SUPPORTED'},
     {'id': 'v2.10', 'status': 'SUPPORTED'},
@@ -41,6 +41,14 @@ MAJOR = 2
 LOCATION_VERSIONS = ({'id': 'v2.17', 'status': 'SUPPORTED'},)
 
 
+# Interoperable image import (api_service/imports/): 2.6 is import itself (/v2/info/import,
+# stage, import; glance-direct and web-download), 2.7 hidden images and the multihash,
+# which Glimpse always had; offered always, SUPPORTED. 2.11 (copy-image) needs several
+# stores, so it comes with them.
+IMPORT_VERSIONS = ({'id': 'v2.7', 'status': 'SUPPORTED'}, {'id': 'v2.6', 'status': 'SUPPORTED'})
+COPY_IMAGE_VERSIONS = ({'id': 'v2.11', 'status': 'SUPPORTED'},)
+
+
 def _minor(version):
     return int(version['id'].split('.')[1])
 
@@ -50,6 +58,7 @@ def offered(cache=False, multi_store=False):
     rows = VERSIONS + LOCATION_VERSIONS + (CACHE_VERSIONS if cache else ()) + \
         (STORE_VERSIONS if multi_store else ())
     rows += TASK_VERSIONS
+    rows += IMPORT_VERSIONS + (COPY_IMAGE_VERSIONS if multi_store else ())
     return tuple(sorted(rows, key=_minor, reverse=True))
 
 

@@ -178,6 +178,7 @@ def test_data_read_from_the_http_store_with_ranges(cli, service, http_server, im
 
 def test_versions_offer_the_stores_minors(service):
     listed = requests.get(f'{service.base_url}/versions', timeout=30).json()['versions']
-    assert [v['id'] for v in listed] == ['v2.17', 'v2.15', 'v2.12', 'v2.10', 'v2.9', 'v2.8', 'v2.1', 'v2.0']
+    assert [v['id'] for v in listed] == ['v2.17', 'v2.15', 'v2.12', 'v2.11', 'v2.10', 'v2.9',
+                                         'v2.8', 'v2.7', 'v2.6', 'v2.1', 'v2.0']
     assert requests.get(f'{service.base_url}/v2.15/info/stores/detail', headers=ADMIN,
                         timeout=30).status_code == 200

@@ -343,3 +343,12 @@ def test_staging_sweeper_removes_only_what_no_import_waits_for(conf, registry, c
     young = staging_sweeper.StagingSweeper(staging_mod.Staging(conf), registry,
                                            min_age=3600, interval=60)
     assert young.sweep_once() == []
+
+
+def test_deleting_a_staged_image_removes_its_staged_data(client, create_image, inline,
+                                                          staging_dir):
+    image = create_image(**RAW)
+    assert stage(client, image['id']).status_code == 204
+    assert (staging_dir / image['id']).exists()
+    assert client.delete('/v2/images/%s' % image['id'], headers=ALICE).status_code == 204
+    assert not (staging_dir / image['id']).exists()

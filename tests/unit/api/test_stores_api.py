@@ -141,7 +141,8 @@ def test_a_single_store_api_has_no_stores_api(tmp_path, registry):
 def test_the_stores_minor_versions_are_offered_with_several_stores(client, tmp_path,
                                                                    registry):
     ids = [v['id'] for v in client.get('/versions').get_json()['versions']]
-    assert ids == ['v2.17', 'v2.15', 'v2.12', 'v2.10', 'v2.9', 'v2.8', 'v2.1', 'v2.0']
+    assert ids == ['v2.17', 'v2.15', 'v2.12', 'v2.11', 'v2.10', 'v2.9', 'v2.8', 'v2.7',
+                   'v2.6', 'v2.1', 'v2.0']
     assert all(v['status'] == 'SUPPORTED' for v in client.get('/versions').get_json()
                ['versions'] if v['id'] != 'v2.1')
     assert client.get('/v2.15/info/stores/detail', headers=ADMIN).status_code == 200
@@ -149,7 +150,7 @@ def test_the_stores_minor_versions_are_offered_with_several_stores(client, tmp_p
     single = app_module.create_app(make_conf(tmp_path / 'single'),
                                    registry=registry).test_client()
     assert [v['id'] for v in single.get('/versions').get_json()['versions']] == \
-        ['v2.17', 'v2.12', 'v2.1', 'v2.0']
+        ['v2.17', 'v2.12', 'v2.7', 'v2.6', 'v2.1', 'v2.0']
     assert single.get('/v2.10/images', headers=ALICE).status_code == 300
 
 

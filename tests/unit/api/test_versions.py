@@ -9,6 +9,10 @@ def test_root_answers_300_with_the_versions_document(client):
          'links': [{'rel': 'self', 'href': 'http://localhost/v2/'}]},
         {'id': 'v2.12', 'status': 'SUPPORTED',
          'links': [{'rel': 'self', 'href': 'http://localhost/v2/'}]},
+        {'id': 'v2.7', 'status': 'SUPPORTED',
+         'links': [{'rel': 'self', 'href': 'http://localhost/v2/'}]},
+        {'id': 'v2.6', 'status': 'SUPPORTED',
+         'links': [{'rel': 'self', 'href': 'http://localhost/v2/'}]},
         {'id': 'v2.1', 'status': 'CURRENT',
          'links': [{'rel': 'self', 'href': 'http://localhost/v2/'}]},
         {'id': 'v2.0', 'status': 'SUPPORTED',
@@ -19,7 +23,7 @@ def test_versions_answers_200(client):
     response = client.get('/versions')
     assert response.status_code == 200
     assert [v['id'] for v in response.get_json()['versions']] == \
-        ['v2.17', 'v2.12', 'v2.1', 'v2.0']
+        ['v2.17', 'v2.12', 'v2.7', 'v2.6', 'v2.1', 'v2.0']
 
 
 def test_public_endpoint_is_used_in_links(conf, registry):
