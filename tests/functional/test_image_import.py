@@ -10,6 +10,8 @@ Under noauth the glance CLI acts as an ordinary member; copy-image is admin only
 
 import hashlib
 import json
+import os
+import signal
 import socket
 import subprocess
 import threading
@@ -324,3 +326,61 @@ def test_copy_image_to_a_second_store(multi_service):
     # The copy serves downloads once the first store's file is gone.
     (service.stores_dir / 'fast' / image_id).unlink()
     assert json.loads(json.dumps(show(service, image_id)))['status'] == 'active'
+
+
+LEASE_SECONDS = 6
+
+
+@pytest.fixture(scope='module')
+def killable_service(tmp_path_factory, http_server, silent_server):  # noqa: F811 (the fixture)
+    """One api worker, a short task lease and a fast registry sweep."""
+    workdir = tmp_path_factory.mktemp('import-kill')
+    options = {
+        'DEFAULT': {'node_staging_uri': 'file://%s' % (workdir / 'staging'), 'workers': '1',
+                    'upload_lease_seconds': str(LEASE_SECONDS)},
+        'import_filtering_opts': {
+            'allowed_ports': '[%d,%d]' % (http_server.port, silent_server.port),
+            'web_download_timeout': '300'},
+    }
+    with daemons.private_service(workdir, name='import-kill', extra_api_options=options,
+                                 extra_registry_options={
+                                     'DEFAULT': {'upload_sweep_interval': '1'}}) as running:
+        yield running
+
+
+def test_worker_killed_mid_import_leaves_importing_within_the_lease(killable_service,
+                                                                    silent_server,
+                                                                    http_server):  # noqa: F811
+    from tests.functional import process_ids
+    service = killable_service
+    image_id = create(service).json()['id']
+    held = len(silent_server.held)
+    assert start_import(service, image_id, {
+        'name': 'web-download', 'uri': f'http://127.0.0.1:{silent_server.port}/slow'}
+    ).status_code == 202
+    deadline = time.monotonic() + 30
+    while len(silent_server.held) == held:
+        assert time.monotonic() < deadline, 'the download never started'
+        time.sleep(0.1)
+    assert show(service, image_id)['status'] == 'importing'
+    [worker] = process_ids.children(service.api.pid)
+    os.kill(worker, signal.SIGKILL)
+    killed = time.monotonic()
+    image = wait_for(service, image_id, ('queued',))
+    recovered = time.monotonic() - killed
+    print(f'\nworker SIGKILL mid-import -> queued: {recovered:.2f} s')
+    assert recovered < LEASE_SECONDS + 10
+    task = wait_for_task(service, image_id)
+    assert task.status == 'failure'
+    assert 'os_glance_import_task' not in image
+    # A retry (the master started a new worker) succeeds.
+    url = http_server.add_file('import/retry.raw', DATA)
+    deadline = time.monotonic() + 30
+    while True:
+        answer = start_import(service, image_id, {'name': 'web-download', 'uri': url})
+        if answer.status_code == 202 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert answer.status_code == 202, answer.text
+    assert wait_for(service, image_id, ('active', 'queued'))['status'] == 'active'
+    assert download(service, image_id) == DATA
