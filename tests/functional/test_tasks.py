@@ -9,6 +9,7 @@ registry's sweep: failure within the (short) lease, and the image queued again, 
 
 import hashlib
 import http.server
+import json
 import os
 import signal
 import threading
@@ -22,6 +23,7 @@ import requests
 from tests.functional import daemons
 from tests.functional import process_ids
 from tests.functional import sdk
+from tests.functional.test_glanceclient_cli import GlanceCli
 from tests.functional.test_upload_leases import _socket_inode
 from tests.functional.test_upload_leases import _wait_for
 from tests.store_backends import http_server  # noqa: F401 (a fixture)
@@ -32,12 +34,22 @@ TASK_TIMEOUT = 60
 MiB = 1024 * 1024
 
 
+# The glance CLI cannot send identity headers: under noauth it acts as the api's default
+# project, which this policy lets into the tasks API (everyone else keeps the default rule).
+CLI_PROJECT = 'noauth-project'
+POLICY = '"tasks_api_access": "rule:context_is_admin or project_id:%s"\n' % CLI_PROJECT
+
+
 @pytest.fixture(scope='module')
 def service(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp('glance-tasks')
+    policy_file = workdir / 'policy.yaml'
+    policy_file.write_text(POLICY)
     with daemons.private_service(
-            tmp_path_factory.mktemp('glance-tasks'), name='tasks',
+            workdir, name='tasks',
             extra_api_options={
                 'DEFAULT': {'upload_lease_seconds': LEASE_SECONDS},
+                'oslo_policy': {'policy_file': str(policy_file)},
                 # Upstream's default allows ports 80 and 443 only; the test servers
                 # listen on free ports.
                 'import_filtering_opts': {'allowed_ports': '[]'},
@@ -146,6 +158,29 @@ def test_a_404_source_fails_the_task_and_leaves_no_image(service, admin, project
     assert task.message == f'The image data at {url} could not be fetched: HTTP 404 Not Found'
     image_id = task_json(service, project, task.id)['image_id']
     assert image_status(service, project, image_id)[0] == 404
+
+
+def test_the_glance_cli_creates_shows_and_lists_tasks(service, http_server,  # noqa: F811
+                                                      tmp_path):
+    cli = GlanceCli(service, tmp_path)
+    data = os.urandom(MiB + 3)
+    url = http_server.add_file(f'tasks/{uuid.uuid4().hex}.raw', data)
+    created = cli.table('task-create', '--type', 'import', '--input',
+                        json.dumps(import_input(url)))
+    assert (created['type'], created['status'], created['owner']) == ('import', 'pending',
+                                                                      CLI_PROJECT)
+    deadline = time.monotonic() + TASK_TIMEOUT
+    while (shown := cli.table('task-show', created['id']))['status'] not in ('success',
+                                                                            'failure'):
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.5)
+    assert shown['status'] == 'success', shown['message']
+    image_id = json.loads(shown['result'].replace("'", '"'))['image_id']
+    assert cli.table('image-show', image_id)['checksum'] == hashlib.md5(data).hexdigest()
+    assert created['id'] in cli.run('task-list').stdout
+    assert created['id'] in cli.run('task-list', '--status', 'success', '--sort-key', 'id',
+                                    '--page-size', '1').stdout
+    assert created['id'] not in cli.run('task-list', '--status', 'failure').stdout
 
 
 def test_the_tasks_api_is_refused_to_a_member(service, project):
