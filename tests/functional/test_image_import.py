@@ -384,3 +384,57 @@ def test_worker_killed_mid_import_leaves_importing_within_the_lease(killable_ser
     assert answer.status_code == 202, answer.text
     assert wait_for(service, image_id, ('active', 'queued'))['status'] == 'active'
     assert download(service, image_id) == DATA
+
+
+@pytest.fixture(scope='module')
+def two_apis(tmp_path_factory):
+    """Two glance-api daemons on one registry, each with a staging directory of its own;
+    the second says where it is reached (worker_self_reference_url)."""
+    import configparser
+    workdir = tmp_path_factory.mktemp('import-two-apis')
+    options = {'DEFAULT': {'node_staging_uri': 'file://%s' % (workdir / 'staging-a')}}
+    with daemons.private_service(workdir, name='import-two', extra_api_options=options) as a:
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(a.workdir / 'glance-api.conf')
+        port = daemons.free_port()
+        b_url = f'http://127.0.0.1:{port}'
+        sections = {name: dict(parser[name]) for name in parser.sections()}
+        sections['DEFAULT'] = dict(parser.defaults())
+        sections['DEFAULT'].update({
+            'bind_port': str(port), 'log_file': str(a.workdir / 'api-b.log'),
+            'node_staging_uri': 'file://%s' % (workdir / 'staging-b'),
+            'worker_self_reference_url': b_url})
+        conf = daemons.write_conf(a.workdir / 'glance-api-b.conf', sections)
+        b = daemons.Daemon('api-b', [daemons.console_script('glance-api'), '--config-file',
+                                     conf], a.workdir / 'api-b.log', a.workdir).start()
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(b_url + '/versions', timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                assert time.monotonic() < deadline and b.alive(), 'second glance-api'
+                time.sleep(0.2)
+            yield a, b_url, workdir
+        finally:
+            b.stop()
+
+
+def test_import_on_another_api_is_proxied_to_the_one_holding_the_data(two_apis):
+    a, b_url, workdir = two_apis
+    image_id = create(a).json()['id']
+    assert requests.put(f'{b_url}/v2/images/{image_id}/stage', data=DATA, timeout=30,
+                        headers=dict(ADMIN, **{'Content-Type': 'application/octet-stream'})
+                        ).status_code == 204
+    assert (workdir / 'staging-b' / image_id).exists()
+    # The stage host is internal: never shown.
+    assert 'os_glance_stage_host' not in show(a, image_id)
+    answer = start_import(a, image_id, {'name': 'glance-direct'})
+    assert answer.status_code == 202, answer.text
+    image = wait_for(a, image_id, ('active', 'queued'))
+    assert image['status'] == 'active', wait_for_task(a, image_id)
+    assert download(a, image_id) == DATA
+    assert not (workdir / 'staging-b' / image_id).exists()
+    assert 'Proxying the import to %s' % b_url in a.api.log_text()
