@@ -102,7 +102,8 @@ NOT_IMPLEMENTED = (
           'does (set [database] in glance-registry.conf)'),
     Entry('paste_deploy', 'config_file', 'glance-api has no paste pipeline; [paste_deploy] '
           'flavor alone is read'),
-    Entry('os_glance_tasks_store', '*', 'tasks are not implemented'),
+    Entry('os_glance_tasks_store', '*', 'tasks keep no files of their own (the legacy import '
+          'streams into the image\'s store)'),
     Entry('taskflow_executor', 'conversion_format', 'tasks do not convert images'),
     Entry('task', 'work_dir', 'tasks stream image data and keep no work directory'),
     Entry('wsgi', '*', 'tasks and image import are not implemented'),
