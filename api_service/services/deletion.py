@@ -40,7 +40,10 @@ def delete_image(registry, ctxt, image_id, stores, delayed=False):
     """Delete ``image_id`` for ``ctxt``; -> the image as it was (with ``data_queued`` when
     its data was left to glance-scrubber)."""
     image = registry.image_delete(ctxt, image_id=image_id, delayed=delayed or None)
-    if not image.get('location') or image.get('data_queued'):
+    if not image.get('location'):
+        _remove_upload_leftovers(stores, ctxt, image_id)
+        return image
+    if image.get('data_queued'):
         return image
     # Every copy (1.10: ``locations``, each store's), else the one location.
     for where in image.get('locations') or [{'url': image['location'],
@@ -63,3 +66,16 @@ def _remove_or_record(registry, ctxt, image_id, stores, location, store_id):
             LOG.error('Could not record the data of deleted image %s at %s for '
                       'glance-scrubber (%s); remove it by hand.', image_id, location,
                       record_exc)
+
+
+def _remove_upload_leftovers(stores, ctxt, image_id):
+    """An image deleted with no data may still have segments in Swift of an upload that
+    never finished (its host went down before anyone removed them): they go with it."""
+    for store in stores.all():
+        if not hasattr(store, 'remove_segments'):
+            continue
+        try:
+            store.remove_segments(image_id, **base.context_for(store, ctxt))
+        except Exception as exc:
+            LOG.warning('Could not look for segments an unfinished upload of deleted image '
+                        '%s left in store %s (%s).', image_id, store.store_id, exc)

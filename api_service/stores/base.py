@@ -147,18 +147,19 @@ def _skipping(chunks, skip, length):
             close()
 
 
-def _context(store, context):
+def context_for(store, context):
+    """The keyword arguments passing ``context`` to ``store`` if it takes one, else none."""
     return {'context': context} if getattr(store, 'takes_context', False) else {}
 
 
 def add(store, image_id, chunks, size_hint=None, context=None):
     """``store.add``, with the request ``context`` for a store that takes one."""
-    return store.add(image_id, chunks, size_hint=size_hint, **_context(store, context))
+    return store.add(image_id, chunks, size_hint=size_hint, **context_for(store, context))
 
 
 def remove(store, location, context=None):
     """``store.delete``, with the request ``context`` for a store that takes one."""
-    return store.delete(location, **_context(store, context))
+    return store.delete(location, **context_for(store, context))
 
 
 def read(store, location, offset=0, length=None, context=None):
@@ -166,7 +167,7 @@ def read(store, location, offset=0, length=None, context=None):
     the start, skipping what comes before it. -> (iterator, size of the whole image).
     ``context``: the request's, passed on to a store that takes one."""
     store.require(Capability.READ)
-    extra = _context(store, context)
+    extra = context_for(store, context)
     if offset == 0 or store.can(Capability.READ_OFFSET):
         return store.get(location, offset, length, **extra)
     chunks, size = store.get(location, **extra)

@@ -787,6 +787,11 @@ class MultiTenantSwiftStore(SwiftStore):
         finally:
             conn.close()
 
+    def remove_segments(self, image_id, context=None):
+        removed = super().remove_segments(image_id, context)
+        self._remove_container(context, image_id)
+        return removed
+
     def _new_container_headers(self):
         acl = ','.join('%s:*' % tenant for tenant in self.admin_tenants)
         return {'X-Container-Read': acl, 'X-Container-Write': acl} if acl else {}

@@ -153,3 +153,18 @@ def test_a_failed_upload_leaves_no_container(keystone, swift_keystone, mt_glance
         'X-Auth-Token': token}, timeout=30).json()['status'] == 'queued'
     own = account(keystone, swift_keystone, 'member-a')
     assert container_of(own, created['id']) == (None, None)
+
+
+def test_deleting_a_queued_image_removes_a_lost_uploads_segments(keystone, swift_keystone,
+                                                                  mt_glance):
+    """Segments an upload whose host went down left in the user's account (put here by
+    hand) go, with the image's container, when the image is deleted with the user's token."""
+    info = keystone.info
+    session = ks_session.Session(auth=v3.Password(**password_auth(info, 'member-a')))
+    client = glanceclient.Client('2', session=session, region_name=info['region'])
+    image = client.images.create(name='mt-lost', disk_format='raw', container_format='bare')
+    own = account(keystone, swift_keystone, 'member-a')
+    own.put_container(f'{PREFIX}_{image.id}')
+    own.put_object(f'{PREFIX}_{image.id}', f'{image.id}-00001', b'x' * 100)
+    client.images.delete(image.id)
+    assert container_of(own, image.id) == (None, None)

@@ -12,6 +12,7 @@ import pytest
 
 from tests.functional import daemons
 from tests.functional.http_api import ImagesApi
+from tests.functional.stores.test_swift_service import connect
 from tests.functional.stores.test_swift_service import names
 from tests.functional.stores.test_swift_service import swift_options
 from tests.functional.test_upload_leases import MiB
@@ -67,3 +68,20 @@ def test_killed_worker_leaves_no_segments(swift_service, swift_tempauth, contain
     assert sorted(n for n in names(swift_tempauth.info, container)
                   if n.startswith(image_id)) == [image_id, f'{image_id}-00001',
                                                  f'{image_id}-00002', f'{image_id}-00003']
+
+
+def test_deleting_an_image_removes_segments_a_lost_upload_left(swift_service, swift_tempauth,
+                                                                container):
+    """Segments nobody removed (the whole host of the upload went down; put here by hand)
+    go when the image, queued with no data, is deleted."""
+    images = ImagesApi(swift_service.base_url, f'project-{uuid.uuid4().hex[:8]}')
+    image_id = images.create_ok(name='swift-host-lost')['id']
+    other_id = images.create_ok(name='swift-neighbour')['id']
+    conn = connect(swift_tempauth.info)
+    for name in (f'{image_id}-00001', f'{image_id}-00002', f'{other_id}-00001'):
+        conn.put_object(container, name, b'x' * 1000)
+    assert images.delete(image_id).status_code == 204
+    left = names(swift_tempauth.info, container)
+    assert not [n for n in left if n.startswith(image_id)]
+    assert f'{other_id}-00001' in left
+    conn.delete_object(container, f'{other_id}-00001')
