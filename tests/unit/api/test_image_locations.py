@@ -218,6 +218,11 @@ def test_another_project_may_not_change_the_locations(client):
     image = _create(client)
     _patch(client, image['id'], _add())
     assert _patch(client, image['id'], _add(OTHER_URL), headers=BOB).status_code == 404
+    # Made public, its locations show to everyone who sees it (as upstream).
+    _patch(client, image['id'], [{'op': 'replace', 'path': '/visibility', 'value': 'public'}],
+           headers=ADMIN)
+    assert _show(client, image['id'], BOB)['locations'] == [{'url': URL, 'metadata': {}}]
+    assert _patch(client, image['id'], _add(OTHER_URL), headers=BOB).status_code == 403
 
 
 def test_the_location_quota(make_client):
