@@ -559,13 +559,16 @@ DEFAULT_CONFIG_DIR = '/etc/glance'
 
 
 def default_config_files():
-    """$GLANCE_API_CONFIG_FILE, else $OS_GLANCE_CONFIG_DIR/glance-api.conf if it exists."""
+    """$GLANCE_API_CONFIG_FILE, else $OS_GLANCE_CONFIG_DIR/glance-api.conf if it exists,
+    after glance-image-import.conf there if that exists (upstream's optional file of the
+    import plugins' options; glance-api.conf wins where both set an option)."""
     explicit = os.environ.get('GLANCE_API_CONFIG_FILE')
     if explicit:
         return [explicit]
-    path = os.path.join(os.environ.get('OS_GLANCE_CONFIG_DIR', DEFAULT_CONFIG_DIR),
-                        'glance-api.conf')
-    return [path] if os.path.exists(path) else []
+    directory = os.environ.get('OS_GLANCE_CONFIG_DIR', DEFAULT_CONFIG_DIR)
+    paths = [os.path.join(directory, name)
+             for name in ('glance-image-import.conf', 'glance-api.conf')]
+    return [path for path in paths if os.path.exists(path)]
 
 
 def load(argv=()):

@@ -29,11 +29,12 @@ default_opts = [
 ]
 
 image_import_opts = [
-    cfg.ListOpt('image_import_plugins', default=[],
+    cfg.ListOpt('image_import_plugins', item_type=cfg.types.String(quotes=True), bounds=True,
+                default=[], sample_default='[no_op]',
                 help='The plugins an import runs on the staged data before it goes to the '
                      'stores, in this order: image_conversion, image_decompression, '
-                     'inject_image_metadata, no_op. An unknown name stops glance-api at '
-                     'start.'),
+                     'inject_image_metadata, no_op; in brackets, as upstream: '
+                     '[image_conversion]. An unknown name stops glance-api at start.'),
 ]
 
 import_filtering_opts = [
@@ -107,3 +108,10 @@ def register(conf):
 
 def list_opts():
     return [(group or 'DEFAULT', opts) for group, opts in GROUPS]
+
+
+def list_plugin_opts():
+    """The groups of upstream's glance-image-import.conf (its sample)."""
+    return [(group, opts) for group, opts in GROUPS
+            if group in ('image_import_opts', 'import_filtering_opts', 'image_conversion',
+                         'inject_metadata_properties')]

@@ -70,7 +70,7 @@ def service(tmp_path_factory, http_server, silent_server):  # noqa: F811 (the fi
     workdir = tmp_path_factory.mktemp('import')
     options = {
         'DEFAULT': {'node_staging_uri': 'file://%s' % (workdir / 'staging')},
-        'image_import_opts': {'image_import_plugins': 'image_conversion'},
+        'image_import_opts': {'image_import_plugins': '[image_conversion]'},
         'image_conversion': {'output_format': 'raw'},
         'import_filtering_opts': {
             # bounds=True, as upstream: the list is written in brackets.

@@ -352,3 +352,17 @@ def test_deleting_a_staged_image_removes_its_staged_data(client, create_image, i
     assert (staging_dir / image['id']).exists()
     assert client.delete('/v2/images/%s' % image['id'], headers=ALICE).status_code == 204
     assert not (staging_dir / image['id']).exists()
+
+
+def test_glance_image_import_conf_is_read_before_glance_api_conf(tmp_path, monkeypatch):
+    (tmp_path / 'glance-image-import.conf').write_text(
+        '[image_import_opts]\nimage_import_plugins = [no_op]\n'
+        '[image_conversion]\noutput_format = qcow2\n')
+    (tmp_path / 'glance-api.conf').write_text('[image_conversion]\noutput_format = vmdk\n')
+    monkeypatch.delenv('GLANCE_API_CONFIG_FILE', raising=False)
+    monkeypatch.setenv('OS_GLANCE_CONFIG_DIR', str(tmp_path))
+    assert api_config.default_config_files() == [str(tmp_path / 'glance-image-import.conf'),
+                                                 str(tmp_path / 'glance-api.conf')]
+    conf = api_config.load([])
+    assert conf.image_import_opts.image_import_plugins == ['no_op']
+    assert conf.image_conversion.output_format == 'vmdk'
