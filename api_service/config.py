@@ -292,6 +292,16 @@ swift_opts = [
                help='How many times a download that Swift cut short is resumed (a ranged '
                     'GET from the first byte not yet sent) before the download fails. 0: '
                     'never.'),
+    cfg.BoolOpt('swift_buffer_on_upload', default=False,
+                help='Write each segment of an upload to a temporary file in '
+                     'swift_upload_buffer_dir before sending it to Swift, so that a segment '
+                     'whose PUT fails is sent again instead of failing the upload. Uses up '
+                     'to swift_store_large_object_chunk_size of disk per upload in progress. '
+                     'Related: swift_upload_buffer_dir.'),
+    cfg.StrOpt('swift_upload_buffer_dir',
+               help='The directory of swift_buffer_on_upload\'s temporary files (unlinked '
+                    'as soon as they are made). Required when swift_buffer_on_upload is '
+                    'True.'),
 ]
 
 # The s3 store (boto3; one bucket, credentials from these options), with upstream

@@ -88,9 +88,6 @@ NOT_IMPLEMENTED = (
     Entry('glance_store', 'swift_store_ssl_compression', 'TLS compression is never used '
           '(python-swiftclient ignores the setting and OpenSSL 3 offers none)',
           config_audit.is_false),
-    Entry('glance_store', 'swift_buffer_on_upload', 'segments stream to Swift; a segment '
-          'cut short fails the upload'),
-    Entry('glance_store', 'swift_upload_buffer_dir', 'segments are not buffered on disk'),
     Entry('glance_store', 'swift_store_auth_address', 'write the credentials in '
           'swift_store_config_file'),
     Entry('glance_store', 'swift_store_auth_version', 'write the credentials in '

@@ -17,6 +17,7 @@ glance-api (and glance-scrubber) stop at start instead of failing requests later
 import functools
 import logging
 import os
+import tempfile
 
 from oslo_config import cfg
 
@@ -180,7 +181,8 @@ def _swift(conf, group, section, store_id, description=None, weight=0, make=None
         'cacert': opts.swift_store_cacert, 'region': opts.swift_store_region,
         'service_type': opts.swift_store_service_type,
         'endpoint_type': opts.swift_store_endpoint_type,
-        'retry_get_count': opts.swift_store_retry_get_count}
+        'retry_get_count': opts.swift_store_retry_get_count,
+        'buffer_dir': _swift_buffer_dir(opts, section)}
     if opts.swift_store_multi_tenant:
         return _swift_multi_tenant(conf, opts, section, common, make)
     if not opts.swift_store_config_file:
@@ -196,6 +198,24 @@ def _swift(conf, group, section, store_id, description=None, weight=0, make=None
     return (make or swift.SwiftStore)(
         reference=reference, reference_name=opts.default_swift_reference,
         containers_seed=opts.swift_store_multiple_containers_seed, **common)
+
+
+def _swift_buffer_dir(opts, section):
+    """swift_upload_buffer_dir when swift_buffer_on_upload is on (checked usable, as
+    upstream checks it), else None."""
+    if not opts.swift_buffer_on_upload:
+        return None
+    if not opts.swift_upload_buffer_dir:
+        raise exceptions.ConfigurationError(
+            '[%s] swift_buffer_on_upload = True needs swift_upload_buffer_dir, a directory '
+            'for the segments\' temporary files.' % section)
+    try:
+        tempfile.TemporaryFile(dir=opts.swift_upload_buffer_dir).close()
+    except OSError as exc:
+        raise exceptions.ConfigurationError(
+            '[%s] swift_upload_buffer_dir = %s cannot take temporary files (%s).'
+            % (section, opts.swift_upload_buffer_dir, exc.strerror or exc)) from None
+    return opts.swift_upload_buffer_dir
 
 
 def _swift_multi_tenant(conf, opts, section, common, make):

@@ -14,7 +14,15 @@ one, or one of unknown size, goes up as segments of ``swift_store_large_object_c
 (``X-Object-Manifest: CONTAINER/IMAGE_ID-``), as upstream writes them, so images written by
 either can be read and deleted by the other. A failed upload deletes the segments it wrote
 (retried in the background while Swift cannot be reached). A delete removes the segments
-too.
+too. With ``swift_buffer_on_upload`` each segment is first written to an unlinked temporary
+file, so that a segment PUT that fails is sent again; streamed, it fails the upload.
+``remove_segments`` removes what an upload that never finished left (glance-api's master
+calls it for a dead worker's uploads, and deleting an image with no data too).
+
+Downloads always send a Range; one that Swift cuts short is resumed from the first byte not
+sent, up to ``swift_store_retry_get_count`` times.
+
+Multi-tenant mode is MultiTenantSwiftStore, at the end.
 
 Tokens: one token is shared by the store's operations; an expired one is renewed on the 401
 (swiftclient re-authenticates and retries). A body streamed from the client cannot be sent
@@ -25,6 +33,7 @@ upload made of many segments outlives any token lifetime.
 import configparser
 import http.client
 import logging
+import tempfile
 import threading
 import time
 from urllib import parse
@@ -154,9 +163,12 @@ class SwiftStore(base.Store):
                  large_object_size=5120 * MiB, large_object_chunk_size=200 * MiB,
                  containers_seed=0, endpoint=None, insecure=False, cacert=None,
                  region=None, service_type='object-store', endpoint_type='publicURL',
-                 retries=2, read_chunk_size=MiB, timeout=60, retry_get_count=0):
+                 retries=2, read_chunk_size=MiB, timeout=60, retry_get_count=0,
+                 buffer_dir=None):
         """``reference``: read_reference()'s dict; sizes in bytes. ``retry_get_count``:
-        how many times a download Swift cut short is resumed from where it stopped."""
+        how many times a download Swift cut short is resumed from where it stopped.
+        ``buffer_dir``: each segment is first written to a temporary file there, so a
+        segment PUT that fails is sent again (swift_buffer_on_upload); None streams."""
         super().__init__(store_id, description, weight)
         self.reference = reference
         self.reference_name = reference_name
@@ -175,6 +187,7 @@ class SwiftStore(base.Store):
         self.read_chunk_size = read_chunk_size
         self.timeout = timeout
         self.retry_get_count = retry_get_count
+        self.buffer_dir = buffer_dir
         self._auth = (None, None)
         self._auth_lock = threading.Lock()
         self._leftovers = []
@@ -327,8 +340,7 @@ class SwiftStore(base.Store):
                     if number > 1:
                         # Renews the token if it expired while the last segment went up.
                         conn.head_container(container)
-                    conn.put_object(container, current, source.upto(self.chunk_size),
-                                    content_type='application/octet-stream')
+                    self._put_segment(conn, container, current, source)
                     written.append(current)
                 # Segments an earlier upload of this image left (its api worker died) would
                 # join the manifest's listing: remove them first.
@@ -361,6 +373,37 @@ class SwiftStore(base.Store):
             raise
         finally:
             conn.close()
+
+    def _put_segment(self, conn, container, name, source):
+        if self.buffer_dir is None:
+            conn.put_object(container, name, source.upto(self.chunk_size),
+                            content_type='application/octet-stream')
+            return
+        # swiftclient seeks a file body back and sends it again when the PUT fails (up
+        # to its retries); the file is unlinked from the start, so nothing outlives it.
+        try:
+            buffered = tempfile.TemporaryFile(dir=self.buffer_dir)
+        except OSError as exc:
+            raise self._buffer_failed(exc) from exc
+        try:
+            size = 0
+            for chunk in source.upto(self.chunk_size):
+                try:
+                    buffered.write(chunk)
+                except OSError as exc:
+                    raise self._buffer_failed(exc) from exc
+                size += len(chunk)
+            buffered.seek(0)
+            conn.put_object(container, name, buffered, content_length=size,
+                            content_type='application/octet-stream')
+        finally:
+            buffered.close()
+
+    def _buffer_failed(self, exc):
+        reason = 'buffering a segment in swift_upload_buffer_dir %s failed: %s' % (
+            self.buffer_dir, exc.strerror or exc)
+        LOG.error('Swift store %s: %s', self.store_id, reason)
+        return exceptions.StoreUnavailable(store=self.store_id, reason=reason)
 
     @staticmethod
     def _remove_strays(conn, container, image_id, written):

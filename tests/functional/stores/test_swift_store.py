@@ -254,11 +254,13 @@ class CuttingProxy:
     """A TCP relay to Swift's proxy that closes, once, the first connection that has sent
     ``cut_after`` bytes of response: a download cut mid-body, for real."""
 
-    def __init__(self, target_host, target_port, cut_after):
+    def __init__(self, target_host, target_port, cut_after, cut_requests=False):
+        """``cut_requests``: count (and cut) what the client sends instead."""
         import socket
         self._socket = socket
         self.target = (target_host, target_port)
         self.cut_after = cut_after
+        self.cut_requests = cut_requests
         self.cuts = 0
         self.listener = socket.create_server(('127.0.0.1', 0))
         self.port = self.listener.getsockname()[1]
@@ -272,12 +274,12 @@ class CuttingProxy:
             except OSError:
                 return
             server = self._socket.create_connection(self.target)
-            threading.Thread(target=self._pipe, args=(client, server, False),
+            threading.Thread(target=self._pipe, args=(client, server, self.cut_requests),
                              daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, True),
+            threading.Thread(target=self._pipe, args=(server, client, not self.cut_requests),
                              daemon=True).start()
 
-    def _pipe(self, source, sink, response):
+    def _pipe(self, source, sink, counted):
         sent = 0
         try:
             while True:
@@ -286,7 +288,7 @@ class CuttingProxy:
                     break
                 sink.sendall(data)
                 sent += len(data)
-                if response and self.cuts == 0 and sent >= self.cut_after:
+                if counted and self.cuts == 0 and sent >= self.cut_after:
                     self.cuts += 1
                     break
         except OSError:
@@ -338,3 +340,35 @@ def test_a_download_swift_cuts_is_resumed_with_a_range(tmp_path, swift_tempauth,
     finally:
         proxy.stop()
         writer.delete(added.url)
+
+
+@pytest.mark.parametrize('buffered', [False, True])
+def test_a_segment_put_cut_midway(tmp_path, swift_tempauth, buffered):
+    """swift_buffer_on_upload: a segment whose PUT is cut is sent again from its temporary
+    file and the upload succeeds; streamed, the upload fails and leaves nothing."""
+    info = swift_tempauth.info
+    host, port = info['proxy_url'].rpartition('/')[2].split(':')
+    proxy = CuttingProxy(host, int(port), cut_after=300 * KiB, cut_requests=True)
+    buffer_dir = tmp_path / 'buffer'
+    buffer_dir.mkdir()
+    try:
+        store = make_store(tmp_path, info, large_object_size=512 * KiB,
+                           large_object_chunk_size=512 * KiB,
+                           endpoint=info['storage_url'].replace(
+                               info['proxy_url'], 'http://127.0.0.1:%d' % proxy.port),
+                           buffer_dir=str(buffer_dir) if buffered else None)
+        data = os.urandom(1300 * KiB)
+        if buffered:
+            added = store.add('buf', contract._chunked(data, 65536))
+            chunks, _ = store.get(added.url)
+            assert b''.join(chunks) == data
+            assert objects(store) == ['buf', 'buf-00001', 'buf-00002', 'buf-00003']
+            store.delete(added.url)
+        else:
+            with pytest.raises(exceptions.StoreUnavailable):
+                store.add('buf', contract._chunked(data, 65536))
+            assert objects(store) == [] and store.pending_leftovers() == []
+        assert proxy.cuts == 1
+        assert os.listdir(buffer_dir) == []
+    finally:
+        proxy.stop()

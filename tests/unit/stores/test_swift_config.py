@@ -130,11 +130,11 @@ def test_bad_references(tmp_path, body, words):
 
 def test_upstream_swift_options_glimpse_lacks_are_reported(tmp_path):
     conf = _conf(tmp_path, SEED + 'swift_store_auth_address = http://x\n'
-                                  'swift_buffer_on_upload = True\n'
+                                  'swift_store_ssl_compression = True\n'
                                   'swift_store_admin_tenants = a\n')
     # swift_store_admin_tenants is a real option now (multi-tenant mode).
     found = {f.name for f in config_audit.audit(conf)}
-    assert found == {'swift_store_auth_address', 'swift_buffer_on_upload'}
+    assert found == {'swift_store_auth_address', 'swift_store_ssl_compression'}
 
 
 MULTI_TENANT = ('[DEFAULT]\nauth_strategy = keystone\n'
@@ -218,3 +218,20 @@ def test_properties_as_upstream_shows_them(tmp_path):
     assert store.properties() == {'container': 'glance',
                                   'large_object_size': 100 * 1024 * 1024,
                                   'large_object_chunk_size': 10 * 1024 * 1024}
+
+
+def test_buffer_on_upload_needs_a_usable_directory(tmp_path):
+    conf = _conf(tmp_path, SEED + 'swift_buffer_on_upload = True\n')
+    with pytest.raises(exceptions.ConfigurationError) as caught:
+        catalog.check(conf)
+    assert 'swift_upload_buffer_dir' in str(caught.value)
+    conf = _conf(tmp_path, SEED + 'swift_buffer_on_upload = True\n'
+                                  'swift_upload_buffer_dir = TMP/missing\n')
+    with pytest.raises(exceptions.ConfigurationError) as caught:
+        catalog.from_config(conf)
+    assert 'TMP/missing'.replace('TMP', str(tmp_path)) in str(caught.value)
+    conf = _conf(tmp_path, SEED + 'swift_buffer_on_upload = True\n'
+                                  'swift_upload_buffer_dir = TMP\n')
+    assert catalog.from_config(conf).default.buffer_dir == str(tmp_path)
+    assert config_audit.audit(conf) == []
+    assert catalog.from_config(_conf(tmp_path, SEED)).default.buffer_dir is None
