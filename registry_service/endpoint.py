@@ -342,8 +342,10 @@ class RegistryEndpoint:
         return imports.renew_stage(self._db, ctxt, image_id, lease_seconds, upload_token)
 
     @_rpc
-    def finish_stage(self, ctxt, *, image_id, size, upload_token=None, stage_host=None):
-        return imports.finish_stage(self._db, ctxt, image_id, size, upload_token, stage_host)
+    def finish_stage(self, ctxt, *, image_id, size, upload_token=None, stage_host=None,
+                     virtual_size=None):
+        return imports.finish_stage(self._db, ctxt, image_id, size, upload_token, stage_host,
+                                    virtual_size)
 
     @_rpc
     def abort_stage(self, ctxt, *, image_id, upload_token=None):

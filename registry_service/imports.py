@@ -97,12 +97,16 @@ def renew_stage(db, ctxt, image_id, lease_seconds, upload_token=None):
         return _answer(session, row, ('upload_expires_at',))
 
 
-def finish_stage(db, ctxt, image_id, size, upload_token=None, stage_host=None):
+def finish_stage(db, ctxt, image_id, size, upload_token=None, stage_host=None,
+                 virtual_size=None):
     """End the staging lease: the image stays uploading with its staged data (``size``
-    bytes) and, given a ``stage_host``, os_glance_stage_host."""
+    bytes, ``virtual_size`` as the stage's inspection found it) and, given a
+    ``stage_host``, os_glance_stage_host."""
     uploads.check_claim(upload_token, None)
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise exceptions.Invalid('size must be a non-negative integer.')
+    for name, value in (('size', size), ('virtual_size', virtual_size)):
+        if (value is not None or name == 'size') and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise exceptions.Invalid('%s must be a non-negative integer.' % name)
     with db.write() as session:
         row = _staging_row(session, ctxt, image_id, upload_token)
         old = _properties(session, image_id)
@@ -110,7 +114,7 @@ def finish_stage(db, ctxt, image_id, size, upload_token=None, stage_host=None):
         if stage_host:
             new[STAGE_HOST] = stage_host
         _write(session, row, old, new)
-        row.size = size
+        row.size, row.virtual_size = size, virtual_size
         row.updated_at = utcnow()
         for name, value in uploads.NO_CLAIM.items():
             setattr(row, name, value)
@@ -132,7 +136,7 @@ def abort_stage(db, ctxt, image_id, upload_token=None):
         old = _properties(session, image_id)
         _write(session, row, old, {k: v for k, v in old.items() if k != STAGE_HOST})
         return uploads._swap_status(session, row, [states.UPLOADING], states.QUEUED,
-                                    size=None, **uploads.NO_CLAIM)
+                                    size=None, virtual_size=None, **uploads.NO_CLAIM)
 
 
 def _check_str_list(name, value):

@@ -86,7 +86,8 @@ class ImportWork:
             if not self.parts.staging.has(self.image_id):
                 raise ImportFailed('The staged data of image %s is missing (stage it again).'
                                    % self.image_id)
-            return self.parts.staging.path(self.image_id), None
+            # As the stage's inspection found it (a plugin may change it).
+            return self.parts.staging.path(self.image_id), self.image.get('virtual_size')
         if self.method == WEB_DOWNLOAD:
             staged = self._download()
             return staged.path, staged.virtual_size

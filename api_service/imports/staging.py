@@ -62,11 +62,13 @@ class StageCalls:
     def abort_upload(self, ctxt, *, image_id, upload_token=None):
         return self._registry.abort_stage(ctxt, image_id=image_id, upload_token=upload_token)
 
-    def finish_upload(self, ctxt, *, image_id, size, upload_token=None, **_data):
+    def finish_upload(self, ctxt, *, image_id, size, upload_token=None, virtual_size=None,
+                      **_hashes):
         # The hashes are the staged bytes'; the import computes the stored data's own.
         return self._registry.finish_stage(ctxt, image_id=image_id, size=size,
                                            upload_token=upload_token,
-                                           stage_host=self._stage_host)
+                                           stage_host=self._stage_host,
+                                           virtual_size=virtual_size)
 
 
 class Staged:

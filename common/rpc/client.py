@@ -302,9 +302,11 @@ class RegistryClient:
         return self._call(ctxt, 'renew_stage', image_id=image_id, lease_seconds=lease_seconds,
                           upload_token=upload_token)
 
-    def finish_stage(self, ctxt, *, image_id, size, upload_token=None, stage_host=None):
+    def finish_stage(self, ctxt, *, image_id, size, upload_token=None, stage_host=None,
+                     virtual_size=None):
         return self._call(ctxt, 'finish_stage', image_id=image_id, size=size,
-                          upload_token=upload_token, stage_host=stage_host)
+                          upload_token=upload_token, stage_host=stage_host,
+                          virtual_size=virtual_size)
 
     def abort_stage(self, ctxt, *, image_id, upload_token=None):
         return self._call(ctxt, 'abort_stage', image_id=image_id, upload_token=upload_token)

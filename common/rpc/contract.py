@@ -282,9 +282,10 @@ begin_stage(image_id, lease_seconds, quotas=None, expected_size=None, upload_tok
     lease_seconds, upload_token=None) renews it (an image no longer staging ->
     InvalidStatusTransition, another claim -> UploadSuperseded); the registry's lease sweep
     returns a staging image whose lease passed to queued. finish_stage(image_id, size,
-    upload_token=None, stage_host=None) ends the lease, records ``size`` and the host
-    holding the data (os_glance_stage_host); the image stays uploading. abort_stage(image_id,
-    upload_token=None): uploading -> queued (queued stays queued).
+    upload_token=None, stage_host=None, virtual_size=None) ends the lease, records
+    ``size``, ``virtual_size`` and the host holding the data (os_glance_stage_host); the
+    image stays uploading. abort_stage(image_id, upload_token=None): uploading -> queued
+    (queued stays queued).
 begin_import(image_id, task_id, import_method, stores, steal_from=None, quotas=None)
         (1.13)
     Takes the import lock (os_glance_import_task = ``task_id``) while it is free or still

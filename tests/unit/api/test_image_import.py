@@ -152,6 +152,8 @@ def test_glance_direct_stage_then_import(client, create_image, inline, registry,
     assert active['status'] == 'active', inline.failures
     assert active['checksum'] == hashlib.md5(DATA).hexdigest()
     assert active['os_hash_value'] == hashlib.sha512(DATA).hexdigest()
+    # As the stage's inspection found it, as an upload's would be.
+    assert active['virtual_size'] == len(DATA)
     assert 'os_glance_import_task' not in active
     assert download(client, active['id']) == DATA
     # The staged data is gone once imported.

@@ -19,12 +19,12 @@ def staged(db, ctxt, size=7, host='http://api-1:9292'):
     began = imports.begin_stage(db, ctxt, image['id'], 600, upload_token='t1', holder='w1')
     assert began['status'] == 'uploading' and began['upload_expires_at']
     return imports.finish_stage(db, ctxt, image['id'], size, upload_token='t1',
-                                stage_host=host)
+                                stage_host=host, virtual_size=size)
 
 
 def test_stage_then_glance_direct_import_to_active(db, alice):
     image = staged(db, alice)
-    assert image['status'] == 'uploading' and image['size'] == 7
+    assert image['status'] == 'uploading' and image['size'] == image['virtual_size'] == 7
     assert image['properties']['os_glance_stage_host'] == 'http://api-1:9292'
     # Staged and waiting: no lease, so the sweep leaves it alone.
     assert images.get(db, alice, image['id'], internal=True)['upload_expires_at'] is None
