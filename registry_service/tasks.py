@@ -6,8 +6,9 @@ renews it while it works, and ends ``success`` or ``failure``; a finished task e
 [task] task_time_to_live hours later (``expires_at``, chosen by the api) and is hidden
 (deleted) from then on, as upstream's are.
 
-sweep() fails the processing tasks whose lease passed (their worker died, or lost the
-registry for a whole lease) and hands their image back: an image an import task left in
+sweep() fails the tasks whose lease passed (their worker died, or lost the registry for a
+whole lease; a worker also holds a lease on the pending tasks waiting in its queue) and
+hands their image back: an image an import task left in
 ``importing`` is ``queued`` again, the stores it was importing to recorded as failed.
 
 The value checks and the dict a task travels as are pure functions, which the api unit
@@ -68,6 +69,8 @@ FAILED_IMPORT_PROPERTY = 'os_glance_failed_import'
 
 DEAD_WORKER_MESSAGE = ('The glance-api worker running this task stopped before it finished; '
                        'retry the import.')
+DEAD_QUEUE_MESSAGE = ('The glance-api worker that accepted this task stopped before it ran '
+                      'it; retry.')
 
 
 # -- pure rules, shared with the api unit tests' FakeRegistry ---------------------------------
@@ -122,6 +125,10 @@ def check_changes(current, values):
     if unknown:
         raise exceptions.Invalid('Task attributes that cannot be changed: %s'
                                  % ', '.join(unknown))
+    if current in FINISHED and values:
+        # Its outcome is recorded: a late worker (or a stop) must not rewrite it.
+        raise exceptions.Conflict('The task has finished (%s); it cannot change any more.'
+                                  % current, current=current)
     if 'status' in values:
         target = values['status']
         if target not in STATUSES:
@@ -340,20 +347,28 @@ def claim(db, ctxt, task_id, holder, lease_seconds):
         return to_dict(row)
 
 
+def renewable(status, current_holder, holder):
+    """A task ``holder`` runs, or a pending one nobody else holds (waiting in its queue)."""
+    return (status == PROCESSING and current_holder == holder) or \
+        (status == PENDING and current_holder in (None, holder))
+
+
 def renew(db, ctxt, task_id, holder, lease_seconds):
-    """Moves the lease of a task ``holder`` runs to ``lease_seconds`` from now."""
+    """Moves the lease of a task ``holder`` runs, or holds pending in its queue, to
+    ``lease_seconds`` from now."""
     check_lease(holder, lease_seconds)
     with db.write() as session:
         row = _fetch(session, ctxt, task_id, for_update=True)
-        if row.status != PROCESSING or row.holder != holder:
+        if not renewable(row.status, row.holder, holder):
             raise not_holder(task_id)
+        row.holder = holder
         row.lease_expires_at = utcnow() + datetime.timedelta(seconds=lease_seconds)
         session.flush()
         return to_dict(row)
 
 
 def _lease_passed(now):
-    return sa.and_(Task.deleted == sa.false(), Task.status == PROCESSING,
+    return sa.and_(Task.deleted == sa.false(), Task.status.in_((PENDING, PROCESSING)),
                    Task.lease_expires_at < now)
 
 
@@ -378,8 +393,9 @@ def sweep(db, now=None, time_to_live_hours=None):
             rows = session.execute(
                 sa.select(Task).where(_lease_passed(now)).with_for_update()).scalars().all()
             for row in rows:
+                row.message = DEAD_WORKER_MESSAGE if row.status == PROCESSING \
+                    else DEAD_QUEUE_MESSAGE
                 row.status = FAILURE
-                row.message = DEAD_WORKER_MESSAGE
                 row.holder = None
                 row.lease_expires_at = None
                 row.updated_at = now

@@ -158,10 +158,11 @@ class TaskHandle:
 
 
 class _Job:
-    def __init__(self, context, task, work):
+    def __init__(self, context, task, work, lease):
         self.context = context
         self.task = task
         self.work = work
+        self.lease = lease
 
 
 class TaskRunner:
@@ -196,9 +197,17 @@ class TaskRunner:
 
     def submit(self, context, task, work):
         """Run ``work(handle)`` for ``task`` (a pending task dict) in the pool."""
-        job = _Job(context, task, work)
+        # The lease starts with the queue: a worker that dies with tasks still waiting
+        # leaves them to the registry's sweep too.
+        lease = self._lease_class(self._registry, context, task['id'], self.holder,
+                                  self.lease_seconds, clock=self._clock,
+                                  make_event=self._make_event)
+        job = _Job(context, task, work, lease)
+        if not lease.renew():
+            return
         with self._cond:
             if not self._stopping:
+                lease.start()
                 self._queue.append(job)
                 if len(self._queue) > self._idle and len(self._threads) < self.max_workers:
                     thread = threading.Thread(target=self._serve, daemon=True,
@@ -232,21 +241,21 @@ class TaskRunner:
 
     def _run(self, job):
         task_id = job.task['id']
-        lease = self._lease_class(self._registry, job.context, task_id, self.holder,
-                                  self.lease_seconds, clock=self._clock,
-                                  make_event=self._make_event)
+        lease = job.lease
         try:
+            lease.check()
             task = self._registry.task_claim(job.context, task_id=task_id, holder=self.holder,
                                              lease_seconds=self.lease_seconds)
-        except exceptions.GlimpseError as exc:
+        except (TaskLost, exceptions.GlimpseError) as exc:
+            lease.stop()
             LOG.warning('Task %s was not started: %s', task_id, exc)
-            if not isinstance(exc, (exceptions.Conflict, exceptions.NotFound)):
+            if isinstance(exc, exceptions.GlimpseError) and \
+                    not isinstance(exc, (exceptions.Conflict, exceptions.NotFound)):
                 # The registry did not answer: the task is still pending; say so if we can.
                 self._finish(job, {'status': 'failure',
                                    'message': 'glance-api could not start this task (%s); '
                                               'retry.' % exc}, holder=None)
             return
-        lease.start()
         handle = TaskHandle(task, job.context, self._registry, lease)
         try:
             values = self._outcome(job, handle)
@@ -319,6 +328,7 @@ class TaskRunner:
             self._queue.clear()
             self._cond.notify_all()
         for job in waiting:
+            job.lease.stop()
             LOG.warning('Task %s fails: glance-api stops before it started.', job.task['id'])
             self._fail_unstarted(job)
         with self._cond:

@@ -262,7 +262,8 @@ image_task_list(image_id)  (1.12)
 task_update(task_id, values, holder=None, time_to_live=None)  (1.12)
     Owner or admin. ``values`` may change 'status', 'result' (object or None), 'message',
     'image_id'; status moves pending -> processing -> success | failure, or pending ->
-    failure (else Conflict). Given a ``holder``, the task must be processing under that
+    failure (else Conflict); a finished task changes no more (Conflict). Given a
+    ``holder``, the task must be processing under that
     holder (else Conflict: the sweep failed it, another worker holds it). Finishing
     (success / failure) ends the lease and sets ``expires_at`` ``time_to_live`` hours
     ([task] task_time_to_live, 48 when None) from now. -> the task.
@@ -270,10 +271,11 @@ task_claim(task_id, holder, lease_seconds)  (1.12)
     pending -> processing for the api worker ``holder`` (at most 255 characters), with a
     lease of ``lease_seconds``; another status -> Conflict. -> the task.
 task_renew(task_id, holder, lease_seconds)  (1.12)
-    Moves the lease of the task ``holder`` runs to ``lease_seconds`` from now; a task not
-    processing under ``holder`` -> Conflict (the worker stops its work). -> the task.
-    glance-registry fails every processing task whose lease passed (its worker died) with
-    a message saying so and hands back the image an import task held ([DEFAULT]
+    Moves the lease of the task ``holder`` runs, or holds pending in its queue (a pending
+    task nobody holds becomes ``holder``'s), to ``lease_seconds`` from now; any other task
+    -> Conflict (the worker stops its work). -> the task.
+    glance-registry fails every pending or processing task whose lease passed (its worker
+    died) with a message saying so and hands back the image an import task held ([DEFAULT]
     upload_sweep_interval); expired tasks are marked deleted.
 begin_stage(image_id, lease_seconds, quotas=None, expected_size=None, upload_token=None,
         holder=None)  (1.13)

@@ -868,9 +868,10 @@ class FakeRegistry:
     def task_renew(self, ctxt, *, task_id, holder, lease_seconds):
         registry_tasks.check_lease(holder, lease_seconds)
         row = self._task(ctxt, task_id)
-        if row['status'] != registry_tasks.PROCESSING or row['holder'] != holder:
+        if not registry_tasks.renewable(row['status'], row['holder'], holder):
             raise registry_tasks.not_holder(task_id)
-        row['lease_expires_at'] = utcnow() + datetime.timedelta(seconds=lease_seconds)
+        row.update(holder=holder,
+                   lease_expires_at=utcnow() + datetime.timedelta(seconds=lease_seconds))
         return registry_tasks.to_dict(row)
 
     def task_lease(self, task_id):
@@ -885,11 +886,14 @@ class FakeRegistry:
         failed = []
         with self._lock:
             for row in self._tasks.values():
-                if row['deleted'] or row['status'] != registry_tasks.PROCESSING \
+                if row['deleted'] or row['lease_expires_at'] is None \
                         or row['lease_expires_at'] >= now:
                     continue
+                message = registry_tasks.DEAD_WORKER_MESSAGE \
+                    if row['status'] == registry_tasks.PROCESSING \
+                    else registry_tasks.DEAD_QUEUE_MESSAGE
                 row.update(status=registry_tasks.FAILURE, holder=None, lease_expires_at=None,
-                           message=registry_tasks.DEAD_WORKER_MESSAGE, updated_at=now,
+                           message=message, updated_at=now,
                            expires_at=now + registry_tasks.time_to_live(None))
                 image = self._images.get(row['image_id'] or '')
                 released = None

@@ -200,6 +200,44 @@ def test_stop_fails_the_waiting_tasks_and_waits_for_the_running_ones(registry, c
     assert registry.task_get(ALICE, task_id=late['id'])['status'] == 'failure'
 
 
+def test_a_task_waiting_in_the_queue_is_held_under_a_renewed_lease(runner, registry, clock):
+    works = [Work() for _ in range(3)]
+    tasks = [new_task(registry) for _ in works]
+    for task, work in zip(tasks, works, strict=True):
+        runner.submit(ALICE, task, work)
+    assert works[0].started.wait(WAIT) and works[1].started.wait(WAIT)
+    holder, first = registry.task_lease(tasks[2]['id'])
+    assert holder == 'host/worker-1'
+    for _ in range(6):
+        clock.advance(LEASE / 3)
+    assert registry.task_lease(tasks[2]['id'])[1] > first
+    # Two leases passed on the clock, and the waiting task is still the worker's.
+    assert registry.sweep_tasks() == []
+    for work in works:
+        work.release.set()
+    assert works[2].started.wait(WAIT)
+    assert runner.stop(timeout=WAIT) == []
+    assert registry.task_get(ALICE, task_id=tasks[2]['id'])['status'] == 'success'
+
+
+def test_a_waiting_task_the_sweep_failed_is_not_run(registry, clock):
+    runner = task_runner.TaskRunner(registry, max_workers=1, lease_seconds=LEASE,
+                                    clock=clock, make_event=clock.event,
+                                    lease_class=PacedLease)
+    work = Work()
+    running = run(runner, registry, work)
+    waiting, late = new_task(registry), Work()
+    runner.submit(ALICE, waiting, late)
+    assert sorted(registry.sweep_tasks(now=_far_future())) == sorted([running['id'],
+                                                                      waiting['id']])
+    clock.advance(LEASE / 3)
+    finish(runner, work)
+    assert not late.started.is_set()
+    failed = registry.task_get(ALICE, task_id=waiting['id'])
+    assert (failed['status'], failed['message']) == ('failure',
+                                                     registry_tasks.DEAD_QUEUE_MESSAGE)
+
+
 def test_the_pool_runs_at_most_max_workers_tasks_at_once(runner, registry):
     works = [Work() for _ in range(3)]
     tasks = [new_task(registry) for _ in works]

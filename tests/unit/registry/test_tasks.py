@@ -65,6 +65,21 @@ def test_the_sweep_fails_a_task_whose_lease_passed_and_keeps_a_live_one(db, alic
     assert tasks.sweep(db, now=later(60))['failed'] == []
 
 
+def test_a_pending_task_is_held_in_a_queue_and_failed_when_its_lease_passes(db, alice):
+    task = new_task(db, alice)
+    tasks.renew(db, alice, task['id'], 'worker-1', 30)
+    with pytest.raises(exceptions.Conflict):
+        tasks.renew(db, alice, task['id'], 'worker-2', 30)
+    assert tasks.sweep(db, now=later(10))['failed'] == []
+    assert [t['id'] for t in tasks.sweep(db, now=later(60))['failed']] == [task['id']]
+    failed = tasks.get(db, alice, task['id'])
+    assert (failed['status'], failed['message']) == ('failure', tasks.DEAD_QUEUE_MESSAGE)
+    # A pending task nobody holds is never swept.
+    idle = new_task(db, alice)
+    assert tasks.sweep(db, now=later(3600))['failed'] == []
+    assert tasks.get(db, alice, idle['id'])['status'] == 'pending'
+
+
 def test_the_sweep_hands_back_the_image_an_import_task_held(db, alice):
     image = new_image(db, alice, properties={'os_glance_failed_import': 'a'})
     task = new_task(db, alice, image_id=image['id'])
