@@ -227,7 +227,7 @@ def store_sections(state, stores):
             'show_multiple_locations': 'true', 'show_image_direct_url': 'true'}, sections
 
 
-def glance_configs(state, authtoken, auth, api_port, topic, stores='multi'):
+def glance_configs(state, authtoken, auth, api_port, topic, stores='multi', web_port=None):
     logs = {'use_stderr': 'false', 'transport_url': TRANSPORT_URL}
     registry = write_ini(state / 'glance-registry.conf', {
         'DEFAULT': {**logs, 'log_file': state / 'glance-registry.log'},
@@ -246,6 +246,10 @@ def glance_configs(state, authtoken, auth, api_port, topic, stores='multi'):
         **store_conf,
         'keystone_authtoken': authtoken,
         'oslo_policy': {'policy_file': state / 'policy.yaml'},
+        # web-download from the loopback server of image_src (a random port), beside
+        # upstream's default ports.
+        **({'import_filtering_opts': {'allowed_ports': f'[80,443,{web_port}]'}}
+           if web_port else {}),
     })
     return registry, api
 
@@ -333,8 +337,11 @@ def run(args):
         say(f'Keystone at {info["auth_url"]} ({timings["keystone start"]:.0f}s)')
 
         started = time.monotonic()
+        # Before glance-api's config, which lets web-download reach its port.
+        http_server, http_base = serve_directory(state / 'http')
         registry_conf, api_conf = glance_configs(state, tool.authtoken_options(info), args.auth,
-                                                   api_port, topic, args.stores)
+                                                   api_port, topic, args.stores,
+                                                   web_port=http_server.server_address[1])
         subprocess.run([console_script('glance-manage'), '--config-file', str(registry_conf),
                         'db', 'sync'], check=True, cwd=state, capture_output=True)
         procs.start('glance-registry',
@@ -366,7 +373,6 @@ def run(args):
         timings['glance start'] = time.monotonic() - started
         say(f'Glimpse at {image_url} (auth: {args.auth})')
 
-        http_server, http_base = serve_directory(state / 'http')
         qcow2 = make_qcow2(state / 'http')
         workspace = state / 'tempest'
         # A workspace registry of our own: ~/.tempest/workspace.yaml stays untouched.
