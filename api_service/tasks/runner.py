@@ -158,11 +158,16 @@ class TaskHandle:
 
 
 class _Job:
-    def __init__(self, context, task, work, lease):
+    def __init__(self, context, task, work, lease, notifier):
         self.context = context
         self.task = task
         self.work = work
         self.lease = lease
+        self.notifier = notifier
+
+    def notify(self, event_type, task):
+        if self.notifier is not None:
+            self.notifier.task(event_type, task)
 
 
 class TaskRunner:
@@ -195,14 +200,16 @@ class TaskRunner:
 
     # -- submitting ---------------------------------------------------------------------------
 
-    def submit(self, context, task, work):
-        """Run ``work(handle)`` for ``task`` (a pending task dict) in the pool."""
+    def submit(self, context, task, work, notifier=None):
+        """Run ``work(handle)`` for ``task`` (a pending task dict) in the pool; with a
+        ``notifier`` (common.notifications.Notifier), as upstream: task.run and
+        task.processing once it starts, task.success or task.failure once it ends."""
         # The lease starts with the queue: a worker that dies with tasks still waiting
         # leaves them to the registry's sweep too.
         lease = self._lease_class(self._registry, context, task['id'], self.holder,
                                   self.lease_seconds, clock=self._clock,
                                   make_event=self._make_event)
-        job = _Job(context, task, work, lease)
+        job = _Job(context, task, work, lease, notifier)
         if not lease.renew():
             return
         with self._cond:
@@ -256,6 +263,8 @@ class TaskRunner:
                                    'message': 'glance-api could not start this task (%s); '
                                               'retry.' % exc}, holder=None)
             return
+        job.notify('task.run', task)
+        job.notify('task.processing', task)
         handle = TaskHandle(task, job.context, self._registry, lease)
         try:
             values = self._outcome(job, handle)
@@ -294,8 +303,9 @@ class TaskRunner:
     def _finish(self, job, values, holder):
         task_id = job.task['id']
         try:
-            self._registry.task_update(job.context, task_id=task_id, values=values,
-                                       holder=holder, time_to_live=self.time_to_live)
+            task = self._registry.task_update(job.context, task_id=task_id, values=values,
+                                              holder=holder, time_to_live=self.time_to_live)
+            job.notify('task.%s' % task['status'], task)
         except (exceptions.Conflict, exceptions.NotFound) as exc:
             LOG.warning('Task %s: its outcome could not be recorded (%s).', task_id, exc)
         except Exception as exc:

@@ -35,9 +35,10 @@ def create():
     legacy_import.check_create(rt.conf, task_input)
     task = rt.registry.task_create(ctx, values={'id': str(uuid.uuid4()), 'type': task_type,
                                                 'input': task_input})
+    rt.notifier.task('task.create', task)
     work = legacy_import.LegacyImport(rt.conf, stores.upload_store(rt, None), rt.schemas,
                                       rt.policy)
-    rt.tasks.submit(ctx, task, work)
+    rt.tasks.submit(ctx, task, work, notifier=rt.notifier)
     response = flask.jsonify(task_render.to_json(task))
     response.status_code = 201
     response.headers['Location'] = task_render.href(task['id'])

@@ -259,3 +259,22 @@ def _far_future():
     import datetime
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + \
         datetime.timedelta(days=1)
+
+
+class Notes:
+    def __init__(self):
+        self.events = []
+
+    def task(self, event_type, task):
+        self.events.append((event_type, task['status']))
+
+
+def test_notifications_follow_the_task_as_upstream_sends_them(runner, registry):
+    notes = Notes()
+    work = Work()
+    task = new_task(registry)
+    runner.submit(ALICE, task, work, notifier=notes)
+    assert work.started.wait(WAIT)
+    finish(runner, work)
+    assert notes.events == [('task.run', 'processing'), ('task.processing', 'processing'),
+                            ('task.success', 'success')]
