@@ -105,7 +105,10 @@ NOT_IMPLEMENTED = (
           'streams into the image\'s store)'),
     Entry('taskflow_executor', 'conversion_format', 'tasks do not convert images'),
     Entry('task', 'work_dir', 'tasks stream image data and keep no work directory'),
-    Entry('wsgi', '*', 'tasks and image import are not implemented'),
+    Entry('wsgi', 'task_pool_threads', 'each api worker runs tasks in a pool of '
+          '[taskflow_executor] max_workers threads'),
+    Entry('wsgi', 'python_interpreter', 'qemu-img runs under resource limits set in '
+          'the api worker itself, with no helper interpreter'),
     Entry('oslo_limit', '*', 'unified limits are not implemented'),
     Entry('cors', '*', 'CORS is not implemented; a proxy in front may add the headers'),
     Entry('oslo_middleware', '*', 'proxy headers are not parsed; set public_endpoint for '
