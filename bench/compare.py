@@ -9,6 +9,7 @@ rounds per side, Glimpse / upstream, and Glimpse as a percentage of the bound.
 import argparse
 import json
 import os
+import signal
 import statistics
 import sys
 import threading
@@ -309,4 +310,6 @@ def main(argv=None):
 
 if __name__ == '__main__':
     threading.current_thread().name = 'bench'
+    # SIGTERM (a timeout, a kill) unwinds like Ctrl-C, so the finally stops every service.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     raise SystemExit(main())
