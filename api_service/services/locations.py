@@ -15,20 +15,24 @@ written by one image_location_set call, which refuses it when the list changed m
 - A queued image given a location becomes active at once, without passing through saving,
   with the location's size and the validation data's checksum and hashes.
 - POST /locations (2.17) adds the location of a queued image synchronously (so a bad URL
-  is a 400, where upstream's background task would leave the image queued) and answers
-  202. With [DEFAULT] do_secure_hash (the default) the checksum and hash are then computed
+  is a 400, where upstream's background task would leave the image queued), records a
+  ``location_import`` task as upstream does (GET /v2/images/{id}/tasks) and answers 202.
+  With [DEFAULT] do_secure_hash (the default) the checksum and hash are then computed
   from the data in a background thread of this api worker: with validation data the image
   is ``importing`` until they match (then active); a mismatch, or data that cannot be read,
-  removes the location again (the data is left alone: it is the caller's) and returns the
-  image to ``queued`` without size nor hashes, as upstream's revert does. Without
-  validation data the image is active at once and gets its hashes when they are computed.
-  Without do_secure_hash the validation data is taken as the image's hashes.
+  returns the image to ``queued`` without hashes and fails the task, as upstream's revert
+  does (an http location stays, as upstream's does; another goes, its data left alone).
+  Without validation data the image is active at once and gets its hashes when they are
+  computed. Without do_secure_hash the validation data is taken as the image's hashes.
+  A worker that dies while it computes leaves the image ``importing`` (no lease covers
+  it): delete it, or an admin may.
 """
 
 import hashlib
 import logging
 import threading
 import urllib.parse
+import uuid
 
 from api_service import exceptions as api_exceptions
 from api_service.services import deletion
@@ -69,8 +73,12 @@ def _invalid_location():
 
 
 def data_size(store, url):
-    """The size of the data at ``url`` in ``store`` (None when the store does not say),
-    asking for one byte of it; StoreDataNotFound / StoreUnreachable propagate."""
+    """The size of the data at ``url`` in ``store`` (None when the store does not say):
+    a store that can tell it (the http store: HEAD, as upstream) does, any other is asked
+    for one byte of it; StoreDataNotFound / StoreUnreachable propagate."""
+    size_of = getattr(store, 'size', None)
+    if size_of is not None:
+        return size_of(url)
     chunks, size = base.read(store, url, 0, 1)
     try:
         next(iter(chunks), None)
@@ -323,8 +331,11 @@ def check_hash_data(validation_data, hashing_algorithm):
                                  'os_hash_value.')
     if not validation_data:
         return {}
-    algo = validation_data.get('os_hash_algo', hashing_algorithm)
-    value = validation_data.get('os_hash_value')
+    if set(validation_data) != {'os_hash_algo', 'os_hash_value'}:
+        # Upstream's schema: each needs the other.
+        raise exceptions.Invalid('validation_data needs both os_hash_algo and '
+                                 'os_hash_value.')
+    algo, value = validation_data['os_hash_algo'], validation_data['os_hash_value']
     if algo not in POST_HASH_ALGORITHMS:
         raise exceptions.Invalid('os_hash_algo must be one of %s.'
                                  % ', '.join(POST_HASH_ALGORITHMS))
@@ -333,6 +344,34 @@ def check_hash_data(validation_data, hashing_algorithm):
     _hex_of_size('os_hash_value', value, hashlib.new(algo).digest_size,
                  error=exceptions.Invalid)
     return {'os_hash_algo': algo, 'os_hash_value': value}
+
+
+# The task a POST /locations records, as upstream's (GET /v2/images/{id}/tasks shows it).
+TASK_TYPE = 'location_import'
+
+
+def _begin_task(registry, ctx, image_id, url, given):
+    """A ``location_import`` task, processing; None when the registry would not take it
+    (the location is added all the same: the task only reports)."""
+    try:
+        task = registry.task_create(ctx, values={
+            'id': str(uuid.uuid4()), 'type': TASK_TYPE, 'image_id': image_id,
+            'input': {'image_id': image_id, 'loc_url': url, 'validation_data': given}})
+        registry.task_update(ctx, task_id=task['id'], values={'status': 'processing'})
+        return task['id']
+    except Exception as exc:
+        LOG.warning('No task records the location added to image %s: %s', image_id, exc)
+        return None
+
+
+def _end_task(registry, ctx, task_id, failure=None):
+    if task_id is None:
+        return
+    values = {'status': 'failure', 'message': failure} if failure else {'status': 'success'}
+    try:
+        registry.task_update(ctx, task_id=task_id, values=values)
+    except Exception as exc:
+        LOG.warning('Task %s could not be finished: %s', task_id, exc)
 
 
 def _thread(target, *args):
@@ -360,19 +399,30 @@ def add_location(registry, stores, conf, ctx, image, url, validation_data, servi
                                        'normal user.')
     given = check_hash_data(validation_data, conf.hashing_algorithm)
     store_id, size = check_url(stores, url)
+    current = registry.image_location_list(ctx, image_ids=[image['id']]).get(image['id'], [])
+    new = {'url': url, 'metadata': {}, 'store_id': store_id}
+    if any(_same(loc, new) for loc in current):
+        raise exceptions.Invalid('The location %s already exists' % url)
     values = {} if image.get('size') is not None else {'size': size}
     hashing = conf.do_secure_hash
+    algo = given.get('os_hash_algo') or conf.hashing_algorithm
     if given and not hashing:
         values.update(given)
+    elif hashing and not given:
+        # Active at once, its hash to come (upstream shows the algorithm meanwhile).
+        values['os_hash_algo'] = algo
     status = states.IMPORTING if hashing and given else states.ACTIVE
     result = registry.image_location_set(
-        ctx, image_id=image['id'], expected=[],
-        locations=[{'url': url, 'metadata': {}, 'store_id': store_id}],
-        values=values or None, statuses=[states.QUEUED], status=status)
+        ctx, image_id=image['id'], expected=[loc['id'] for loc in current],
+        locations=current + [new], values=values or None, statuses=[states.QUEUED],
+        status=status)
+    task_id = _begin_task(registry, ctx, image['id'], url, given)
     if hashing:
-        added = result['locations'][0]
-        spawn(compute_hash, registry, stores, ctx, image['id'], added,
-              given.get('os_hash_algo') or conf.hashing_algorithm, given.get('os_hash_value'))
+        added = result['locations'][-1]
+        spawn(compute_hash, registry, stores, ctx, image['id'], added, algo,
+              given.get('os_hash_value'), task_id)
+    else:
+        _end_task(registry, ctx, task_id)
     return result
 
 
@@ -405,14 +455,17 @@ def _read_hashes(stores, image_id, location, algo):
     return None
 
 
-def compute_hash(registry, stores, ctx, image_id, location, algo, expected_value):
+def compute_hash(registry, stores, ctx, image_id, location, algo, expected_value,
+                 task_id=None):
     """The background half of POST /locations: the image's checksum and hash from the
     location's data; given ``expected_value``, the image (importing) becomes active when it
-    matches and returns to queued without the location when it does not."""
+    matches and returns to queued when it does not. Its task ends with the outcome."""
+    failure = None
     try:
         found = _read_hashes(stores, image_id, location, algo)
         if expected_value is None:
             if found is None:
+                # Upstream's image stays active too, only warned about.
                 LOG.warning('Image %s stays active without checksum nor hash: its data '
                             'could not be read.', image_id)
                 return
@@ -427,19 +480,32 @@ def compute_hash(registry, stores, ctx, image_id, location, algo, expected_value
                 values={'checksum': found[0], 'os_hash_algo': algo,
                         'os_hash_value': found[1]})
             return
-        LOG.warning('Image %s returns to queued: %s', image_id,
-                    'os_hash_value %s does not match the data\'s %s' % (expected_value,
-                                                                        found[1])
-                    if found is not None else 'its data could not be read')
-        current = registry.image_location_list(ctx, image_ids=[image_id]).get(image_id, [])
-        registry.image_location_set(
-            ctx, image_id=image_id, expected=[loc['id'] for loc in current],
-            locations=[loc for loc in current if loc['id'] != location['id']],
-            statuses=[states.IMPORTING], status=states.QUEUED,
-            values={'size': None, 'checksum': None, 'os_hash_algo': None,
-                    'os_hash_value': None})
+        failure = ('os_hash_value: (%s) not matched with actual os_hash_value: (%s)'
+                   % (expected_value, found[1]) if found is not None
+                   else 'Hash calculation failed for image %s data' % image_id)
+        LOG.warning('Image %s returns to queued: %s', image_id, failure)
+        _revert(registry, ctx, image_id, location)
     except exceptions.NotFound:
         # Deleted meanwhile (upstream's HashCalculationRemoteDeletionTest): nothing to do.
-        LOG.info('Image %s was deleted while its hash was computed.', image_id)
-    except Exception:
+        failure = 'Image %s was deleted while its hash was computed.' % image_id
+        LOG.info(failure)
+    except Exception as exc:
+        failure = 'The hash of image %s could not be recorded: %s' % (image_id, exc)
         LOG.exception('The hash of image %s could not be recorded.', image_id)
+    finally:
+        _end_task(registry, ctx, task_id, failure)
+
+
+def _revert(registry, ctx, image_id, location):
+    """An importing image whose data did not match goes back to queued without hashes, as
+    upstream's revert: the location goes, unless it is an http one (upstream keeps those,
+    its http store deleting nothing: glance bug 2076648, which tempest expects); the data,
+    the caller's, is never removed. The size stays, as upstream leaves it."""
+    current = registry.image_location_list(ctx, image_ids=[image_id]).get(image_id, [])
+    keep = location['url'].startswith(('http://', 'https://'))
+    registry.image_location_set(
+        ctx, image_id=image_id, expected=[loc['id'] for loc in current],
+        locations=current if keep else [loc for loc in current
+                                        if loc['id'] != location['id']],
+        statuses=[states.IMPORTING], status=states.QUEUED,
+        values={'checksum': None, 'os_hash_algo': None, 'os_hash_value': None})

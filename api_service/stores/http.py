@@ -73,6 +73,31 @@ class HttpStore(base.Store):
                                               reason=type(exc).__name__) from None
         return session, response
 
+    def size(self, location):
+        """The size of the data at ``location`` from a HEAD request's Content-Length, as
+        upstream's http store finds it (redirects followed): None when the server does
+        not say; StoreDataNotFound for a 404 or 410, StoreUnreachable otherwise."""
+        session = self._session()
+        try:
+            response = session.head(location, headers={'Accept-Encoding': 'identity'},
+                                    allow_redirects=True,
+                                    timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except requests.TooManyRedirects:
+            raise exceptions.StoreUnreachable(
+                uri=location, reason='more than %d redirects' % MAX_REDIRECTS) from None
+        except requests.RequestException as exc:
+            raise exceptions.StoreUnreachable(uri=location,
+                                              reason=type(exc).__name__) from None
+        finally:
+            session.close()
+        if response.status_code in (404, 410):
+            raise exceptions.StoreDataNotFound(uri=location)
+        if response.status_code != 200:
+            raise exceptions.StoreUnreachable(uri=location,
+                                              reason='HTTP %d' % response.status_code)
+        declared = response.headers.get('Content-Length', '')
+        return int(declared) if declared.isdigit() else None
+
     def get(self, location, offset=0, length=None):
         headers = {'Accept-Encoding': 'identity'}
         if offset or length is not None:

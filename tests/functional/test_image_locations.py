@@ -137,17 +137,23 @@ def test_add_location_2_17_with_the_glance_cli_checks_the_hash(cli, service, loc
         (MD5, SHA512, len(DATA))
     assert shown['stores'] == 'web'
 
-    # A hash the data does not have: the location goes and the image is queued again.
+    # A hash the data does not have: the image is queued again without hashes and its
+    # location_import task failed (the http location stays, as upstream's does).
     wrong = _create(cli)
     cli.run('add-location', '--url', located, '--validation-data',
             json.dumps({'os_hash_algo': 'sha256', 'os_hash_value': 'ab' * 32}), wrong['id'])
-    shown = _wait_for(service, wrong['id'], 'queued')
     deadline = time.monotonic() + 30
-    while shown['status'] != 'queued' or shown['locations']:
-        assert time.monotonic() < deadline, shown
+    while True:
+        tasks = requests.get(f'{service.base_url}/v2/images/{wrong["id"]}/tasks',
+                             headers=ADMIN, timeout=30).json()['tasks']
+        if tasks and tasks[0]['status'] != 'processing':
+            break
+        assert time.monotonic() < deadline, tasks
         time.sleep(0.2)
-        shown = _show(service, wrong['id'])
-    assert shown['size'] is None and shown['os_hash_value'] is None
+    assert [(t['type'], t['status']) for t in tasks] == [('location_import', 'failure')]
+    shown = _show(service, wrong['id'])
+    assert shown['status'] == 'queued' and shown['os_hash_value'] is None
+    assert shown['checksum'] is None and shown['stores'] == 'web'
 
 
 def _service_connection(service):

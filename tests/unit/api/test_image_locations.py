@@ -266,6 +266,9 @@ def test_post_with_matching_validation_data_activates_with_the_hashes(client, we
     shown = _show(client, image['id'])
     assert shown['status'] == 'active' and shown['size'] == len(DATA)
     assert (shown['checksum'], shown['os_hash_value']) == (MD5, SHA512)
+    tasks = client.get('/v2/images/%s/tasks' % image['id'], headers=ALICE).get_json()
+    assert [(t['type'], t['status']) for t in tasks['tasks']] == [
+        ('location_import', 'success')]
     listed = client.get('/v2/images/%s/locations' % image['id'], headers=SERVICE)
     assert listed.status_code == 200
     assert listed.get_json() == [{'url': URL, 'metadata': {}}]
@@ -279,8 +282,13 @@ def test_post_with_a_hash_that_does_not_match_queues_the_image_again(client):
         'os_hash_algo': 'sha256', 'os_hash_value': 'ab' * 32}})
     assert response.status_code == 202
     shown = _show(client, image['id'])
-    assert shown['status'] == 'queued' and shown['locations'] == []
-    assert shown['size'] is None and shown['os_hash_value'] is None
+    # As upstream: no hashes, and the http location stays (glance bug 2076648).
+    assert shown['status'] == 'queued' and shown['os_hash_value'] is None
+    assert shown['locations'] == [{'url': URL, 'metadata': {}}]
+    tasks = client.get('/v2/images/%s/tasks' % image['id'], headers=ALICE).get_json()
+    assert [(t['type'], t['status']) for t in tasks['tasks']] == [
+        ('location_import', 'failure')]
+    assert 'not matched' in tasks['tasks'][0]['message']
 
 
 def test_post_without_validation_data_computes_the_hashes(client):
@@ -308,6 +316,7 @@ BAD_POSTS = (
     {'url': URL, 'validation_data': {'os_hash_algo': 'sha3', 'os_hash_value': 'ab'}},
     {'url': URL, 'validation_data': {'os_hash_algo': 'sha256', 'os_hash_value': 'ab'}},
     {'url': URL, 'validation_data': {'checksum': MD5}},
+    {'url': URL, 'validation_data': {'os_hash_value': SHA512}},
 )
 
 
