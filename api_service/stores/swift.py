@@ -40,6 +40,7 @@ from urllib import parse
 
 import requests
 import swiftclient
+import swiftclient.utils
 import urllib3
 
 from api_service import exceptions
@@ -150,6 +151,46 @@ class _Source:
             sent += len(chunk)
             self.total += len(chunk)
             yield chunk
+
+
+class _SizedBody(swiftclient.utils.ReadableToIterable):
+    """The chunks of ``source``, ``length`` bytes in all, as a request body of known length.
+
+    Why: a body of unknown length goes with chunked transfer encoding, and urllib3 frames
+    each chunk by formatting a new bytes object around it (a copy of every byte, in the
+    request thread, holding the GIL: about 0.5 CPU-second per GiB on this project's
+    machine). swiftclient hands a ReadableToIterable to requests as it is; with a length
+    requests sends Content-Length, and urllib3 sends each chunk as it is (no ``read``
+    method here, so it iterates instead of reading 16 KiB at a time). A source longer or
+    shorter than ``length`` fails the request (Swift then stores nothing).
+    """
+
+    def __init__(self, source, length):
+        super().__init__(None, chunk_size=None)
+        self._chunks = source.upto(None)
+        self._length = length
+        self._sent = 0
+
+    def __len__(self):
+        return self._length
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            if self._sent != self._length:
+                raise ValueError('the image data ended after %d of the %d bytes announced'
+                                 % (self._sent, self._length))
+            raise StopIteration
+        self._sent += len(chunk)
+        if self._sent > self._length:
+            raise ValueError('the image data is longer than the %d bytes announced'
+                             % self._length)
+        return chunk
+
+    next = __next__
 
 
 class SwiftStore(base.Store):
@@ -324,7 +365,8 @@ class SwiftStore(base.Store):
             self._ready_container(conn, container)
             if size_hint is not None and size_hint < self.large_object_size:
                 current = image_id
-                conn.put_object(container, image_id, source.upto(None),
+                conn.put_object(container, image_id, _SizedBody(source, size_hint),
+                                content_length=size_hint,
                                 content_type='application/octet-stream')
                 written.append(image_id)
             elif not source.has_more():

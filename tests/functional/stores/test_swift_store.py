@@ -372,3 +372,17 @@ def test_a_segment_put_cut_midway(tmp_path, swift_tempauth, buffered):
         assert os.listdir(buffer_dir) == []
     finally:
         proxy.stop()
+
+
+@pytest.mark.parametrize('announced', [100 * KiB - 1, 100 * KiB + 1])
+def test_an_object_of_announced_size_that_is_not_that_size(tmp_path, swift_tempauth,
+                                                           announced):
+    """An image under swift_store_large_object_size goes with Content-Length = the size
+    announced; data of another size fails the upload and stores nothing."""
+    store = make_store(tmp_path, swift_tempauth.info)
+    data = os.urandom(100 * KiB)
+    with pytest.raises((ValueError, exceptions.StoreUnavailable)):
+        store.add('wrong-size', contract._chunked(data, 7000), size_hint=announced)
+    assert objects(store) == [] and store.pending_leftovers() == []
+    added = store.add('right-size', contract._chunked(data, 7000), size_hint=len(data))
+    assert b''.join(store.get(added.url)[0]) == data
