@@ -31,6 +31,7 @@ written by one image_location_set call, which refuses it when the list changed m
 import hashlib
 import logging
 import threading
+import time
 import urllib.parse
 import uuid
 
@@ -426,14 +427,27 @@ def add_location(registry, stores, conf, ctx, image, url, validation_data, servi
     return result
 
 
-def _hashes(stores, location, algo):
+# How often, in seconds, a hash in progress checks that its image still exists.
+ALIVE_CHECK_SECONDS = 5.0
+
+
+class _Cancelled(Exception):
+    """The image was deleted while its hash was computed."""
+
+
+def _hashes(stores, location, algo, alive=None):
     store = stores.for_location(location['url'], location.get('store_id'))
     checksum, digest = hashlib.md5(usedforsecurity=False), hashlib.new(algo)
     chunks, _ = base.read(store, location['url'])
+    checked = time.monotonic()
     try:
         for chunk in chunks:
             checksum.update(chunk)
             digest.update(chunk)
+            if alive is not None and time.monotonic() - checked >= ALIVE_CHECK_SECONDS:
+                # Upstream cancels the hash of a deleted image; so does this.
+                alive()
+                checked = time.monotonic()
     finally:
         close = getattr(chunks, 'close', None)
         if close is not None:
@@ -441,11 +455,11 @@ def _hashes(stores, location, algo):
     return checksum.hexdigest(), digest.hexdigest()
 
 
-def _read_hashes(stores, image_id, location, algo):
+def _read_hashes(stores, image_id, location, algo, alive=None):
     """-> (checksum, hash) of the location's data, or None when it cannot be read."""
     for attempt in range(1, HASH_ATTEMPTS + 1):
         try:
-            return _hashes(stores, location, algo)
+            return _hashes(stores, location, algo, alive)
         except api_exceptions.StoreUnreachable as exc:
             LOG.warning('[%d/%d] Hash calculation of image %s failed: %s', attempt,
                         HASH_ATTEMPTS, image_id, exc)
@@ -461,8 +475,15 @@ def compute_hash(registry, stores, ctx, image_id, location, algo, expected_value
     location's data; given ``expected_value``, the image (importing) becomes active when it
     matches and returns to queued when it does not. Its task ends with the outcome."""
     failure = None
+
+    def alive():
+        try:
+            registry.image_get(ctx, image_id=image_id)
+        except exceptions.ImageNotFound:
+            raise _Cancelled() from None
+
     try:
-        found = _read_hashes(stores, image_id, location, algo)
+        found = _read_hashes(stores, image_id, location, algo, alive)
         if expected_value is None:
             if found is None:
                 # Upstream's image stays active too, only warned about.
@@ -485,7 +506,7 @@ def compute_hash(registry, stores, ctx, image_id, location, algo, expected_value
                    else 'Hash calculation failed for image %s data' % image_id)
         LOG.warning('Image %s returns to queued: %s', image_id, failure)
         _revert(registry, ctx, image_id, location)
-    except exceptions.NotFound:
+    except (exceptions.NotFound, _Cancelled):
         # Deleted meanwhile (upstream's HashCalculationRemoteDeletionTest): nothing to do.
         failure = 'Image %s was deleted while its hash was computed.' % image_id
         LOG.info(failure)

@@ -41,14 +41,23 @@ class WebStore(base.Store):
         super().__init__(store_id='http')
         self.pages = pages
         self.reads = 0
+        self.chunks_read = 0
 
     def get(self, location, offset=0, length=None):
         data = self.pages.get(location.partition('#')[0])
         if data is None:
             raise api_exceptions.StoreDataNotFound(uri=location)
         self.reads += 1
+        if isinstance(data, list):
+            # Served in these chunks (whole reads only), counting those read.
+            return self._counted(data), sum(len(c) for c in data)
         end = len(data) if length is None else offset + length
         return iter([data[offset:end]]), len(data)
+
+    def _counted(self, chunks):
+        for chunk in chunks:
+            self.chunks_read += 1
+            yield chunk
 
 
 @pytest.fixture
@@ -360,15 +369,19 @@ def test_position_tokens():
     assert locations.position('-', 0, False) is None
 
 
-def test_deleting_the_image_while_its_hash_is_computed(client, monkeypatch):
+def test_deleting_the_image_while_its_hash_is_computed(client, monkeypatch, web):
     image = _create(client)
-    # The hash job finds the image gone: it records nothing and raises nothing.
+    # The hash job finds the image gone: it stops reading, records nothing, raises nothing.
     job = []
     monkeypatch.setattr(locations, 'spawn', lambda target, *args: job.append((target, args)))
+    monkeypatch.setattr(locations, 'ALIVE_CHECK_SECONDS', 0)
+    web.pages[URL] = [DATA[:100], DATA[100:]]
     assert _post(client, image['id'], {'url': URL}).status_code == 202
     assert client.delete('/v2/images/%s' % image['id'], headers=ALICE).status_code == 204
     target, args = job[0]
+    web.chunks_read = 0
     target(*args)
+    assert web.chunks_read == 1   # then it saw the image gone
     assert client.get('/v2/images/%s' % image['id'], headers=ALICE).status_code == 404
 
 
