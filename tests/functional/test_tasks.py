@@ -50,6 +50,8 @@ def service(tmp_path_factory):
             extra_api_options={
                 'DEFAULT': {'upload_lease_seconds': LEASE_SECONDS},
                 'oslo_policy': {'policy_file': str(policy_file)},
+                # One task at a time per worker: a second one waits in the queue.
+                'taskflow_executor': {'max_workers': 1},
                 # Upstream's default allows ports 80 and 443 only; the test servers
                 # listen on free ports.
                 'import_filtering_opts': {'allowed_ports': '[]'},
@@ -274,5 +276,38 @@ def test_a_task_whose_worker_is_killed_fails_and_its_image_is_not_stuck(service,
         # The image is not left in saving: glance-api's master handed the upload back.
         _wait_for(lambda: image_status(service, project, image_id)[1] == 'queued', 30,
                   'the image queued again')
+    finally:
+        source.close()
+
+
+def test_a_stopping_worker_fails_its_waiting_tasks_and_leaves_the_running_one_to_the_sweep(
+        service, project):
+    source = DribblingSource(256 * MiB)
+    session = requests.Session()  # one kept-alive connection: one api worker
+    try:
+        ids = []
+        for _ in range(3):
+            resp = session.post(f'{service.base_url}/v2/tasks', headers=admin_headers(project),
+                                json={'type': 'import', 'input': import_input(source.url)},
+                                timeout=30)
+            assert resp.status_code == 201, resp.text
+            ids.append(resp.json()['id'])
+        _wait_for(lambda: source.clients, 30, 'the first task fetching its source')
+        session.close()
+        assert [task_json(service, project, i)['status'] for i in ids] == \
+            ['processing', 'pending', 'pending']
+
+        service.api.stop(grace=60)
+        service.start_api()
+        service.wait_for_api()
+
+        for task_id in ids[1:]:
+            task = task_json(service, project, task_id)
+            assert (task['status'], task['message']) == (
+                'failure', 'glance-api stopped before running this task; retry.')
+        _wait_for(lambda: task_json(service, project, ids[0])['status'] == 'failure',
+                  LEASE_SECONDS * 4, 'the running task failed by the sweep')
+        assert task_json(service, project, ids[0])['message'].startswith(
+            'The glance-api worker running this task stopped')
     finally:
         source.close()
