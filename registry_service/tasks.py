@@ -51,7 +51,7 @@ DATETIME_FIELDS = ('created_at', 'updated_at', 'expires_at')
 # What task_update may change.
 CHANGEABLE = ('status', 'result', 'message', 'image_id')
 # What task_list may filter on, and sort by (created_at then id break ties).
-FILTERS = ('type', 'status')
+FILTERS = ('type', 'status', 'owner', 'image_id', 'user_id', 'request_id')
 # Columns never NULL, so that paging after a marker means the same on every backend.
 SORT_KEYS = ('created_at', 'updated_at', 'id', 'type', 'status')
 SORT_DIRS = ('asc', 'desc')

@@ -18,6 +18,8 @@ CREATABLE_TYPES = ('import',)
 STATUSES = ('pending', 'processing', 'success', 'failure')
 # What a task list shows of each task: no input, result nor message.
 STUB_HIDDEN = ('input', 'result', 'message')
+QUERY_PARAMETERS = ('limit', 'marker', 'sort_key', 'sort_dir', 'status', 'type', 'owner',
+                    'image_id', 'user_id', 'request_id')
 
 _PROPERTIES = {
     'id': {'description': 'An identifier for the task', 'pattern': schemas.UUID_PATTERN,
@@ -117,6 +119,14 @@ def parse_list(args, conf):
         if task_type not in ('import',):
             raise exceptions.Invalid('Invalid type value: %s' % task_type)
         filters['type'] = task_type
+    for name in ('owner', 'image_id', 'user_id', 'request_id'):
+        # Upstream filters on any column of the tasks table named in the query string.
+        if args.get(name):
+            filters[name] = args[name]
+    unknown = sorted(set(args) - set(QUERY_PARAMETERS))
+    if unknown:
+        raise exceptions.Invalid('Unknown query parameters for the task list: %s'
+                                 % ', '.join(unknown))
     marker = args.get('marker')
     if marker is not None and not _uuid_like(marker):
         raise exceptions.Invalid('Invalid marker format')

@@ -252,8 +252,8 @@ task_get(task_id)  (1.12)
     The task, for its owner or an admin; others, unknown, deleted or expired (its
     ``expires_at`` passed) -> NotFound.
 task_list(filters=None, marker=None, limit=None, sort_key=None, sort_dir=None)  (1.12)
-    The caller's live tasks (an admin's: everyone's), ``filters`` {'type', 'status'} by
-    equality, sorted by ``sort_key`` (created_at by default; created_at then id break
+    The caller's live tasks (an admin's: everyone's), ``filters`` {'type', 'status',
+    'owner', 'image_id', 'user_id', 'request_id'} by equality, sorted by ``sort_key`` (created_at by default; created_at then id break
     ties) in ``sort_dir`` (desc by default), after the task ``marker`` (unknown ->
     MarkerNotFound), at most ``limit``.
 image_task_list(image_id)  (1.12)

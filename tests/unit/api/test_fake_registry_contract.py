@@ -449,6 +449,8 @@ SCENARIOS = {
         ('alice', ('task_list', {'sort_key': 'owner'})),
         ('alice', ('task_list', {'sort_dir': 'up'})),
         ('alice', ('task_list', {'filters': {'name': 'x'}})),
+        ('admin', ('task_list', {'filters': {'owner': 'project-b', 'user_id': 'bob'}})),
+        ('admin', ('task_list', {'filters': {'image_id': I1}})),
         ('alice', ('image_task_list', {'image_id': I1})),
         ('bob', ('image_task_list', {'image_id': I1})),
         ('alice', ('task_update', {'task_id': T1, 'values': {'status': 'success'}})),

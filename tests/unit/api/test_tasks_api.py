@@ -160,6 +160,7 @@ def test_list_pages_with_first_and_next_links(client, app):
     ('limit=x', 'limit param must be an integer'),
     ('limit=-1', 'limit param must be positive'),
     ('sort_key=owner', 'Sort key supplied is invalid: owner'),
+    ('colour=red', 'Unknown query parameters for the task list: colour'),
     ('marker=00000000-0000-4000-8000-000000000000',
      'marker 00000000-0000-4000-8000-000000000000 could not be found.'),
 ])
@@ -169,11 +170,14 @@ def test_list_refuses_bad_queries(client, query, message):
     assert response.get_json()['error']['message'] == message
 
 
-def test_list_filters_by_status(client, app):
-    create_task(client, app)
+def test_list_filters_by_status_and_other_columns(client, app):
+    task = create_task(client, app)
     assert len(client.get('/v2/tasks?status=failure',
                           headers=ADMIN).get_json()['tasks']) == 1
     assert client.get('/v2/tasks?status=success', headers=ADMIN).get_json()['tasks'] == []
+    assert [t['id'] for t in client.get('/v2/tasks?owner=admin-project&user_id=admin-user',
+                                        headers=ADMIN).get_json()['tasks']] == [task['id']]
+    assert client.get('/v2/tasks?owner=project-b', headers=ADMIN).get_json()['tasks'] == []
 
 
 def test_an_images_tasks_are_shown_to_its_owner(client, app, registry, create_image):
