@@ -162,6 +162,25 @@ def test_a_404_source_fails_the_task_and_leaves_no_image(service, admin, project
     assert image_status(service, project, image_id)[0] == 404
 
 
+def test_redirects_are_followed_up_to_a_limit(service, admin, project,
+                                             http_server):  # noqa: F811
+    data = os.urandom(MiB // 2)
+    name = f'tasks/{uuid.uuid4().hex}.raw'
+    http_server.add_file(name, data)
+    task = finished(admin, admin.image.create_task(
+        type='import', input=import_input(f'{http_server.url}/redirect/{name}')).id)
+    assert task.status == 'success', task.message
+    assert admin.image.download_image(task.result['image_id']).content == data
+
+    loop = f'{http_server.url}/redirect-loop'
+    task = finished(admin, admin.image.create_task(type='import',
+                                                   input=import_input(loop)).id)
+    assert (task.status, task.message) == (
+        'failure', f'The image data at {loop} could not be fetched: more than 5 redirects')
+    assert image_status(service, project,
+                        task_json(service, project, task.id)['image_id'])[0] == 404
+
+
 def test_the_glance_cli_creates_shows_and_lists_tasks(service, http_server,  # noqa: F811
                                                       tmp_path):
     cli = GlanceCli(service, tmp_path)
