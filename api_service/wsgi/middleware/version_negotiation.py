@@ -5,7 +5,9 @@ import re
 
 from api_service.http import versions
 
-_VERSIONED_PATH = re.compile(r'^/v(\d+)(?:\.(\d+))?(/.*)?$')
+# DOTALL and \Z: a path with a newline in it (%0A) is still a versioned path (the route
+# then answers for it), not a path naming no version.
+_VERSIONED_PATH = re.compile(r'^/v(\d+)(?:\.(\d+))?(/.*)?\Z', re.DOTALL)
 # Routes that live outside the version prefix.
 UNVERSIONED = frozenset(['/', '/versions', '/healthcheck'])
 

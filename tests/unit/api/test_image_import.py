@@ -368,3 +368,11 @@ def test_glance_image_import_conf_is_read_before_glance_api_conf(tmp_path, monke
     conf = api_config.load([])
     assert conf.image_import_opts.image_import_plugins == ['no_op']
     assert conf.image_conversion.output_format == 'vmdk'
+
+
+def test_an_image_id_with_a_newline_is_404_not_405(client):
+    # Found by schemathesis on PUT /stage: such a path was taken for one naming no version.
+    answer = client.put('/v2/images/abc%0A/stage', data=b'x', headers=dict(ALICE, **OCTET))
+    assert answer.status_code == 404
+    assert client.post('/v2/images/abc%0A/import', json={'method': {'name': 'glance-direct'}},
+                       headers=ALICE).status_code == 404
