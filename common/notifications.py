@@ -260,6 +260,17 @@ class Notifier:
         self.image('image.activate', image)
         self.image('image.update', image)
 
+    def import_store_began(self, image):
+        """An import (or copy) is about to write the data into one store: image.prepare
+        with the import's progress, as upstream's import flow sends it."""
+        self._emit(INFO, 'image.prepare',
+                   lambda i: dict(image_payload(i), **_import_fields(i)), image)
+
+    def import_store_finished(self, image):
+        """The data is in one more store: image.upload with the import's progress."""
+        self._emit(INFO, 'image.upload',
+                   lambda i: dict(image_payload(i), **_import_fields(i)), image)
+
     def upload_failed(self, image_id, reason):
         self._emit(ERROR, 'image.upload',
                    lambda: 'Image %s: its data could not be stored: %s' % (image_id, reason))

@@ -107,6 +107,7 @@ class ImportWork:
         parts = self.parts
         store = parts.stores.get(store_id) if store_id else parts.stores.default
         conf = parts.conf
+        parts.notifier.import_store_began(self.image)
         with hashing.DualHasher(conf.hashing_algorithm) as hasher:
             added = store.add(self.image_id, hashing.hashed(
                 staging_mod.read_file(job.path, parts.chunk_size), hasher))
@@ -116,7 +117,7 @@ class ImportWork:
             raise ImportFailed('The copy in store %s has checksum %s, not the image\'s %s.'
                                % (store_id, checksum, self.image.get('checksum')))
         try:
-            parts.registry.import_store_done(
+            self.image = parts.registry.import_store_done(
                 self.ctx, image_id=self.image_id, task_id=self.task_id,
                 store_id=store.store_id if store_id else (store.store_id or ''),
                 location=added.url, size=added.size, checksum=checksum,
@@ -127,6 +128,7 @@ class ImportWork:
         except BaseException:
             _delete_quietly(store, added.url)
             raise
+        parts.notifier.import_store_finished(self.image)
 
     def _to_stores(self, job):
         done, failures = [], []
@@ -171,9 +173,13 @@ class ImportWork:
                         reason)
             self._end(failed=True)
             parts.staging.remove_all_of(self.image_id)
+            parts.notifier.upload_failed(self.image_id, reason)
             raise parts.task_failed(reason) from exc
         parts.staging.remove_all_of(self.image_id)
-        self._end(failed=False)
+        ended = self._end(failed=False)
+        if ended is not None and ended['status'] == 'active' and self.method != COPY_IMAGE:
+            parts.notifier.image('image.activate', ended)
+            parts.notifier.image('image.update', ended)
         return {'image_id': self.image_id, 'stores': [s for s in done if s]}
 
     def _end(self, failed):
@@ -183,7 +189,7 @@ class ImportWork:
         except Exception as exc:
             # The task's lease sweep hands the image back when this cannot.
             LOG.warning('Could not end the import of image %s: %s', self.image_id, exc)
-            return
+            return None
         for location in ended.get('removed_locations') or ():
             try:
                 store = self.parts.stores.for_location(location['url'],
@@ -192,6 +198,7 @@ class ImportWork:
             except Exception as exc:
                 LOG.warning('Could not remove %s after a failed import: %s',
                             location['url'], exc)
+        return ended
 
 
 def _reason(exc):

@@ -47,6 +47,7 @@ class ImportParts:
         self.conf = rt.conf
         self.registry = rt.registry
         self.stores = rt.stores
+        self.notifier = rt.notifier
         self.runner = rt.tasks
         self.multi_store = bool(rt.conf.enabled_backends)
         self.staging = staging.Staging(rt.conf)

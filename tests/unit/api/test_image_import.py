@@ -321,7 +321,7 @@ def test_unknown_plugin_stops_the_start(tmp_path, registry):
 
 def test_runtime_offers_copy_image_only_with_several_stores(tmp_path):
     class Rt:
-        registry = stores = tasks = None
+        registry = stores = tasks = notifier = None
     Rt.conf = make_conf(tmp_path, node_staging_uri='file://%s' % (tmp_path / 's'))
     assert runtime.ImportParts(Rt).methods() == ['glance-direct', 'web-download']
 
@@ -376,3 +376,28 @@ def test_an_image_id_with_a_newline_is_404_not_405(client):
     assert answer.status_code == 404
     assert client.post('/v2/images/abc%0A/import', json={'method': {'name': 'glance-direct'}},
                        headers=ALICE).status_code == 404
+
+
+def test_import_notifications(conf, registry, create_image, staging_dir):
+    from api_service.wsgi import app as app_module
+    from common import notifications
+    from tests.unit.test_notifications import Recorder
+    recorder = Recorder()
+    notifier = notifications.Notifier(recorder)
+    app = app_module.create_app(conf, registry=registry, notifier=notifier)
+    client = app.test_client()
+    runner = InlineRunner(registry)
+    with app.app_context():
+        import_views.parts().runner = runner
+    image = client.post('/v2/images', json=dict(RAW, name='n'), headers=ALICE).get_json()
+    assert stage(client, image['id']).status_code == 204
+    assert do_import(client, image['id'], {'method': {'name': 'glance-direct'}}
+                     ).status_code == 202
+    assert notifier.flush(5)
+    sent = [(event, payload) for _, event, payload in recorder.sent]
+    events = [event for event, _ in sent]
+    assert events[-4:] == ['image.prepare', 'image.upload', 'image.activate', 'image.update']
+    prepare = dict(sent)['image.prepare']
+    assert prepare['os_glance_importing_to_stores'] == []
+    assert dict(sent)['image.activate']['status'] == 'active'
+    notifier.close()
