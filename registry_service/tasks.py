@@ -362,7 +362,11 @@ def renew(db, ctxt, task_id, holder, lease_seconds):
         if not renewable(row.status, row.holder, holder):
             raise not_holder(task_id)
         row.holder = holder
-        row.lease_expires_at = utcnow() + datetime.timedelta(seconds=lease_seconds)
+        now = utcnow()
+        row.lease_expires_at = now + datetime.timedelta(seconds=lease_seconds)
+        # A heartbeat, as upstream's running import saves its task: the import lock's
+        # expiry (os_glance_import_task) goes by the task's updated_at.
+        row.updated_at = now
         session.flush()
         return to_dict(row)
 

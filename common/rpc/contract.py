@@ -253,9 +253,9 @@ task_get(task_id)  (1.12)
     ``expires_at`` passed) -> NotFound.
 task_list(filters=None, marker=None, limit=None, sort_key=None, sort_dir=None)  (1.12)
     The caller's live tasks (an admin's: everyone's), ``filters`` {'type', 'status',
-    'owner', 'image_id', 'user_id', 'request_id'} by equality, sorted by ``sort_key`` (created_at by default; created_at then id break
-    ties) in ``sort_dir`` (desc by default), after the task ``marker`` (unknown ->
-    MarkerNotFound), at most ``limit``.
+    'owner', 'image_id', 'user_id', 'request_id'} by equality, sorted by ``sort_key``
+    (created_at by default; created_at then id break ties) in ``sort_dir`` (desc by
+    default), after the task ``marker`` (unknown -> MarkerNotFound), at most ``limit``.
 image_task_list(image_id)  (1.12)
     The live tasks of an image the caller may see (else ImageNotFound), oldest first: all
     of them for the image's owner or an admin, the caller's own ones for anybody else.
@@ -273,7 +273,8 @@ task_claim(task_id, holder, lease_seconds)  (1.12)
 task_renew(task_id, holder, lease_seconds)  (1.12)
     Moves the lease of the task ``holder`` runs, or holds pending in its queue (a pending
     task nobody holds becomes ``holder``'s), to ``lease_seconds`` from now; any other task
-    -> Conflict (the worker stops its work). -> the task.
+    -> Conflict (the worker stops its work). Its ``updated_at`` moves too (a heartbeat, as
+    upstream's running import saves its task). -> the task.
     glance-registry fails every pending or processing task whose lease passed (its worker
     died) with a message saying so and hands back the image an import task held ([DEFAULT]
     upload_sweep_interval); expired tasks are marked deleted.

@@ -870,8 +870,9 @@ class FakeRegistry:
         row = self._task(ctxt, task_id)
         if not registry_tasks.renewable(row['status'], row['holder'], holder):
             raise registry_tasks.not_holder(task_id)
-        row.update(holder=holder,
-                   lease_expires_at=utcnow() + datetime.timedelta(seconds=lease_seconds))
+        now = utcnow()
+        row.update(holder=holder, updated_at=now,
+                   lease_expires_at=now + datetime.timedelta(seconds=lease_seconds))
         return registry_tasks.to_dict(row)
 
     def task_lease(self, task_id):

@@ -37,7 +37,8 @@ def test_claim_renew_and_finish_under_the_holder(db, alice):
     assert claimed['status'] == 'processing'
     with pytest.raises(exceptions.Conflict):
         tasks.renew(db, alice, task['id'], 'worker-2', 30)
-    tasks.renew(db, alice, task['id'], 'worker-1', 30)
+    before = tasks.get(db, alice, task['id'])['updated_at']
+    assert tasks.renew(db, alice, task['id'], 'worker-1', 30)['updated_at'] > before
     done = tasks.update(db, alice, task['id'], {'status': 'success', 'result': {'x': 1}},
                         holder='worker-1', time_to_live_hours=2)
     expires = datetime.datetime.strptime(done['expires_at'], '%Y-%m-%dT%H:%M:%S.%fZ')
