@@ -22,6 +22,7 @@ from api_service.imports import plugins as import_plugins
 from api_service.imports import staging as staging_mod
 from api_service.imports import web_download
 from api_service.services import hashing
+from api_service.tasks import runner as task_runner
 from common import exceptions
 
 LOG = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class ImportWork:
         self.all_must_succeed = all_stores_must_succeed
         self.uri = uri
         self.expected_hash = expected_hash
+        self._handle = None
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -133,6 +135,9 @@ class ImportWork:
     def _to_stores(self, job):
         done, failures = [], []
         for store_id in self.stores:
+            if self._handle is not None:
+                # The sweep failed the task and handed the image back: stop here.
+                self._handle.check()
             try:
                 self._to_store(job, store_id)
                 done.append(store_id)
@@ -160,6 +165,7 @@ class ImportWork:
 
     def __call__(self, task_handle=None):
         parts = self.parts
+        self._handle = task_handle
         try:
             path, virtual_size = self._data()
             job = import_plugins.ImportJob(self.image, path, roles=self.ctx.roles)
@@ -168,6 +174,11 @@ class ImportWork:
                 self._run_plugins(job)
             done = self._to_stores(job)
         except BaseException as exc:
+            if isinstance(exc, task_runner.TaskLost):
+                # The registry's sweep already failed the task and released the image;
+                # the staged data is the only thing left to this worker.
+                parts.staging.remove_all_of(self.image_id)
+                raise
             reason = _reason(exc)
             LOG.warning('Import task %s of image %s failed: %s', self.task_id, self.image_id,
                         reason)

@@ -13,6 +13,7 @@ from api_service.imports import options
 from api_service.imports import plugins
 from api_service.imports import staging
 from api_service.stores import base
+from api_service.tasks import runner as task_runner
 
 
 def check(conf):
@@ -67,5 +68,4 @@ class ImportParts:
 
     @staticmethod
     def task_failed(message):
-        from api_service.tasks import runner
-        return runner.TaskFailed(message)
+        return task_runner.TaskFailed(message)

@@ -401,3 +401,32 @@ def test_import_notifications(conf, registry, create_image, staging_dir):
     assert prepare['os_glance_importing_to_stores'] == []
     assert dict(sent)['image.activate']['status'] == 'active'
     notifier.close()
+
+
+def test_a_lost_task_lease_stops_the_import_and_leaves_the_image_to_the_sweep(
+        client, create_image, registry, staging_dir, app):
+    from api_service.tasks import runner
+
+    class LostHandle:
+        def check(self):
+            raise runner.TaskLost('lost')
+
+    class LosingRunner:
+        raised = None
+
+        def submit(self, ctx, task, work):
+            try:
+                work(LostHandle())
+            except runner.TaskLost as exc:
+                LosingRunner.raised = exc
+
+    with app.app_context():
+        import_views.parts().runner = LosingRunner()
+    image = create_image(**RAW)
+    assert stage(client, image['id']).status_code == 204
+    assert do_import(client, image['id'], {'method': {'name': 'glance-direct'}}
+                     ).status_code == 202
+    assert isinstance(LosingRunner.raised, runner.TaskLost)
+    # Nothing was written to a store; the staged data is gone; the image is the sweep's.
+    assert show(client, image['id'])['status'] == 'importing'
+    assert not (staging_dir / image['id']).exists()
