@@ -148,8 +148,9 @@ def _decompressor(path):
 
 
 class ImageDecompression:
-    """A gzip, bzip2, xz or single-file zip image is decompressed (upstream: for
-    container_format ``compressed`` or data that starts like one of those)."""
+    """Data that starts like gzip or a single-file zip (as upstream) or bzip2 or xz (beyond
+    upstream) is decompressed; an image whose container_format is ``compressed`` is meant
+    to stay compressed and is left alone, as upstream."""
 
     name = 'image_decompression'
 
@@ -157,6 +158,8 @@ class ImageDecompression:
         self.conf = conf
 
     def run(self, job):
+        if job.container_format == 'compressed':
+            return
         kind, opener = _decompressor(job.path)
         if kind is None:
             return
@@ -184,8 +187,6 @@ class ImageDecompression:
             raise PluginFailed('The %s image could not be decompressed: %s'
                                % (kind, exc)) from exc
         job.path = output
-        if job.container_format == 'compressed':
-            job.container_format = 'bare'
 
 
 class InjectImageMetadata:

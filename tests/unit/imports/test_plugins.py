@@ -91,6 +91,11 @@ def test_decompression(conf, tmp_path):
     job = job_for(plain, 'raw')
     plugins.ImageDecompression(conf).run(job)
     assert job.path == str(plain)
+    # container_format compressed: meant to stay compressed, as upstream.
+    kept = job_for(source, 'raw')
+    kept.container_format = 'compressed'
+    plugins.ImageDecompression(conf).run(kept)
+    assert kept.path == str(source)
 
 
 def test_inject_metadata_but_not_for_ignored_roles(conf, tmp_path):
