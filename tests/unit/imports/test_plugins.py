@@ -118,3 +118,14 @@ def test_plugin_list(conf):
     with pytest.raises(exceptions.ConfigurationError,
                        match=r'\[image_import_opts\] image_import_plugins'):
         plugins.check(conf)
+
+
+def test_vmdk_with_an_external_extent_is_refused_before_conversion(conf, tmp_path):
+    source = tmp_path / 'img'
+    source.write_bytes(b'# Disk DescriptorFile\nversion=1\nCID=fffffffe\n'
+                       b'parentCID=ffffffff\ncreateType="monolithicFlat"\n\n'
+                       b'# Extent description\nRW 2048 FLAT "/etc/hostname" 0\n'
+                       + b'\0' * 4096)
+    with pytest.raises(plugins.PluginFailed, match='refused before conversion'):
+        plugins.ImageConversion(conf).run(job_for(source, 'vmdk'))
+    assert not (tmp_path / 'img.raw').exists()
