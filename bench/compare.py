@@ -79,7 +79,10 @@ class Side:
     def metadata(self, clients, cycles):
         per_client = -(-cycles // clients)  # at least ``cycles`` in all
         result = gb.bench_metadata(self.metadata_endpoint, clients, per_client)
-        return {f'metadata_{clients}_ops_s': result['ops_per_s'],
+        p50 = {f'metadata_{clients}_{op}_p50_ms': result[f'{op}_p50_ms']
+               for op in ('create', 'get', 'patch', 'list20', 'delete')
+               if f'{op}_p50_ms' in result}
+        return {**p50, f'metadata_{clients}_ops_s': result['ops_per_s'],
                 f'metadata_{clients}_errors': result['errors'],
                 f'metadata_{clients}_cycles': result['cycles'] + result['errors'],
                 f'metadata_{clients}_error_samples': result['error_samples']}
@@ -281,7 +284,7 @@ def main(argv=None):
 
         def progress(round_no, workload, side, figures):
             shown = ', '.join(f'{k} {v:,.1f}' for k, v in figures.items()
-                              if isinstance(v, float))
+                              if isinstance(v, float) and '_p50_' not in k)
             if not shown:
                 return  # a workload the side does not have (the bound lists nothing)
             say(f'round {round_no + 1}/{args.rounds} {workload:<10} {side.name:<8} {shown}')

@@ -90,11 +90,14 @@ def classify(lines):
     inclusive Counter, total samples), of the samples of threads serving a request."""
     own, inclusive, own_code = collections.Counter(), collections.Counter(), collections.Counter()
     db_callers = collections.Counter()
-    total = 0
+    total = ticks = 0
     for line in lines:
         stack, _, count = line.rstrip('\n').rpartition(' ')
         if not stack or not count.isdigit():
             continue
+        if stack.startswith('<module> ('):
+            # The main thread, sampled at every tick py-spy managed (--idle): the clock.
+            ticks += int(count)
         if not any(root in stack for root in REQUEST_ROOTS):
             continue
         count = int(count)
@@ -124,6 +127,7 @@ def classify(lines):
                     seen.add(key)
                     own_code[key] += count
     classify.db_callers = db_callers
+    classify.ticks = ticks
     return own, inclusive, own_code, total
 
 
@@ -140,13 +144,15 @@ def children(pid):
     return out
 
 
-def report(name, lines, top, rate, cycles):
+def report(name, lines, top, cycle_ms):
     """Per hop: its share of the request threads' samples and ms per metadata cycle."""
     own, inclusive, own_code, total = classify(lines)
-    if not total:
+    if not total or not classify.ticks:
         print(f'\n{name}: no samples')
         return
-    per_cycle = 1000 / rate / max(cycles, 1)  # ms of one thread per sample, per cycle
+    # py-spy falls behind its rate on a busy machine: a hop's time is its share of the
+    # ticks it did take (the main thread's samples) times the wall time of a cycle.
+    per_cycle = cycle_ms / classify.ticks
     print(f'\n{name}: {total} samples of request threads, '
           f'{total * per_cycle:.2f} ms per cycle (5 requests)')
     print(f"  {'hop':<44} {'self':>6} {'ms':>6} {'incl.':>6}")
@@ -197,23 +203,27 @@ def main(argv=None):
         for i, pid in enumerate(sorted(children(glimpse.rss_pids['api']))):
             targets[f'api worker {i + 1}'] = pid
         out_dir = servers.fresh_dir('profile')
+        # The load runs from before the first sample to after the last one; its own clock
+        # gives the wall time of a cycle.
+        done = threading.Event()
+        results, window = [], []
+
+        def load():
+            window.append(time.perf_counter())
+            while not done.is_set():
+                results.append(gb.bench_metadata(endpoint, args.clients, 5))
+            window.append(time.perf_counter())
+
+        loader = threading.Thread(target=load, daemon=True)
+        loader.start()
+        time.sleep(1)
         spies = {}
         for name, pid in targets.items():
             path = os.path.join(out_dir, name.replace(' ', '-') + '.txt')
             spies[name] = (path, subprocess.Popen(
                 [py_spy, 'record', '-p', str(pid), '-d', str(args.seconds), '-r',
                  str(args.rate), '-f', 'raw', '--idle', '--nonblocking', '-o', path],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        time.sleep(1)
-        done = threading.Event()
-        results = []
-
-        def load():
-            while not done.is_set():
-                results.append(gb.bench_metadata(endpoint, args.clients, 5))
-
-        loader = threading.Thread(target=load, daemon=True)
-        loader.start()
+                stdout=subprocess.DEVNULL, stderr=open(path + '.err', 'wb')))
         for _, spy in spies.values():
             try:
                 spy.wait(args.seconds + 30)
@@ -227,13 +237,19 @@ def main(argv=None):
         glimpse.stop()
     cycles = sum(r['cycles'] for r in results)
     errors = sum(r['errors'] for r in results)
-    print(f'{cycles} metadata cycles at {args.clients} client(s), {errors} errors, '
-          f'while py-spy sampled {args.rate}/s for {args.seconds} s')
+    cycle_ms = (window[1] - window[0]) * 1000 / max(cycles, 1)
+    print(f'{cycles} metadata cycles at {args.clients} client(s) in '
+          f'{window[1] - window[0]:.1f} s ({cycle_ms:.2f} ms per cycle), {errors} errors; '
+          f'py-spy asked for {args.rate} samples/s for {args.seconds} s')
     print(f'GET /versions (gunicorn + middleware + Flask, no RPC): {anchor * 1000:.2f} ms '
           'median of 200, client included')
     for name, (path, _) in spies.items():
+        if not os.path.exists(path):
+            with open(path + '.err', errors='replace') as f:
+                print(f'\n{name}: py-spy wrote nothing: {f.read()[-500:]}')
+            continue
         with open(path) as f:
-            report(name, f.readlines(), args.top, args.rate, cycles)
+            report(name, f.readlines(), args.top, cycle_ms)
     return 0
 
 
