@@ -35,6 +35,13 @@ def check(conf):
                 'remove it.' % method)
 
 
+def offered_methods(conf):
+    """The import methods offered: copy-image only with several stores, where it can
+    work."""
+    return [m for m in conf.enabled_import_methods
+            if m != 'copy-image' or bool(conf.enabled_backends)]
+
+
 def self_url(conf):
     """This worker's worker_self_reference_url (None: nothing is proxied)."""
     url = conf.worker_self_reference_url
@@ -58,10 +65,7 @@ class ImportParts:
         self.self_url = self_url(rt.conf)
 
     def methods(self):
-        """The import methods offered: copy-image only with several stores, where it can
-        work."""
-        return [m for m in self.conf.enabled_import_methods
-                if m != 'copy-image' or self.multi_store]
+        return offered_methods(self.conf)
 
     def submit(self, ctx, task, work):
         self.runner.submit(ctx, task, work)

@@ -143,18 +143,24 @@ class Staging:
 
     def remove_all_of(self, image_id):
         """Every staged file of ``image_id`` (its data and any plugin output)."""
-        try:
-            names = os.listdir(self.store.datadir)
-        except OSError:
-            return
-        for name in names:
-            if name == image_id or name.startswith(image_id + '.'):
-                if name.endswith(filesystem.PARTIAL_SUFFIX):
-                    continue
-                try:
-                    os.unlink(os.path.join(self.store.datadir, name))
-                except OSError as exc:
-                    LOG.warning('Could not remove staged file %s: %s', name, exc)
+        remove_files(self.store.datadir, image_id)
+
+
+def remove_files(directory, image_id):
+    """The staged files of ``image_id`` in ``directory`` (a partial one is its upload's
+    to remove); nothing when the directory does not exist."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name == image_id or name.startswith(image_id + '.'):
+            if name.endswith(filesystem.PARTIAL_SUFFIX):
+                continue
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError as exc:
+                LOG.warning('Could not remove staged file %s: %s', name, exc)
 
 
 def _limited(chunks, cap, budget):

@@ -110,7 +110,7 @@ def delete(image_id):
         # copies are never served (the image is gone) and go at their next clean.
         rt.cache.evict(image_id, record=False)
     # Staged data (a stage or import in progress, or waiting) goes with the image.
-    import_views.parts().staging.remove_all_of(image_id)
+    import_views.remove_staged(rt.conf, image_id)
     rt.notifier.image_deleted(image, states.PENDING_DELETE if image.get('data_queued')
                               else states.DELETED)
     return '', 204

@@ -12,6 +12,7 @@ from api_service.imports import flow
 from api_service.imports import proxy
 from api_service.imports import runtime
 from api_service.imports import service
+from api_service.imports import staging
 from api_service.services import upload
 from api_service.wsgi import socket_body
 from common import exceptions
@@ -31,16 +32,22 @@ def parts():
     return found
 
 
+def remove_staged(conf, image_id):
+    """The image's staged files, if any (its delete), without setting the staging area
+    up when this worker never used it."""
+    staging.remove_files(staging.staging_dir(conf), image_id)
+
+
 def import_methods_header():
     """The OpenStack-image-import-methods header's value."""
-    return ','.join(parts().methods())
+    return ','.join(runtime.offered_methods(app_parts.current().conf))
 
 
 @blueprint.get('/v2/info/import')
 def import_info():
     return flask.jsonify({'import-methods': {
         'description': 'Import methods available.', 'type': 'array',
-        'value': parts().methods()}})
+        'value': runtime.offered_methods(app_parts.current().conf)}})
 
 
 @blueprint.put('/v2/images/<image_id>/stage')

@@ -51,6 +51,8 @@ def make_conf(tmp_path, **overrides):
                       group='database')
     conf.set_override('filesystem_store_datadir', str(tmp_path / 'images'),
                       group='glance_store')
+    # Import's staging area too, not the default under /tmp.
+    conf.set_override('node_staging_uri', 'file://%s' % (tmp_path / 'staging'))
     for name, value in overrides.items():
         group, _, key = name.rpartition('__')
         conf.set_override(key, value, group=group or None)
