@@ -134,9 +134,9 @@ class RegistryEndpoint:
 
     @_rpc
     def image_location_set(self, ctxt, *, image_id, expected=None, locations=None,
-                           values=None, statuses=None, status=None):
+                           values=None, statuses=None, status=None, import_task=None):
         return image_locations.set_all(self._db, ctxt, image_id, expected, locations,
-                                       values, statuses, status)
+                                       values, statuses, status, import_task)
 
     @_rpc
     def image_data_left(self, ctxt, *, image_id, location, error):

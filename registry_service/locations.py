@@ -10,7 +10,10 @@ locations (never its last): remove_from_store.
 The locations API (RPC 1.11) reads an image's list with list_of and rewrites it with
 set_all: the api computes the new list (PATCH /locations, POST /v2/images/{id}/locations)
 and the registry writes it only while the list is still the one the api read, in the same
-transaction as the values (size, hashes) and the status the new list brings. The order of
+transaction as the values (size, hashes) and the status the new list brings (RPC 1.14:
+with ``import_task``, the image is ``importing`` under that task's import lock,
+os_glance_import_task, as an import is, so the registry's task sweep hands it back to
+``queued`` when the api worker hashing its location dies). The order of
 the list is the order of the rows' ids: the first location is the oldest (the download
 reads the newest, current(): every location holds the same data).
 """
@@ -109,6 +112,8 @@ def stores_of(session, image_ids):
 # What set_all may write on the image with a new list of locations.
 LOCATION_VALUES = ('size', 'checksum', 'os_hash_algo', 'os_hash_value')
 MAX_URL_LENGTH = 65535
+# The import lock (registry_service/imports.py's, which the task sweep releases).
+IMPORT_TASK = 'os_glance_import_task'
 
 
 def as_dict(row):
@@ -187,14 +192,37 @@ def _rewrite(session, image_id, old, new, now):
     return [{'url': row.url, 'store_id': row.store_id} for row in old if row.url not in urls]
 
 
+def _import_lock(session, row, task_id, status):
+    """The import lock of a location import (``task_id``): taken as the image becomes
+    ``importing`` (Conflict while another task holds it), released as it leaves it, which
+    only the holder may do (else Conflict: the task sweep handed the image back
+    meanwhile)."""
+    Property = models.ImageProperty
+    held = image_dicts.load_properties(session, [row.id])[row.id].get(IMPORT_TASK)
+    if status == states.IMPORTING:
+        if held not in (None, task_id):
+            raise exceptions.Conflict('Image %s is being imported by task %s.'
+                                      % (row.id, held), image_id=row.id)
+        if held is None:
+            session.add(Property(image_id=row.id, name=IMPORT_TASK, value=task_id))
+        return
+    if held != task_id:
+        raise exceptions.Conflict('Task %s does not hold image %s.' % (task_id, row.id),
+                                  image_id=row.id)
+    session.execute(sa.delete(Property).where(Property.image_id == row.id,
+                                              Property.name == IMPORT_TASK))
+
+
 def set_all(db, ctxt, image_id, expected=None, locations=None, values=None, statuses=None,
-            status=None):
+            status=None, import_task=None):
     """The image's locations become ``locations`` (None: unchanged), its ``values`` (size,
     checksum, os_hash_algo, os_hash_value; None clears one) are set and its status becomes
     ``status`` (None: unchanged), in one transaction.
 
     ``expected``: the ids of the image's live locations as the caller read them; when they
     changed since -> Conflict. ``statuses``: the image must be in one of them (Conflict).
+    ``import_task``: the task computing the hash of a location import, which takes the
+    import lock with ``status`` importing and releases it with another (_import_lock).
     Owner or admin. -> the image, with its ``locations`` now and ``removed``: the old
     locations whose url is gone (the api decides about their data).
     """
@@ -212,6 +240,10 @@ def set_all(db, ctxt, image_id, expected=None, locations=None, values=None, stat
         if expected is not None and [r.id for r in old] != list(expected):
             raise exceptions.Conflict('The locations of image %s changed meanwhile; read '
                                       'them again.' % image_id, image_id=image_id)
+        if import_task is not None:
+            if not isinstance(import_task, str) or not import_task:
+                raise exceptions.Invalid('import_task must be a task id.')
+            _import_lock(session, row, import_task, status)
         now = utcnow()
         removed = _rewrite(session, image_id, old, new, now) if new is not None else []
         if status is not None and status != row.status:

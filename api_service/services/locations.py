@@ -18,19 +18,20 @@ written by one image_location_set call, which refuses it when the list changed m
   is a 400, where upstream's background task would leave the image queued), records a
   ``location_import`` task as upstream does (GET /v2/images/{id}/tasks) and answers 202.
   With [DEFAULT] do_secure_hash (the default) the checksum and hash are then computed
-  from the data in a background thread of this api worker: with validation data the image
-  is ``importing`` until they match (then active); a mismatch, or data that cannot be read,
-  returns the image to ``queued`` without hashes and fails the task, as upstream's revert
-  does (an http location stays, as upstream's does; another goes, its data left alone).
-  Without validation data the image is active at once and gets its hashes when they are
-  computed. Without do_secure_hash the validation data is taken as the image's hashes.
-  A worker that dies while it computes leaves the image ``importing`` (no lease covers
-  it): delete it, or an admin may.
+  from the data by that task, run by this api worker's TaskRunner under the task's lease:
+  with validation data the image is ``importing`` until they match (then active), under
+  the task's import lock (os_glance_import_task, taken in the same registry call); a
+  mismatch, or data that cannot be read, returns the image to ``queued`` without hashes
+  and fails the task, as upstream's revert does (an http location stays, as upstream's
+  does; another goes, its data left alone). Without validation data the image is active
+  at once and gets its hashes when they are computed. Without do_secure_hash the
+  validation data is taken as the image's hashes. A worker that dies while it computes
+  renews no lease: the registry's task sweep fails the task and returns the importing
+  image to ``queued`` (its location stays, as after a failed check of an http one).
 """
 
 import hashlib
 import logging
-import threading
 import time
 import urllib.parse
 import uuid
@@ -38,6 +39,7 @@ import uuid
 from api_service import exceptions as api_exceptions
 from api_service.services import deletion
 from api_service.stores import base
+from api_service.tasks import runner as task_runner
 from common import exceptions
 from common import states
 
@@ -351,41 +353,37 @@ def check_hash_data(validation_data, hashing_algorithm):
 TASK_TYPE = 'location_import'
 
 
-def _begin_task(registry, ctx, image_id, url, given):
-    """A ``location_import`` task, processing; None when the registry would not take it
-    (the location is added all the same: the task only reports)."""
+def _new_task(registry, ctx, image_id, url, given):
+    """A pending ``location_import`` task for the hash (raises when the registry refuses)."""
+    return registry.task_create(ctx, values={
+        'id': str(uuid.uuid4()), 'type': TASK_TYPE, 'image_id': image_id,
+        'input': {'image_id': image_id, 'loc_url': url, 'validation_data': given}})
+
+
+def _record_task(registry, ctx, image_id, url, given):
+    """A ``location_import`` task, finished at once (the location needed no hash); a
+    registry that would not take it is logged (the location is added all the same)."""
     try:
-        task = registry.task_create(ctx, values={
-            'id': str(uuid.uuid4()), 'type': TASK_TYPE, 'image_id': image_id,
-            'input': {'image_id': image_id, 'loc_url': url, 'validation_data': given}})
+        task = _new_task(registry, ctx, image_id, url, given)
         registry.task_update(ctx, task_id=task['id'], values={'status': 'processing'})
-        return task['id']
+        registry.task_update(ctx, task_id=task['id'], values={'status': 'success'})
     except Exception as exc:
         LOG.warning('No task records the location added to image %s: %s', image_id, exc)
-        return None
 
 
-def _end_task(registry, ctx, task_id, failure=None):
-    if task_id is None:
-        return
-    values = {'status': 'failure', 'message': failure} if failure else {'status': 'success'}
+def _fail_task(registry, ctx, task_id, message):
     try:
-        registry.task_update(ctx, task_id=task_id, values=values)
+        registry.task_update(ctx, task_id=task_id,
+                             values={'status': 'failure', 'message': message})
     except Exception as exc:
-        LOG.warning('Task %s could not be finished: %s', task_id, exc)
+        LOG.warning('Task %s could not be marked failed: %s', task_id, exc)
 
 
-def _thread(target, *args):
-    threading.Thread(target=target, args=args, name='location-hash', daemon=True).start()
-
-
-# How a hash job is started; unit tests run it in the caller's thread.
-spawn = _thread
-
-
-def add_location(registry, stores, conf, ctx, image, url, validation_data, service):
+def add_location(registry, stores, conf, ctx, image, url, validation_data, service,
+                 runner):
     """POST /v2/images/{id}/locations for ``image`` (policy already checked); ``service``:
-    the caller has the service role. -> the image as the location left it."""
+    the caller has the service role; ``runner``: this worker's TaskRunner, which runs the
+    hash. -> the image as the location left it."""
     if image['status'] != states.QUEUED:
         raise exceptions.Conflict("It's not allowed to add locations if image status is %s."
                                   % image['status'])
@@ -413,18 +411,54 @@ def add_location(registry, stores, conf, ctx, image, url, validation_data, servi
         # Active at once, its hash to come (upstream shows the algorithm meanwhile).
         values['os_hash_algo'] = algo
     status = states.IMPORTING if hashing and given else states.ACTIVE
-    result = registry.image_location_set(
-        ctx, image_id=image['id'], expected=[loc['id'] for loc in current],
-        locations=current + [new], values=values or None, statuses=[states.QUEUED],
-        status=status)
-    task_id = _begin_task(registry, ctx, image['id'], url, given)
-    if hashing:
-        added = result['locations'][-1]
-        spawn(compute_hash, registry, stores, ctx, image['id'], added, algo,
-              given.get('os_hash_value'), task_id)
-    else:
-        _end_task(registry, ctx, task_id)
+    if not hashing:
+        result = registry.image_location_set(
+            ctx, image_id=image['id'], expected=[loc['id'] for loc in current],
+            locations=current + [new], values=values or None, statuses=[states.QUEUED],
+            status=status)
+        _record_task(registry, ctx, image['id'], url, given)
+        return result
+    task = _new_task(registry, ctx, image['id'], url, given)
+    # An importing image is the task's (its lock): if this worker dies before the hash is
+    # done, the registry's sweep fails the task and hands the image back.
+    lock = task['id'] if status == states.IMPORTING else None
+    try:
+        result = registry.image_location_set(
+            ctx, image_id=image['id'], expected=[loc['id'] for loc in current],
+            locations=current + [new], values=values or None, statuses=[states.QUEUED],
+            status=status, import_task=lock)
+    except Exception as exc:
+        _fail_task(registry, ctx, task['id'], 'The location could not be added: %s' % exc)
+        raise
+    added = result['locations'][-1]
+    work = HashWork(registry, stores, ctx, image['id'], added, algo,
+                    given.get('os_hash_value'), lock)
+    try:
+        runner.submit(ctx, task, work)
+    except Exception as exc:
+        LOG.exception('The hash of image %s could not be started.', image['id'])
+        _fail_task(registry, ctx, task['id'], 'The hash could not be started: %s' % exc)
+        if lock is not None:
+            _revert(registry, ctx, image['id'], added, lock)
+        raise
     return result
+
+
+class HashWork:
+    """The work of a ``location_import`` task (TaskRunner): the hash of the added location;
+    a failure is the task's (TaskFailed), a lost lease stops it (TaskLost)."""
+
+    def __init__(self, registry, stores, ctx, image_id, location, algo, expected_value,
+                 lock):
+        self.args = (registry, stores, ctx, image_id, location, algo, expected_value)
+        self.lock = lock
+
+    def __call__(self, handle):
+        check = handle.check if handle is not None else None
+        failure = compute_hash(*self.args, lock=self.lock, check=check)
+        if failure is not None:
+            raise task_runner.TaskFailed(failure)
+        return {}
 
 
 # How often, in seconds, a hash in progress checks that its image still exists.
@@ -470,13 +504,16 @@ def _read_hashes(stores, image_id, location, algo, alive=None):
 
 
 def compute_hash(registry, stores, ctx, image_id, location, algo, expected_value,
-                 task_id=None):
+                 lock=None, check=None):
     """The background half of POST /locations: the image's checksum and hash from the
-    location's data; given ``expected_value``, the image (importing) becomes active when it
-    matches and returns to queued when it does not. Its task ends with the outcome."""
-    failure = None
+    location's data; given ``expected_value``, the image (importing, under the import lock
+    of task ``lock``) becomes active when it matches and returns to queued when it does
+    not. ``check``: raises TaskLost once the task's lease is lost (the registry's sweep
+    handed the image back): the hash stops, writing nothing. -> None, or the failure."""
 
     def alive():
+        if check is not None:
+            check()
         try:
             registry.image_get(ctx, image_id=image_id)
         except exceptions.ImageNotFound:
@@ -484,44 +521,49 @@ def compute_hash(registry, stores, ctx, image_id, location, algo, expected_value
 
     try:
         found = _read_hashes(stores, image_id, location, algo, alive)
+        if check is not None:
+            check()
         if expected_value is None:
             if found is None:
                 # Upstream's image stays active too, only warned about.
                 LOG.warning('Image %s stays active without checksum nor hash: its data '
                             'could not be read.', image_id)
-                return
+                return None
             registry.image_location_set(
                 ctx, image_id=image_id, statuses=[states.ACTIVE],
                 values={'checksum': found[0], 'os_hash_algo': algo,
                         'os_hash_value': found[1]})
-            return
+            return None
         if found is not None and found[1] == expected_value:
             registry.image_location_set(
                 ctx, image_id=image_id, statuses=[states.IMPORTING], status=states.ACTIVE,
                 values={'checksum': found[0], 'os_hash_algo': algo,
-                        'os_hash_value': found[1]})
-            return
+                        'os_hash_value': found[1]}, import_task=lock)
+            return None
         failure = ('os_hash_value: (%s) not matched with actual os_hash_value: (%s)'
                    % (expected_value, found[1]) if found is not None
                    else 'Hash calculation failed for image %s data' % image_id)
         LOG.warning('Image %s returns to queued: %s', image_id, failure)
-        _revert(registry, ctx, image_id, location)
+        _revert(registry, ctx, image_id, location, lock)
+        return failure
+    except task_runner.TaskLost:
+        raise
     except (exceptions.NotFound, _Cancelled):
         # Deleted meanwhile (upstream's HashCalculationRemoteDeletionTest): nothing to do.
         failure = 'Image %s was deleted while its hash was computed.' % image_id
         LOG.info(failure)
+        return failure
     except Exception as exc:
-        failure = 'The hash of image %s could not be recorded: %s' % (image_id, exc)
         LOG.exception('The hash of image %s could not be recorded.', image_id)
-    finally:
-        _end_task(registry, ctx, task_id, failure)
+        return 'The hash of image %s could not be recorded: %s' % (image_id, exc)
 
 
-def _revert(registry, ctx, image_id, location):
+def _revert(registry, ctx, image_id, location, lock=None):
     """An importing image whose data did not match goes back to queued without hashes, as
     upstream's revert: the location goes, unless it is an http one (upstream keeps those,
     its http store deleting nothing: glance bug 2076648, which tempest expects); the data,
-    the caller's, is never removed. The size stays, as upstream leaves it."""
+    the caller's, is never removed. The size stays, as upstream leaves it. ``lock``: the
+    task whose import lock is released with it."""
     current = registry.image_location_list(ctx, image_ids=[image_id]).get(image_id, [])
     keep = location['url'].startswith(('http://', 'https://'))
     registry.image_location_set(
@@ -529,4 +571,5 @@ def _revert(registry, ctx, image_id, location):
         locations=current if keep else [loc for loc in current
                                         if loc['id'] != location['id']],
         statuses=[states.IMPORTING], status=states.QUEUED,
-        values={'checksum': None, 'os_hash_algo': None, 'os_hash_value': None})
+        values={'checksum': None, 'os_hash_algo': None, 'os_hash_value': None},
+        import_task=lock)

@@ -103,10 +103,10 @@ class RegistryClient:
         return self._call(ctxt, 'image_location_list', image_ids=image_ids)
 
     def image_location_set(self, ctxt, *, image_id, expected=None, locations=None,
-                           values=None, statuses=None, status=None):
+                           values=None, statuses=None, status=None, import_task=None):
         return self._call(ctxt, 'image_location_set', image_id=image_id, expected=expected,
                           locations=locations, values=values, statuses=statuses,
-                          status=status)
+                          status=status, import_task=import_task)
 
     def image_data_left(self, ctxt, *, image_id, location, error):
         return self._call(ctxt, 'image_data_left', image_id=image_id, location=location,

@@ -241,7 +241,11 @@ image_location_set(image_id, expected=None, locations=None, values=None, statuse
     them, which must still be the image's (else Conflict); ``statuses``: the statuses the
     image may be in (else Conflict). Owner or admin (Forbidden / ImageNotFound). -> the
     image with ``locations`` (its list now) and ``removed`` ([{'url', 'store_id'}], the old
-    locations whose url is gone: the api decides about their data).
+    locations whose url is gone: the api decides about their data). ``import_task``
+    (1.14): the id of the location_import task hashing the new location; with ``status``
+    importing it takes the import lock (os_glance_import_task; held by another task ->
+    Conflict), so the task sweep hands the image back to queued if that task's worker
+    dies; with another status it releases it (no longer held by that task -> Conflict).
 task_create(values)  (1.12)
     ``values``: {'type', 'input' (object or None), optional 'id' (the api's uuid) and
     'image_id'}; owner, user_id and request_id come from the context. -> the task, status
@@ -317,7 +321,7 @@ deactivate(image_id) / reactivate(image_id)
 """
 
 NAMESPACE = 'glance_registry'
-VERSION = '1.13'
+VERSION = '1.14'
 
 # name -> version that introduced it; RegistryClient and RegistryEndpoint expose exactly these.
 METHODS = {
@@ -402,6 +406,7 @@ OPTIONAL_ARGUMENTS = {
     ('abort_upload', 'upload_token'): '1.5',
     ('image_delete', 'delayed'): '1.6',
     ('finish_upload', 'store_id'): '1.9',
+    ('image_location_set', 'import_task'): '1.14',
 }
 
 # Arguments that callers before a version sent and callers since do not: (method, argument)

@@ -5,6 +5,8 @@ and the image ends active with those bytes; a source that does not resolve, or a
 fails the task with a clear message and leaves no image. An api worker SIGKILLed while it
 runs a task (its source dribbles the data from a server in this test) leaves the task to the
 registry's sweep: failure within the (short) lease, and the image queued again, not stuck.
+So does one killed while it hashes the data of a location added by POST /locations (the
+image importing under that location_import task's lock).
 """
 
 import hashlib
@@ -55,6 +57,8 @@ def service(tmp_path_factory):
                 # Upstream's default allows ports 80 and 443 only; the test servers
                 # listen on free ports.
                 'import_filtering_opts': {'allowed_ports': '[]'},
+                # The http store, for POST /v2/images/{id}/locations.
+                'glance_store': {'stores': 'file,http'},
             },
             extra_registry_options={'DEFAULT': {'upload_sweep_interval': SWEEP_SECONDS}}) \
             as service:
@@ -328,5 +332,95 @@ def test_a_stopping_worker_fails_its_waiting_tasks_and_leaves_the_running_one_to
                   LEASE_SECONDS * 4, 'the running task failed by the sweep')
         assert task_json(service, project, ids[0])['message'].startswith(
             'The glance-api worker running this task stopped')
+    finally:
+        source.close()
+
+
+class StallingSource:
+    """A loopback HTTP server whose file never arrives whole: HEAD tells its size, GET sends
+    the headers and 64 KiB, then nothing until the server closes (noting each GET's client
+    port)."""
+
+    def __init__(self, size):
+        self.clients = []
+        self.stop = threading.Event()
+        source = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _headers(self):
+                self.send_response(200)
+                self.send_header('Content-Length', str(size))
+                self.end_headers()
+
+            def do_HEAD(self):  # noqa: N802 (http.server's naming)
+                self._headers()
+
+            def do_GET(self):  # noqa: N802
+                source.clients.append(self.client_address[1])
+                self._headers()
+                try:
+                    self.wfile.write(os.urandom(64 * 1024))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                source.stop.wait()
+
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f'http://127.0.0.1:{self.server.server_address[1]}/stalled.raw'
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def image_json(service, project, image_id):
+    resp = requests.get(f'{service.base_url}/v2/images/{image_id}',
+                        headers=admin_headers(project), timeout=30)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def test_a_location_hash_whose_worker_is_killed_leaves_the_image_queued(service, project,
+                                                                       tmp_path):
+    cli = GlanceCli(service, tmp_path)
+    source = StallingSource(4 * MiB)
+    try:
+        image = cli.table('image-create', '--name', 'stalled-location', '--disk-format',
+                          'raw', '--container-format', 'bare')
+        cli.run('add-location', '--url', source.url, '--validation-data',
+                json.dumps({'os_hash_algo': 'sha512', 'os_hash_value': 'ab' * 64}),
+                image['id'])
+        _wait_for(lambda: source.clients, 30, 'the hash reading the location')
+        importing = image_json(service, project, image['id'])
+        assert importing['status'] == 'importing'
+        tasks = requests.get(f'{service.base_url}/v2/images/{image["id"]}/tasks',
+                             headers=admin_headers(project), timeout=30).json()['tasks']
+        assert [(t['type'], t['status']) for t in tasks] == [('location_import',
+                                                               'processing')]
+        assert importing['os_glance_import_task'] == tasks[0]['id']
+        worker = _worker_fetching(service, source)
+        os.kill(worker, signal.SIGKILL)
+        killed = time.monotonic()
+
+        _wait_for(lambda: image_status(service, project, image['id'])[1] == 'queued',
+                  LEASE_SECONDS * 4, 'the image queued again')
+        took = time.monotonic() - killed
+        print(f'\nworker SIGKILL -> location import failed, image queued: {took:.2f} s')
+        assert took < LEASE_SECONDS + 3 * SWEEP_SECONDS + 5
+        task = task_json(service, project, tasks[0]['id'])
+        assert task['status'] == 'failure'
+        assert task['message'].startswith('The glance-api worker running this task stopped')
+        after = image_json(service, project, image['id'])
+        assert 'os_glance_import_task' not in after
+        assert (after['checksum'], after['os_hash_algo'], after['os_hash_value']) == \
+            (None, None, None)
+        # Queued again, it takes a location as any queued image does.
+        assert cli.table('image-show', image['id'])['status'] == 'queued'
     finally:
         source.close()

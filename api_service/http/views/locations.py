@@ -65,7 +65,7 @@ def add(image_id):
     policy.check_image_action(rt.policy, ctx, image, 'add_image_location')
     image = locations.add_location(rt.registry, rt.stores, rt.conf, ctx, image,
                                    body.get('url'), body.get('validation_data'),
-                                   _is_service(ctx))
+                                   _is_service(ctx), rt.tasks)
     rt.notifier.image('image.update', image)
     return '', 202
 

@@ -6,14 +6,17 @@ schemes), so no server starts; the real http store against a real server is the 
 tests' (tests/functional/test_image_locations.py).
 """
 
+import dataclasses
 import hashlib
 
 import pytest
 
 from api_service import exceptions as api_exceptions
+from api_service.http import app_parts
 from api_service.services import locations
 from api_service.stores import base
 from api_service.stores import catalog
+from api_service.tasks import runner as task_runner
 from api_service.wsgi import app as app_module
 from common import exceptions
 from tests.unit.api.conftest import ADMIN
@@ -60,23 +63,58 @@ class WebStore(base.Store):
             yield chunk
 
 
+class InlineRunner:
+    """The TaskRunner's submit and lease, the work run at once in the caller's thread (or
+    kept in ``held`` to be run by the test, when ``hold``)."""
+
+    def __init__(self, registry, hold=False):
+        self.registry, self.hold, self.held = registry, hold, []
+        self.lost = False
+
+    def check(self):
+        if self.lost:
+            raise task_runner.TaskLost('lost')
+
+    def submit(self, ctx, task, work):
+        if self.hold:
+            self.held.append(lambda: self.run(ctx, task, work))
+        else:
+            self.run(ctx, task, work)
+
+    def run(self, ctx, task, work):
+        self.registry.task_claim(ctx, task_id=task['id'], holder='inline', lease_seconds=60)
+        try:
+            values = {'status': 'success', 'result': work(self)}
+        except task_runner.TaskFailed as exc:
+            values = {'status': 'failure', 'message': exc.message}
+        except task_runner.TaskLost:
+            return
+        self.registry.task_update(ctx, task_id=task['id'], holder='inline', values=values)
+
+
 @pytest.fixture
 def web():
     return WebStore({URL: DATA, 'http://images.example/empty': b''})
 
 
 @pytest.fixture
-def make_client(conf, registry, web, monkeypatch):
-    # The hash job runs in the request's thread here.
-    monkeypatch.setattr(locations, 'spawn', lambda target, *args: target(*args))
+def runner(registry):
+    return InlineRunner(registry)
 
+
+@pytest.fixture
+def make_client(conf, registry, web, runner):
     def make(**options):
         for name, value in dict({'show_multiple_locations': True,
                                  'show_image_direct_url': True}, **options).items():
             conf.set_override(name, value)
         files = catalog.from_config(conf)
         stores = catalog.StoreCatalog(files.all() + [web], files.default)
-        return app_module.create_app(conf, registry=registry, stores=stores).test_client()
+        app = app_module.create_app(conf, registry=registry, stores=stores)
+        # The hash task runs in the request's thread here.
+        rt = app.extensions[app_parts.EXTENSION_KEY]
+        app.extensions[app_parts.EXTENSION_KEY] = dataclasses.replace(rt, tasks=runner)
+        return app.test_client()
     return make
 
 
@@ -294,6 +332,7 @@ def test_post_with_a_hash_that_does_not_match_queues_the_image_again(client):
     # As upstream: no hashes, and the http location stays (glance bug 2076648).
     assert shown['status'] == 'queued' and shown['os_hash_value'] is None
     assert shown['locations'] == [{'url': URL, 'metadata': {}}]
+    assert 'os_glance_import_task' not in shown
     tasks = client.get('/v2/images/%s/tasks' % image['id'], headers=ALICE).get_json()
     assert [(t['type'], t['status']) for t in tasks['tasks']] == [
         ('location_import', 'failure')]
@@ -369,18 +408,16 @@ def test_position_tokens():
     assert locations.position('-', 0, False) is None
 
 
-def test_deleting_the_image_while_its_hash_is_computed(client, monkeypatch, web):
+def test_deleting_the_image_while_its_hash_is_computed(client, monkeypatch, web, runner):
     image = _create(client)
     # The hash job finds the image gone: it stops reading, records nothing, raises nothing.
-    job = []
-    monkeypatch.setattr(locations, 'spawn', lambda target, *args: job.append((target, args)))
+    runner.hold = True
     monkeypatch.setattr(locations, 'ALIVE_CHECK_SECONDS', 0)
     web.pages[URL] = [DATA[:100], DATA[100:]]
     assert _post(client, image['id'], {'url': URL}).status_code == 202
     assert client.delete('/v2/images/%s' % image['id'], headers=ALICE).status_code == 204
-    target, args = job[0]
     web.chunks_read = 0
-    target(*args)
+    runner.held[0]()
     assert web.chunks_read == 1   # then it saw the image gone
     assert client.get('/v2/images/%s' % image['id'], headers=ALICE).status_code == 404
 
@@ -405,3 +442,35 @@ def test_patch_pointers_of_locations():
             parse([bad])
     with pytest.raises(exceptions.Forbidden):
         parse([{'op': 'remove', 'path': '/locations/0'}], show=False)
+
+
+def test_an_importing_image_is_its_hash_tasks_until_the_hash_is_done(client, runner,
+                                                                      registry):
+    image = _create(client)
+    runner.hold = True
+    assert _post(client, image['id'], {'url': URL, 'validation_data': {
+        'os_hash_algo': 'sha512', 'os_hash_value': SHA512}}).status_code == 202
+    tasks = client.get('/v2/images/%s/tasks' % image['id'], headers=ALICE).get_json()
+    (task,) = tasks['tasks']
+    shown = _show(client, image['id'])
+    # The import lock the registry's sweep releases if this worker dies.
+    assert shown['status'] == 'importing'
+    assert shown['os_glance_import_task'] == task['id']
+    # A second location import waits for this one.
+    assert _post(client, image['id'], {'url': OTHER_URL}).status_code == 409
+    runner.held[0]()
+    shown = _show(client, image['id'])
+    assert shown['status'] == 'active' and 'os_glance_import_task' not in shown
+
+
+def test_a_hash_whose_lease_is_lost_writes_nothing(client, runner):
+    image = _create(client)
+    runner.hold = True
+    assert _post(client, image['id'], {'url': URL, 'validation_data': {
+        'os_hash_algo': 'sha512', 'os_hash_value': SHA512}}).status_code == 202
+    runner.lost = True
+    runner.held[0]()
+    # The sweep's to hand back (registry test); the worker leaves it as it is.
+    assert _show(client, image['id'])['status'] == 'importing'
+    tasks = client.get('/v2/images/%s/tasks' % image['id'], headers=ALICE).get_json()
+    assert [t['status'] for t in tasks['tasks']] == ['processing']

@@ -171,3 +171,51 @@ def test_data_left_of_any_copy_is_queued(db, alice, admin):
     with pytest.raises(exceptions.Invalid):
         scrubbing.record_left(db, alice, image['id'], 'file:///elsewhere', 'down')
     assert len(scrubbing.claim(db, admin, 0, 10, 60)) == 2
+
+
+# -- a location import's lock (RPC 1.14) -------------------------------------------------------
+
+def _importing(db, ctxt, task_id):
+    from registry_service import tasks
+    image = ready_image(db, ctxt)
+    task = tasks.create(db, ctxt, {'id': task_id, 'type': 'location_import', 'input': {},
+                                   'image_id': image['id']})
+    got = locations.set_all(db, ctxt, image['id'], expected=[],
+                            locations=[{'url': 'http://web/x', 'metadata': {},
+                                        'store_id': 'http'}],
+                            values={'size': 3}, statuses=['queued'], status='importing',
+                            import_task=task['id'])
+    return got, task
+
+
+def test_a_location_import_holds_the_image_until_its_hash_is_done(db, alice):
+    image, task = _importing(db, alice, 'task-1')
+    assert image['status'] == 'importing'
+    assert image['properties']['os_glance_import_task'] == 'task-1'
+    # Another task may not finish it, nor take it.
+    with pytest.raises(exceptions.Conflict):
+        locations.set_all(db, alice, image['id'], statuses=['importing'], status='active',
+                          import_task='task-2')
+    done = locations.set_all(db, alice, image['id'], statuses=['importing'],
+                             status='active', values={'checksum': 'c' * 32},
+                             import_task='task-1')
+    assert done['status'] == 'active' and 'os_glance_import_task' not in done['properties']
+
+
+def test_the_sweep_queues_the_image_of_a_dead_location_import(db, alice):
+    import datetime
+
+    from registry_service import tasks
+    from registry_service.db.types import utcnow
+    image, task = _importing(db, alice, 'task-1')
+    tasks.claim(db, alice, task['id'], 'worker-1', 30)
+    swept = tasks.sweep(db, now=utcnow() + datetime.timedelta(seconds=60))
+    assert swept['failed'][0]['image_released'] is True
+    after = images.get(db, alice, image['id'])
+    assert after['status'] == 'queued' and after['properties'] == {}
+    assert (after['checksum'], after['os_hash_value']) == (None, None)
+    assert tasks.get(db, alice, task['id'])['status'] == 'failure'
+    # The worker's late answer no longer lands: the image is not its any more.
+    with pytest.raises(exceptions.Conflict):
+        locations.set_all(db, alice, image['id'], statuses=['importing', 'queued'],
+                          status='active', import_task='task-1')
