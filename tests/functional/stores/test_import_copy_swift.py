@@ -61,8 +61,12 @@ def test_copy_image_from_file_to_swift(service, swift_tempauth, container):
         assert time.monotonic() < deadline, show(service, image['id'])
         time.sleep(0.3)
     assert image['id'] in names(swift_tempauth.info, container)
-    # The file copy gone, the download comes from Swift, whole.
-    (service.stores_dir / 'fast' / image['id']).unlink()
+    # The file copy removed (DELETE /v2/stores/fast/{id}), the download comes whole from
+    # Swift.
+    assert requests.delete(f'{base}/v2/stores/fast/{image["id"]}', headers=ADMIN,
+                           timeout=30).status_code == 204
+    assert not (service.stores_dir / 'fast' / image['id']).exists()
+    assert show(service, image['id'])['stores'] == 'cloud'
     got = requests.get(f'{base}/v2/images/{image["id"]}/file', headers=ADMIN, timeout=60)
     assert got.status_code == 200
     assert hashlib.md5(got.content).hexdigest() == hashlib.md5(DATA).hexdigest()
