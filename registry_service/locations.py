@@ -14,8 +14,9 @@ transaction as the values (size, hashes) and the status the new list brings (RPC
 with ``import_task``, the image is ``importing`` under that task's import lock,
 os_glance_import_task, as an import is, so the registry's task sweep hands it back to
 ``queued`` when the api worker hashing its location dies). The order of
-the list is the order of the rows' ids: the first location is the oldest (the download
-reads the newest, current(): every location holds the same data).
+the list is the order of the rows' ids: the first location is the oldest (image_get's
+internal location is the newest, current(): every location holds the same data; with
+copies in several stores the api's download reads the one its store weights prefer).
 """
 
 import json

@@ -30,10 +30,10 @@ def image_href(image_id, sub=''):
     return '/v2/images/%s%s' % (image_id, '/' + sub if sub else '')
 
 
-def to_json(image, multi_store=False):
+def to_json(image, multi_store=False, stores=None):
     """``multi_store``: glance-api runs several stores by id ([DEFAULT] enabled_backends);
-    then an image with data in stores shows their ids in ``stores``, comma-joined (as
-    upstream)."""
+    then an image with data in stores shows their ids in ``stores``, comma-joined, the
+    highest weight first when ``stores`` (the StoreCatalog) is given (as upstream)."""
     # Extra properties first so no base attribute can be shadowed by one.
     view = {name: value for name, value in (image.get('properties') or {}).items()
             if name not in HIDDEN_PROPERTIES}
@@ -47,14 +47,19 @@ def to_json(image, multi_store=False):
     view['file'] = image_href(image['id'], 'file')
     view['schema'] = '/v2/schemas/image'
     if multi_store and image.get('stores'):
-        view['stores'] = ','.join(image['stores'])
+        ids = stores.by_weight(image['stores']) if stores is not None else image['stores']
+        view['stores'] = ','.join(ids)
     return view
 
 
-def add_locations(view, image_locations, multi_store, show_all, show_direct_url):
+def add_locations(view, image_locations, multi_store, show_all, show_direct_url,
+                  stores=None):
     """The image's locations in its JSON, as upstream: ``locations`` ([{url, metadata}],
     [] without data) with [DEFAULT] show_multiple_locations, ``direct_url`` (the first
-    location's url, left out without data) with show_image_direct_url."""
+    location's url, left out without data) with show_image_direct_url. In a multi-store
+    api with ``stores`` (the StoreCatalog) the locations go highest store weight first."""
+    if multi_store and stores is not None:
+        image_locations = stores.by_weight(image_locations, lambda loc: loc.get('store_id'))
     if show_all:
         view['locations'] = [locations.public(loc, multi_store) for loc in image_locations]
     if show_direct_url and image_locations:

@@ -215,14 +215,14 @@ def open_data(ctx, registry, stores, image_id, range_header=None, content_range_
     if image['status'] == states.DEACTIVATED and not ctx.is_admin:
         raise exceptions.Forbidden('The requested image has been deactivated. Image data '
                                    'download is forbidden.')
-    location = image.get('location')
-    if not location:
+    if not image.get('location'):
         return ImageData(image)
     size = image.get('size')
     # Read the range before opening: a 416 costs no file handle.
     wanted = (parse_range(range_header, content_range_header, size)
               if size is not None else None)
-    store = stores.for_location(location, image.get('store_id'))
+    location, store_id = preferred_location(ctx, registry, stores, image)
+    store = stores.for_location(location, store_id)
     store.require(base.Capability.READ)
     # With the image cache on: the cached copy (a real file), or for the whole image the
     # store's data filling the cache as it streams; None for a range of an uncached image.
@@ -249,6 +249,25 @@ def open_data(ctx, registry, stores, image_id, range_header=None, content_range_
     except BaseException:
         f.close()
         raise
+
+
+def preferred_location(ctx, registry, stores, image):
+    """-> (url, store id) of the copy a download reads: the location the registry gave
+    (the newest) while the image is in one store; in several, the copy in the store of
+    highest weight, equal weights going to the first copy, as upstream reads its locations
+    sorted by weight (one more registry call only when that is not the one given)."""
+    held = image.get('stores') or []
+    given = (image['location'], image.get('store_id'))
+    if len(held) < 2:
+        return given
+    best = stores.by_weight(held)[0]
+    if best == image.get('store_id'):
+        return given
+    found = registry.image_location_list(ctx, image_ids=[image['id']]).get(image['id'], [])
+    for loc in found:
+        if loc.get('store_id') == best:
+            return loc['url'], best
+    return given
 
 
 def open_whole(store, location, ctx=None):

@@ -75,6 +75,20 @@ class StoreCatalog:
         except KeyError:
             raise exceptions.UnknownStore(store=store_id) from None
 
+    def weight_of(self, store_id):
+        """The weight ([<backend>] weight) of store ``store_id``; 0 for none or a store
+        this catalog does not know, as upstream."""
+        store = self._by_id.get(store_id) if store_id is not None else None
+        return store.weight if store is not None else 0
+
+    def by_weight(self, items, store_id_of=None):
+        """``items`` (store ids, or anything ``store_id_of`` gives the store id of) with
+        the highest store weight first; equal weights keep their order (a stable sort, as
+        upstream's sort_image_locations)."""
+        def weight(item):
+            return -self.weight_of(store_id_of(item) if store_id_of else item)
+        return sorted(items, key=weight)
+
     def for_location(self, url, store_id=None):
         """The store holding ``url``: by ``store_id`` when the location has one this catalog
         knows, else the store that recognises the url (locations recorded before store ids,

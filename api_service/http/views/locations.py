@@ -24,7 +24,8 @@ def to_json(rt, ctx, images):
     """The JSON of ``images``, with their locations when the options show them (one
     registry call for all of them)."""
     multi_store = stores.multi_store(rt.conf)
-    views = [image_render.to_json(image, multi_store=multi_store) for image in images]
+    views = [image_render.to_json(image, multi_store=multi_store, stores=rt.stores)
+             for image in images]
     show_all, show_direct = rt.conf.show_multiple_locations, rt.conf.show_image_direct_url
     if not (show_all or show_direct) or not images:
         return views
@@ -33,7 +34,7 @@ def to_json(rt, ctx, images):
     found = rt.registry.image_location_list(ctx, image_ids=[i['id'] for i in images])
     for image, view in zip(images, views, strict=True):
         image_render.add_locations(view, found.get(image['id'], []), multi_store, show_all,
-                                   show_direct)
+                                   show_direct, stores=rt.stores)
     return views
 
 
@@ -77,4 +78,6 @@ def index(image_id):
     policy.check_image_action(rt.policy, ctx, image, 'fetch_image_location')
     found = rt.registry.image_location_list(ctx, image_ids=[image_id]).get(image_id, [])
     multi_store = stores.multi_store(rt.conf)
+    if multi_store:
+        found = rt.stores.by_weight(found, lambda loc: loc.get('store_id'))
     return flask.jsonify([locations.public(loc, multi_store) for loc in found])

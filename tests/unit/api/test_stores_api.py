@@ -102,8 +102,9 @@ def test_delete_from_store_keeps_the_other_copy(client, create_image, registry, 
     copy.parent.mkdir(parents=True, exist_ok=True)
     copy.write_bytes(b'twice')
     registry.add_copy(image['id'], 'file://%s' % copy, 'cold')
+    # cold's weight (5) is higher than fast's (0): it comes first, as upstream sorts.
     assert client.get('/v2/images/%s' % image['id'], headers=ALICE).get_json()['stores'] \
-        == 'fast,cold'
+        == 'cold,fast'
     # delete_image_location is admin-only by default, as upstream.
     url = '/v2/stores/fast/%s' % image['id']
     assert client.delete(url, headers=ALICE).status_code == 403
@@ -174,3 +175,63 @@ def registry_admin():
     from common import context
     return context.RequestContext(user_id='admin', project_id='admin-project',
                                   roles=['admin'], is_admin=True)
+
+
+def _add_copy_by_rpc(registry, image_id, url, store_id):
+    """A copy of the image's data recorded through the locations API's registry call."""
+    ctx = registry_admin()
+    current = registry.image_location_list(ctx, image_ids=[image_id])[image_id]
+    registry.image_location_set(ctx, image_id=image_id,
+                                expected=[loc['id'] for loc in current],
+                                locations=current + [{'url': url, 'metadata': {},
+                                                      'store_id': store_id}])
+
+
+@pytest.mark.real_registry
+def test_copies_are_shown_and_read_highest_store_weight_first(client, create_image,
+                                                              registry, conf, tmp_path):
+    conf.set_override('show_multiple_locations', True)
+    conf.set_override('show_image_direct_url', True)
+    # Uploaded to fast (weight 0), then copied to cold (weight 5).
+    first = create_image(**RAW)
+    assert _upload(client, first['id'], b'fast copy', store='fast').status_code == 204
+    cold_copy = tmp_path / 'cold' / first['id']
+    cold_copy.parent.mkdir(parents=True, exist_ok=True)
+    cold_copy.write_bytes(b'cold copy')
+    _add_copy_by_rpc(registry, first['id'], 'file://%s' % cold_copy, 'cold')
+    shown = client.get('/v2/images/%s' % first['id'], headers=ALICE).get_json()
+    assert shown['stores'] == 'cold,fast'
+    assert [loc['metadata']['store'] for loc in shown['locations']] == ['cold', 'fast']
+    assert shown['direct_url'] == 'file://%s' % cold_copy
+    listed = client.get('/v2/images', headers=ALICE).get_json()['images']
+    assert [i['stores'] for i in listed] == ['cold,fast']
+    assert client.get('/v2/images/%s/file' % first['id'], headers=ALICE).data == \
+        b'cold copy'
+
+    # Uploaded to cold, then copied to fast: the newest copy is fast's, cold's is read.
+    second = create_image(**RAW)
+    assert _upload(client, second['id'], b'cold data', store='cold').status_code == 204
+    fast_copy = tmp_path / 'fast' / ('copy-' + second['id'])
+    fast_copy.write_bytes(b'fast data')
+    _add_copy_by_rpc(registry, second['id'], 'file://%s' % fast_copy, 'fast')
+    shown = client.get('/v2/images/%s' % second['id'], headers=ALICE).get_json()
+    assert shown['stores'] == 'cold,fast'
+    assert client.get('/v2/images/%s/file' % second['id'], headers=ALICE).data == \
+        b'cold data'
+
+
+def test_by_weight_is_a_stable_sort_highest_first():
+    from api_service.stores import base
+    from api_service.stores import catalog
+
+    def store(store_id, weight):
+        return base.Store(store_id=store_id, weight=weight)
+    stores = catalog.StoreCatalog([store('a', 0), store('b', 7), store('c', 0),
+                                   store('d', 7)], default='a')
+    assert stores.by_weight(['a', 'b', 'c', 'd']) == ['b', 'd', 'a', 'c']
+    assert stores.by_weight(['c', 'a', 'd', 'b']) == ['d', 'b', 'c', 'a']
+    # A store this api does not know (or none) weighs 0.
+    assert stores.by_weight(['gone', 'b', None]) == ['b', 'gone', None]
+    found = [{'url': 'u1', 'store_id': 'a'}, {'url': 'u2', 'store_id': 'd'}]
+    assert [loc['url'] for loc in stores.by_weight(found, lambda loc: loc['store_id'])] \
+        == ['u2', 'u1']
