@@ -22,6 +22,7 @@ from api_service.imports import plugins as import_plugins
 from api_service.imports import staging as staging_mod
 from api_service.imports import web_download
 from api_service.services import hashing
+from api_service.stores import base as stores_base
 from api_service.tasks import runner as task_runner
 from common import exceptions
 
@@ -80,7 +81,7 @@ class ImportWork:
         parts = self.parts
         image = parts.registry.image_get(self.ctx, image_id=self.image_id, internal=True)
         store = parts.stores.for_location(image['location'], image.get('store_id'))
-        chunks, _ = store.get(image['location'])
+        chunks, _ = stores_base.read(store, image['location'], context=self.ctx)
         return parts.staging.stage_chunks(image, chunks, inspect=False)
 
     def _data(self):
@@ -111,11 +112,11 @@ class ImportWork:
         conf = parts.conf
         parts.notifier.import_store_began(self.image)
         with hashing.DualHasher(conf.hashing_algorithm) as hasher:
-            added = store.add(self.image_id, hashing.hashed(
-                staging_mod.read_file(job.path, parts.chunk_size), hasher))
+            added = stores_base.add(store, self.image_id, hashing.hashed(
+                staging_mod.read_file(job.path, parts.chunk_size), hasher), context=self.ctx)
             checksum, multihash = hasher.hexdigests()
         if self.method == COPY_IMAGE and checksum != self.image.get('checksum'):
-            _delete_quietly(store, added.url)
+            _delete_quietly(store, added.url, self.ctx)
             raise ImportFailed('The copy in store %s has checksum %s, not the image\'s %s.'
                                % (store_id, checksum, self.image.get('checksum')))
         try:
@@ -128,7 +129,7 @@ class ImportWork:
                 disk_format=job.disk_format if job.disk_format != self.image.get(
                     'disk_format') else None)
         except BaseException:
-            _delete_quietly(store, added.url)
+            _delete_quietly(store, added.url, self.ctx)
             raise
         parts.notifier.import_store_finished(self.image)
 
@@ -205,7 +206,7 @@ class ImportWork:
             try:
                 store = self.parts.stores.for_location(location['url'],
                                                        location.get('store_id'))
-                _delete_quietly(store, location['url'])
+                _delete_quietly(store, location['url'], self.ctx)
             except Exception as exc:
                 LOG.warning('Could not remove %s after a failed import: %s',
                             location['url'], exc)
@@ -221,8 +222,8 @@ def _reason(exc):
     return 'Import failed: %s: %s' % (type(exc).__name__, exc)
 
 
-def _delete_quietly(store, url):
+def _delete_quietly(store, url, ctx=None):
     try:
-        store.delete(url)
+        stores_base.remove(store, url, context=ctx)
     except Exception as exc:
         LOG.warning('Could not remove image data %s: %s', url, exc)
