@@ -2,14 +2,17 @@
 and the command line.
 
 It reaches glance-registry as glance-api does ([DEFAULT] transport_url, [registry]) and the
-stores with glance-api's store code and options ([glance_store]): copy those sections from
-glance-api.conf.
+stores with glance-api's store code and options ([glance_store], with glance_store's own
+options of the drivers run through it: rbd_store_*, cinder_*, vmware_*; and the backend
+sections of [DEFAULT] enabled_backends, registered once the files are read): copy those
+sections from glance-api.conf.
 """
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from api_service import config as api_config
+from api_service.stores import glance_store_bridge
 from common import config as common_config
 from common import version
 from common.rpc import transport as rpc_transport
@@ -64,6 +67,8 @@ def register_opts(conf):
     conf.register_opts(_hashing_opt())
     conf.register_opts(api_config.backend_opts)
     conf.register_opts(api_config.store_opts, group='glance_store')
+    # As glance-api: the options of the drivers glance_store runs (rbd, cinder, vmware).
+    conf.register_opts(glance_store_bridge.single_store_opts(), group='glance_store')
     try:
         logging.register_options(conf)
     except (cfg.ArgsAlreadyParsedError, cfg.DuplicateOptError):
