@@ -25,8 +25,9 @@ _JSON_TYPES = {
 }
 _PATTERNS = {'id': UUID_PATTERN}
 
-# The schema of upstream's location API (its locations are refused here, but the schema
-# documents them as upstream's does).
+# An image's locations as upstream's schema describes them: what the PATCH of /locations
+# ([DEFAULT] show_multiple_locations) takes and image JSON shows (api_service/services/
+# locations.py checks the values; POST /v2/images/{id}/locations has its own body).
 _LOCATION_ITEMS = {
     'type': 'object',
     'properties': {
