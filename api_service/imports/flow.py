@@ -17,6 +17,7 @@ is TaskFailed with the reason.
 
 import copy
 import logging
+import os
 
 from api_service.imports import plugins as import_plugins
 from api_service.imports import staging as staging_mod
@@ -112,8 +113,10 @@ class ImportWork:
         conf = parts.conf
         parts.notifier.import_store_began(self.image)
         with hashing.DualHasher(conf.hashing_algorithm) as hasher:
+            # The size is known: a store may choose by it (one Swift object, not segments).
             added = stores_base.add(store, self.image_id, hashing.hashed(
-                staging_mod.read_file(job.path, parts.chunk_size), hasher), context=self.ctx)
+                staging_mod.read_file(job.path, parts.chunk_size), hasher),
+                size_hint=os.path.getsize(job.path), context=self.ctx)
             checksum, multihash = hasher.hexdigests()
         if self.method == COPY_IMAGE and checksum != self.image.get('checksum'):
             _delete_quietly(store, added.url, self.ctx)
