@@ -327,6 +327,11 @@ def update(db, ctxt, task_id, values, holder=None, time_to_live_hours=None):
         for name, value in changes.items():
             setattr(row, name, value)
         row.updated_at = now
+        if changes.get('status') == FAILURE and row.image_id is not None:
+            # A task failed without its work undoing the import (glance-api stopped before
+            # running it, or the work died half-way) would leave the image locked and
+            # ``importing``: hand it back here as the sweep does for a dead worker.
+            _release_image(session, row, now)
         session.flush()
         return to_dict(row)
 

@@ -851,6 +851,8 @@ class FakeRegistry:
                 changes['status'] != row['status']:
             changes.update(expires_at=now + lifetime, holder=None, lease_expires_at=None)
         row.update(changes, updated_at=now)
+        if changes.get('status') == registry_tasks.FAILURE:
+            self._release_task_image(row, now)
         return registry_tasks.to_dict(row)
 
     @_call
@@ -896,21 +898,27 @@ class FakeRegistry:
                 row.update(status=registry_tasks.FAILURE, holder=None, lease_expires_at=None,
                            message=message, updated_at=now,
                            expires_at=now + registry_tasks.time_to_live(None))
-                image = self._images.get(row['image_id'] or '')
-                released = None
-                if image is not None and not image['row']['deleted']:
-                    released = registry_tasks.released_image(
-                        image['row']['status'], image['properties'], row['id'])
-                if released is not None:
-                    status, changes = released
-                    for name, value in changes.items():
-                        image['properties'].pop(name, None)
-                        if value is not None:
-                            image['properties'][name] = value
-                    if status is not None:
-                        self._set(image, status=status, updated_at=now)
+                self._release_task_image(row, now)
                 failed.append(row['id'])
         return failed
+
+    def _release_task_image(self, row, now):
+        """registry_service/tasks.py:_release_image: the image a failed task still holds
+        is handed back."""
+        image = self._images.get(row['image_id'] or '')
+        if image is None or image['row']['deleted']:
+            return
+        released = registry_tasks.released_image(image['row']['status'],
+                                                 image['properties'], row['id'])
+        if released is None:
+            return
+        status, changes = released
+        for name, value in changes.items():
+            image['properties'].pop(name, None)
+            if value is not None:
+                image['properties'][name] = value
+        if status is not None:
+            self._set(image, status=status, updated_at=now)
 
     def close(self):
         pass

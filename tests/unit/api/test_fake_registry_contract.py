@@ -482,6 +482,13 @@ SCENARIOS = {
         ('alice', ('task_get', {'task_id': T1})),
         ('alice', ('image_task_list', {'image_id': I1})),
         ('alice', ('task_list', {'filters': {'status': 'failure'}})),
+        # A task that fails while it still holds its image's import lock hands it back.
+        ('alice', task(4, image_id=I1)),
+        ('alice', ('image_update', {'image_id': I1, 'changes': [
+            {'op': 'add', 'path': 'os_glance_import_task', 'value': task_id(4)},
+            {'op': 'add', 'path': 'os_glance_importing_to_stores', 'value': 'b'}]})),
+        ('alice', ('task_update', {'task_id': task_id(4), 'values': {'status': 'failure'}})),
+        ('alice', ('image_get', {'image_id': I1})),
     ],
 }
 

@@ -107,6 +107,37 @@ def test_the_sweep_leaves_an_image_another_task_holds(db, alice):
     assert after['properties'] == {'os_glance_import_task': 'another'}
 
 
+@pytest.mark.parametrize('claimed', [False, True], ids=['never-run', 'running'])
+def test_a_task_failed_by_its_worker_hands_back_the_image_it_still_holds(db, alice, claimed):
+    """glance-api stopped before running the task (pending -> failure) or the work died
+    without undoing the import: the failure itself releases the image, not only the sweep."""
+    image = new_image(db, alice)
+    task = new_task(db, alice, image_id=image['id'])
+    images.update(db, alice, image['id'], [
+        {'op': 'add', 'path': 'os_glance_import_task', 'value': task['id']},
+        {'op': 'add', 'path': 'os_glance_importing_to_stores', 'value': 'b'}])
+    set_status(db, image['id'], states.IMPORTING)
+    holder = None
+    if claimed:
+        tasks.claim(db, alice, task['id'], 'worker-1', 30)
+        holder = 'worker-1'
+    tasks.update(db, alice, task['id'], {'status': 'failure', 'message': 'stopped'},
+                 holder=holder)
+    after = images.get(db, alice, image['id'])
+    assert after['status'] == states.QUEUED
+    assert after['properties'] == {'os_glance_failed_import': 'b'}
+
+
+def test_a_failed_task_leaves_an_image_another_task_holds(db, alice):
+    image = new_image(db, alice, properties={'os_glance_import_task': 'another'})
+    set_status(db, image['id'], states.IMPORTING)
+    task = new_task(db, alice, image_id=image['id'])
+    tasks.update(db, alice, task['id'], {'status': 'failure', 'message': 'x'})
+    after = images.get(db, alice, image['id'])
+    assert after['status'] == states.IMPORTING
+    assert after['properties'] == {'os_glance_import_task': 'another'}
+
+
 def test_expired_tasks_are_hidden_then_marked_deleted(db, alice):
     task = new_task(db, alice)
     tasks.update(db, alice, task['id'], {'status': 'failure', 'message': 'x'},
