@@ -18,93 +18,63 @@ A registry that does not answer one renewal is not fatal: the next interval trie
 """
 
 import logging
-import threading
 import time
 
 import oslo_messaging
 
 from api_service import exceptions as api_exceptions
+from api_service.services.lease_renewal import RenewedLease
 from common import exceptions
 
 LOG = logging.getLogger(__name__)
 
-# Renew after this fraction of the lease: two renewals may fail before the lease passes.
-RENEW_FRACTION = 1.0 / 3
 
+class UploadLease(RenewedLease):
+    """The lease of one upload. Make it just before begin_upload, start() it once granted."""
 
-class UploadLease:
-    """The lease of one upload. Make it just before begin_upload, start() it once granted.
-
-    Its clock starts when it is made, no later than the registry's, so it never believes
-    in a lease the registry already considers passed.
-    """
+    _log = LOG
 
     def __init__(self, ctx, registry, image_id, lease_seconds, clock=time.monotonic,
                  upload_token=None):
+        super().__init__(lease_seconds, 'upload-lease-%s' % image_id, clock=clock)
         self._ctx = ctx
         self._registry = registry
         self.image_id = image_id
         self.upload_token = upload_token
-        self.lease_seconds = lease_seconds
-        self.interval = lease_seconds * RENEW_FRACTION
-        self._clock = clock
-        # When the last lease the registry confirmed was asked for.
-        self._confirmed_at = clock()
         self._renewable = True
         self._lost = None
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
 
-    def start(self):
-        thread = threading.Thread(target=self._run, daemon=True,
-                                  name='upload-lease-%s' % self.image_id)
-        thread.start()
+    @property
+    def description(self):
+        return 'the upload lease of image %s' % self.image_id
 
-    def stop(self):
-        # Not joined: a renewal in flight may take up to the RPC timeout, and its answer no
-        # longer matters.
-        self._stopping.set()
+    def _ask_registry(self):
+        self._registry.renew_upload(self._ctx, image_id=self.image_id,
+                                    lease_seconds=self.lease_seconds,
+                                    upload_token=self.upload_token)
 
-    def _run(self):
-        while not self._stopping.wait(self.interval):
-            if not self.renew():
-                return
-
-    def renew(self):
-        """Ask the registry for a fresh lease; False once renewing has become pointless."""
-        asked = self._clock()
-        try:
-            self._registry.renew_upload(self._ctx, image_id=self.image_id,
-                                        lease_seconds=self.lease_seconds,
-                                        upload_token=self.upload_token)
-        except exceptions.ImageNotFound:
+    def _ends_renewal(self, exc):
+        if isinstance(exc, exceptions.ImageNotFound):
             self._lost = api_exceptions.ImageDeletedDuringUpload(image_id=self.image_id)
-            return False
-        except (exceptions.InvalidStatusTransition, exceptions.UploadSuperseded):
+            return True
+        if isinstance(exc, (exceptions.InvalidStatusTransition, exceptions.UploadSuperseded)):
             self._lost = api_exceptions.LeaseExpired(image_id=self.image_id,
                                                      seconds=self.lease_seconds)
-            return False
-        except oslo_messaging.RPCVersionCapError:
+            return True
+        if isinstance(exc, oslo_messaging.RPCVersionCapError):
             # [registry] version_cap holds the registries below 1.3 (a rolling upgrade):
             # the lease stays as begin_upload granted it, as before renewal existed.
             LOG.info('Registry version cap forbids renewing upload leases; the upload of '
                      'image %s keeps its first lease.', self.image_id)
             self._renewable = False
-            return False
-        except Exception as exc:
-            if not self._stopping.is_set():
-                LOG.warning('Could not renew the upload lease of image %s (%s); trying '
-                            'again in %.0f s.', self.image_id, exc, self.interval)
             return True
-        with self._lock:
-            self._confirmed_at = max(self._confirmed_at, asked)
-        return True
+        return False
 
     def check(self):
         """Raise if the upload must stop: the image is gone, or the lease is lost."""
         if self._lost is not None:
             raise self._lost
-        if self._renewable and self._clock() - self._confirmed_at > self.lease_seconds:
+        if self._renewable and self._unconfirmed_for_a_whole_lease():
             raise api_exceptions.LeaseExpired(image_id=self.image_id,
                                               seconds=self.lease_seconds)
 

@@ -31,12 +31,11 @@ import time
 import uuid
 
 from api_service.services import upload_claim
+from api_service.services.lease_renewal import RenewedLease
 from common import exceptions
 
 LOG = logging.getLogger(__name__)
 
-# Renew after this fraction of the lease: two renewals may fail before the lease passes.
-RENEW_FRACTION = 1.0 / 3
 # How long a stopping worker waits for its running tasks (gunicorn's graceful timeout is
 # longer, and the worker needs some of it for its requests).
 STOP_TIMEOUT = 30.0
@@ -63,63 +62,41 @@ def new_holder():
     return '%s/%s' % (upload_claim.holder(), uuid.uuid4().hex[:8])
 
 
-class TaskLease:
-    """The lease of one running task, renewed from a thread of its own every third of it.
+class TaskLease(RenewedLease):
+    """The lease of one running task, renewed from a thread of its own every third of it."""
 
-    Its clock starts when it is made, before the claim, so it never believes in a lease the
-    registry already considers passed.
-    """
+    _log = LOG
 
     def __init__(self, registry, ctx, task_id, holder, lease_seconds, clock=time.monotonic,
                  make_event=threading.Event):
+        super().__init__(lease_seconds, 'task-lease-%s' % task_id, clock=clock,
+                         make_event=make_event)
         self._registry = registry
         self._ctx = ctx
         self.task_id = task_id
         self.holder = holder
-        self.lease_seconds = lease_seconds
-        self.interval = lease_seconds * RENEW_FRACTION
-        self._clock = clock
-        self._confirmed_at = clock()
         self._lost = False
-        self._lock = threading.Lock()
-        self._stopping = make_event()
 
-    def start(self):
-        threading.Thread(target=self._run, daemon=True,
-                         name='task-lease-%s' % self.task_id).start()
+    @property
+    def description(self):
+        return 'the lease of task %s' % self.task_id
 
-    def stop(self):
-        self._stopping.set()
+    def _ask_registry(self):
+        self._registry.task_renew(self._ctx, task_id=self.task_id, holder=self.holder,
+                                  lease_seconds=self.lease_seconds)
 
-    def _run(self):
-        while not self._stopping.wait(self.interval):
-            if not self.renew():
-                return
-
-    def renew(self):
-        """Ask the registry for a fresh lease; False once the lease is lost."""
-        asked = self._clock()
-        try:
-            self._registry.task_renew(self._ctx, task_id=self.task_id, holder=self.holder,
-                                      lease_seconds=self.lease_seconds)
-        except (exceptions.Conflict, exceptions.NotFound) as exc:
-            LOG.warning('Task %s lost its lease: %s', self.task_id, exc)
-            with self._lock:
-                self._lost = True
+    def _ends_renewal(self, exc):
+        if not isinstance(exc, (exceptions.Conflict, exceptions.NotFound)):
             return False
-        except Exception as exc:
-            if not self._stopping.is_set():
-                LOG.warning('Could not renew the lease of task %s (%s); trying again in '
-                            '%.0f s.', self.task_id, exc, self.interval)
-            return True
+        LOG.warning('Task %s lost its lease: %s', self.task_id, exc)
         with self._lock:
-            self._confirmed_at = max(self._confirmed_at, asked)
+            self._lost = True
         return True
 
     @property
     def lost(self):
         with self._lock:
-            return self._lost or self._clock() - self._confirmed_at > self.lease_seconds
+            return self._lost or self._unconfirmed_for_a_whole_lease()
 
     def check(self):
         if self.lost:
