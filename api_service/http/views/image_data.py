@@ -19,9 +19,9 @@ blueprint = flask.Blueprint('image_data', __name__, url_prefix='/v2/images')
 OCTET_STREAM = 'application/octet-stream'
 
 
-@blueprint.put('/<image_id>/file')
-def put_file(image_id):
-    rt, ctx = app_parts.current(), app_parts.request_context()
+def octet_stream_length():
+    """The length of this request's octet-stream body, None when the server ends it (the
+    uploads of PUT /file and PUT /stage); any other Content-Type is 415."""
     media_type = (flask.request.mimetype or '').lower()
     if media_type != OCTET_STREAM:
         raise api_exceptions.UnsupportedMediaType(
@@ -33,6 +33,14 @@ def put_file(image_id):
     chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
     if content_length is None and not chunked and not environ.get('wsgi.input_terminated'):
         content_length = 0
+    return content_length
+
+
+@blueprint.put('/<image_id>/file')
+def put_file(image_id):
+    rt, ctx = app_parts.current(), app_parts.request_context()
+    content_length = octet_stream_length()
+    environ = flask.request.environ
     # The store first, as upstream: an unknown X-Image-Meta-Store is 400 whatever the image.
     store = stores.upload_store(rt, flask.request.headers.get('x-image-meta-store'))
     policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),

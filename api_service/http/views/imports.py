@@ -3,10 +3,10 @@ POST /v2/images/{id}/import (the work behind them: api_service/imports/)."""
 
 import flask
 
-from api_service import exceptions as api_exceptions
 from api_service import policy
 from api_service.http import app_parts
 from api_service.http import json_body
+from api_service.http.views import image_data
 from api_service.http.views import stores
 from api_service.imports import flow
 from api_service.imports import proxy
@@ -20,7 +20,6 @@ from common import exceptions
 blueprint = flask.Blueprint('imports', __name__)
 
 EXTENSION_KEY = 'glimpse_imports'
-OCTET_STREAM = 'application/octet-stream'
 
 
 def parts():
@@ -55,15 +54,8 @@ def stage(image_id):
     rt, ctx, imp = app_parts.current(), app_parts.request_context(), parts()
     if flow.GLANCE_DIRECT not in imp.methods():
         raise exceptions.NotFound("'glance-direct' method is not available at this site.")
-    media_type = (flask.request.mimetype or '').lower()
-    if media_type != OCTET_STREAM:
-        raise api_exceptions.UnsupportedMediaType(
-            'Content-Type must be %s, not %s.' % (OCTET_STREAM, media_type or '(none)'))
+    content_length = image_data.octet_stream_length()
     environ = flask.request.environ
-    content_length = flask.request.content_length
-    chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
-    if content_length is None and not chunked and not environ.get('wsgi.input_terminated'):
-        content_length = 0
     policy.check_image_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
                               'modify_image')
     expected_size = upload.expected_size_from(
