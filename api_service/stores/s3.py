@@ -360,15 +360,8 @@ class S3Store(base.Store):
     def _abort(self, image_id, upload_id):
         """Abort the multipart upload (S3 drops its parts); retried in the background when
         S3 cannot take it now."""
-        try:
-            self._client.abort_multipart_upload(Bucket=self.bucket, Key=image_id,
-                                                UploadId=upload_id)
+        if self._try_abort(image_id, upload_id):
             return
-        except botocore.exceptions.ClientError as exc:
-            if _code(exc) == 'NoSuchUpload' or _not_found(exc):
-                return
-        except (botocore.exceptions.BotoCoreError, OSError):
-            pass
         LOG.warning('S3 store %s: the multipart upload of image %s could not be aborted '
                     'yet; retrying in the background.', self.store_id, image_id)
         with self._aborts_lock:
@@ -377,6 +370,20 @@ class S3Store(base.Store):
                 self._abort_thread = threading.Thread(target=self._retry_aborts,
                                                       name='s3-aborts', daemon=True)
                 self._abort_thread.start()
+
+    def _try_abort(self, image_id, upload_id):
+        """True once S3 holds no such multipart upload (aborted now, or already gone);
+        False when it could not be asked or refused, for a later try."""
+        try:
+            self._client.abort_multipart_upload(Bucket=self.bucket, Key=image_id,
+                                                UploadId=upload_id)
+            return True
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) == 'NoSuchUpload' or _not_found(exc):
+                return True
+        except (botocore.exceptions.BotoCoreError, OSError):
+            pass
+        return False
 
     def _retry_aborts(self):
         while True:
@@ -387,15 +394,8 @@ class S3Store(base.Store):
                     self._abort_thread = None
                     return
             for image_id, upload_id, since in pending:
-                try:
-                    self._client.abort_multipart_upload(Bucket=self.bucket, Key=image_id,
-                                                        UploadId=upload_id)
+                if self._try_abort(image_id, upload_id):
                     continue
-                except botocore.exceptions.ClientError as exc:
-                    if _code(exc) == 'NoSuchUpload' or _not_found(exc):
-                        continue
-                except (botocore.exceptions.BotoCoreError, OSError):
-                    pass
                 if time.monotonic() - since > ABORT_RETRY_FOR_SECONDS:
                     LOG.error('S3 store %s: giving up aborting the multipart upload %s of '
                               'image %s; abort it by hand.', self.store_id, upload_id,
