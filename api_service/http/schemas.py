@@ -101,10 +101,15 @@ def image_schema(container_formats, disk_formats, extra_properties=None):
 
 
 def images_schema(item_schema):
+    return collection_schema('images', item_schema)
+
+
+def collection_schema(name, item_schema):
+    """The schema of a paged list (images, tasks): its ``name`` items, first/next links."""
     return {
-        'name': 'images',
+        'name': name,
         'properties': {
-            'images': {'type': 'array', 'items': item_schema},
+            name: {'type': 'array', 'items': item_schema},
             'first': {'type': 'string'},
             'next': {'type': 'string'},
             'schema': {'type': 'string'},

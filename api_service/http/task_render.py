@@ -64,20 +64,7 @@ def _stub_schema():
 
 def tasks_schema():
     """The /v2/schemas/tasks document."""
-    return {
-        'name': 'tasks',
-        'properties': {
-            'tasks': {'type': 'array', 'items': _stub_schema()},
-            'first': {'type': 'string'},
-            'next': {'type': 'string'},
-            'schema': {'type': 'string'},
-        },
-        'links': [
-            {'rel': 'first', 'href': '{first}'},
-            {'rel': 'next', 'href': '{next}'},
-            {'rel': 'describedby', 'href': '{schema}'},
-        ],
-    }
+    return schemas.collection_schema('tasks', _stub_schema())
 
 
 _VALIDATOR = jsonschema.Draft4Validator(task_schema())
@@ -167,8 +154,17 @@ def href(task_id):
     return '/v2/tasks/%s' % task_id
 
 
-def _optional(view, task):
-    for key in ('image_id', 'request_id', 'user_id'):
+def _view(task, fields, optional=()):
+    """``fields`` of the task as they are, then its times and links, then whichever of
+    ``optional`` it has and its expiry if it has one (the order upstream shows)."""
+    view = {key: task[key] for key in fields}
+    view.update({
+        'created_at': _isotime(task['created_at']),
+        'updated_at': _isotime(task['updated_at']),
+        'self': href(task['id']),
+        'schema': '/v2/schemas/task',
+    })
+    for key in optional:
         if task.get(key):
             view[key] = task[key]
     if task.get('expires_at'):
@@ -178,37 +174,13 @@ def _optional(view, task):
 
 def to_json(task):
     """GET /v2/tasks/{task_id} and POST /v2/tasks."""
-    view = {
-        'id': task['id'],
-        'input': task['input'],
-        'type': task['type'],
-        'status': task['status'],
-        'owner': task['owner'],
-        'message': task['message'],
-        'result': task['result'],
-        'created_at': _isotime(task['created_at']),
-        'updated_at': _isotime(task['updated_at']),
-        'self': href(task['id']),
-        'schema': '/v2/schemas/task',
-    }
-    return _optional(view, task)
+    return _view(task, ('id', 'input', 'type', 'status', 'owner', 'message', 'result'),
+                 optional=('image_id', 'request_id', 'user_id'))
 
 
 def stub_json(task):
     """A task in GET /v2/tasks: no input, result nor message."""
-    view = {
-        'id': task['id'],
-        'type': task['type'],
-        'status': task['status'],
-        'owner': task['owner'],
-        'created_at': _isotime(task['created_at']),
-        'updated_at': _isotime(task['updated_at']),
-        'self': href(task['id']),
-        'schema': '/v2/schemas/task',
-    }
-    if task.get('expires_at'):
-        view['expires_at'] = _isotime(task['expires_at'])
-    return view
+    return _view(task, ('id', 'type', 'status', 'owner'))
 
 
 def list_json(tasks, args, limit):
