@@ -23,6 +23,7 @@ from api_service.imports import plugins as import_plugins
 from api_service.imports import staging as staging_mod
 from api_service.imports import web_download
 from api_service.services import hashing
+from api_service.services import store_acls
 from api_service.stores import base as stores_base
 from api_service.tasks import runner as task_runner
 from common import exceptions
@@ -192,6 +193,10 @@ class ImportWork:
             raise parts.task_failed(reason) from exc
         parts.staging.remove_all_of(self.image_id)
         ended = self._end(failed=False)
+        if ended is not None and ended['status'] == 'active':
+            # As upstream on activation (and a copy's new location): the image's readers
+            # may read its data in a store keeping per-image lists.
+            store_acls.update_acls(self.ctx, parts.registry, parts.stores, ended)
         if ended is not None and ended['status'] == 'active' and self.method != COPY_IMAGE:
             parts.notifier.image('image.activate', ended)
             parts.notifier.image('image.update', ended)

@@ -35,6 +35,7 @@ import re
 from api_service import exceptions as api_exceptions
 from api_service.services import format_inspection
 from api_service.services import hashing
+from api_service.services import store_acls
 from api_service.services import upload_claim
 from api_service.services import upload_lease
 from api_service.stores import base
@@ -251,10 +252,10 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
         _abort(ctx, registry, image_id, token)
         raise
     try:
-        return registry.finish_upload(ctx, image_id=image_id, location=uri, size=size,
-                                      checksum=checksum, os_hash_algo=conf.hashing_algorithm,
-                                      os_hash_value=multihash, virtual_size=virtual_size,
-                                      upload_token=token, store_id=store.store_id)
+        finished = registry.finish_upload(
+            ctx, image_id=image_id, location=uri, size=size, checksum=checksum,
+            os_hash_algo=conf.hashing_algorithm, os_hash_value=multihash,
+            virtual_size=virtual_size, upload_token=token, store_id=store.store_id)
     except exceptions.ImageNotFound as exc:
         _delete_quietly(store, uri, ctx)
         raise api_exceptions.ImageGone(image_id=image_id) from exc
@@ -270,3 +271,7 @@ def upload(ctx, registry, store, conf, image_id, stream, content_length,
         if _abort(ctx, registry, image_id, token):
             _delete_quietly(store, uri, ctx)
         raise
+    # As upstream on activation: the projects the image is shared with (or every project,
+    # public) may read the new data, in a store keeping per-image lists.
+    store_acls.update_acls_at(ctx, registry, store, finished, uri)
+    return finished

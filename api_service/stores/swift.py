@@ -733,6 +733,11 @@ def catalog_url(catalog, service_type, region=None, endpoint_type='publicURL'):
     return None
 
 
+def _acl_set(value):
+    """The entries of a Swift ACL header, as a set (Swift may respace or reorder them)."""
+    return {entry.strip() for entry in (value or '').split(',') if entry.strip()}
+
+
 class MultiTenantSwiftStore(SwiftStore):
     """``swift_store_multi_tenant = True``: each image's data goes to the Swift account of
     the project that uploads it, with the user's own token, in a container of its own named
@@ -880,6 +885,43 @@ class MultiTenantSwiftStore(SwiftStore):
     def _new_container_headers(self):
         acl = ','.join('%s:*' % tenant for tenant in self.admin_tenants)
         return {'X-Container-Read': acl, 'X-Container-Write': acl} if acl else {}
+
+    def set_acls(self, location, public=False, read_tenants=(), write_tenants=(),
+                 context=None):
+        """Set who may read and write the container of the image at ``location``, with the
+        caller's token (the account owner's, as upstream): every project (``*:*``) for a
+        public image, else ``read_tenants`` and the admin tenants; writing stays with
+        ``write_tenants`` and the admin tenants. Both headers are always sent, so a project
+        no longer named loses its access. StoreDataNotFound for a container that is gone;
+        StoreUnavailable when Swift refuses."""
+        writers = list(write_tenants) + self.admin_tenants
+        readers = ['*'] if public else list(read_tenants) + self.admin_tenants
+        headers = {'X-Container-Read': ','.join('%s:*' % t for t in dict.fromkeys(readers)),
+                   'X-Container-Write': ','.join('%s:*' % t for t in dict.fromkeys(writers))}
+        connect, container, _ = self._reach(location, context)
+        conn = connect()
+        try:
+            conn.post_container(container, headers=headers)
+            # Swift drops ACL headers, answering 204, from a caller who may write to the
+            # container but does not own the account (an admin tenant's user): read them
+            # back so that this is not taken for done.
+            kept = conn.head_container(container)
+        except swiftclient.ClientException as exc:
+            if exc.http_status == 404:
+                raise exceptions.StoreDataNotFound(uri=location) from exc
+            raise self._unavailable(exc, 'setting the ACLs of %s' % container) from exc
+        except _CONNECTION_ERRORS as exc:
+            raise self._unavailable(exc, 'setting the ACLs of %s' % container) from exc
+        finally:
+            conn.close()
+        for name, wanted in headers.items():
+            if _acl_set(kept.get(name.lower(), '')) != _acl_set(wanted):
+                raise exceptions.StoreUnavailable(
+                    store=self.store_id,
+                    reason='Swift did not change the ACLs of %s (%s is %r, not %r): only '
+                           'a user with an operator role in the account\'s own project '
+                           'may set them' % (container, name, kept.get(name.lower()),
+                                             wanted))
 
     def _after_delete(self, conn, container):
         try:

@@ -14,6 +14,7 @@ from api_service.http.views import imports as import_views
 from api_service.http.views import locations as location_views
 from api_service.http.views import stores
 from api_service.services import deletion
+from api_service.services import store_acls
 from common import states
 
 LOG = logging.getLogger(__name__)
@@ -89,6 +90,9 @@ def update(image_id):
                                          quotas=image_requests.quotas(rt.conf))
     if location_changes:
         image = location_views.patch(rt, ctx, image_id, location_changes)
+    if location_changes or any(change['path'] == 'visibility' for change in changes):
+        # As upstream: who may read the data follows the visibility (multi-tenant Swift).
+        store_acls.update_acls(ctx, rt.registry, rt.stores, image)
     rt.notifier.image('image.update', image)
     return flask.jsonify(_to_json(rt, image))
 

@@ -6,13 +6,16 @@ from api_service import policy
 from api_service.http import app_parts
 from api_service.http import json_body
 from api_service.http import member_render
+from api_service.services import store_acls
 
 blueprint = flask.Blueprint('members', __name__, url_prefix='/v2/images/<image_id>/members')
 
 
 def _check(rt, ctx, image_id, rule):
-    policy.check_member_action(rt.policy, ctx, rt.registry.image_get(ctx, image_id=image_id),
-                               rule)
+    """-> the image, once the caller may do ``rule`` on its members."""
+    image = rt.registry.image_get(ctx, image_id=image_id)
+    policy.check_member_action(rt.policy, ctx, image, rule)
+    return image
 
 
 def _quotas(conf):
@@ -23,9 +26,11 @@ def _quotas(conf):
 def create(image_id):
     rt, ctx = app_parts.current(), app_parts.request_context()
     member_id = member_render.parse_create(json_body.request_json())
-    _check(rt, ctx, image_id, 'add_member')
+    image = _check(rt, ctx, image_id, 'add_member')
     member = rt.registry.image_member_create(ctx, image_id=image_id, member_id=member_id,
                                              quotas=_quotas(rt.conf))
+    # As upstream: the new member project may read the data (multi-tenant Swift).
+    store_acls.update_acls(ctx, rt.registry, rt.stores, image)
     rt.notifier.member('image.member.create', member)
     # Upstream answers 200 here, not 201.
     return flask.jsonify(member_render.to_json(member))
@@ -61,7 +66,8 @@ def update(image_id, member_id):
 @blueprint.delete('/<member_id>')
 def delete(image_id, member_id):
     rt, ctx = app_parts.current(), app_parts.request_context()
-    _check(rt, ctx, image_id, 'delete_member')
+    image = _check(rt, ctx, image_id, 'delete_member')
     member = rt.registry.image_member_delete(ctx, image_id=image_id, member_id=member_id)
+    store_acls.update_acls(ctx, rt.registry, rt.stores, image)
     rt.notifier.member_deleted(member)
     return '', 204

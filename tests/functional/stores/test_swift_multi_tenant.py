@@ -3,7 +3,8 @@ auth_strategy = keystone in front of the Keystone-backed Swift (tests/store_back
 swift_keystone). Users of two projects upload and download with python-glanceclient and
 openstacksdk, as in a real cloud; each image's data sits in the uploading project's own Swift
 account, in a container of its own (swift_store_container + "_" + image id) whose ACLs name
-swift_store_admin_tenants, and a delete removes the container.
+swift_store_admin_tenants, the projects the image is shared with, or every project for a
+public image; a delete removes the container.
 """
 
 import hashlib
@@ -38,7 +39,11 @@ def mt_glance(keystone, swift_keystone, tmp_path_factory):
     daemons.check_rabbitmq()
     workdir = tmp_path_factory.mktemp('glance-swift-mt')
     admin_project = keystone.info['users']['admin']['project_id']
-    options = {'glance_store': {
+    # Owners may make their images public here, so that the public read ACL is set with
+    # the owner's token (an admin's token cannot change ACLs in another project's account).
+    policy_file = workdir / 'policy.yaml'
+    policy_file.write_text('"publicize_image": "role:member"\n')
+    options = {'oslo_policy': {'policy_file': str(policy_file)}, 'glance_store': {
         'stores': 'file,swift', 'default_store': 'swift',
         'swift_store_multi_tenant': 'True', 'swift_store_container': PREFIX,
         'swift_store_admin_tenants': admin_project, 'swift_store_use_trusts': 'False',
@@ -168,3 +173,112 @@ def test_deleting_a_queued_image_removes_a_lost_uploads_segments(keystone, swift
     own.put_object(f'{PREFIX}_{image.id}', f'{image.id}-00001', b'x' * 100)
     client.images.delete(image.id)
     assert container_of(own, image.id) == (None, None)
+
+
+def _client(info, user):
+    session = ks_session.Session(auth=v3.Password(**password_auth(info, user)))
+    return session, glanceclient.Client('2', session=session, region_name=info['region'])
+
+
+def _api_download(base_url, session, image_id):
+    return requests.get(f'{base_url}/v2/images/{image_id}/file',
+                        headers={'X-Auth-Token': session.get_token()}, timeout=30)
+
+
+def test_a_shared_image_is_readable_by_its_member_project(keystone, swift_keystone,
+                                                          mt_glance):
+    info = keystone.info
+    _, owner = _client(info, 'member-a')
+    b_session, member = _client(info, 'member-b')
+    b_project = info['users']['member-b']['project_id']
+    admin_project = info['users']['admin']['project_id']
+    data = os.urandom(2 * MIB + 7)   # segments and a manifest: both must be readable
+    image = owner.images.create(name='mt-shared', disk_format='raw', container_format='bare',
+                                visibility='shared')
+    owner.images.upload(image.id, io.BytesIO(data))
+    try:
+        # Not shared yet: project-b does not see the image at all.
+        assert _api_download(mt_glance.base_url, b_session, image.id).status_code == 404
+
+        owner.image_members.create(image.id, b_project)
+        member.image_members.update(image.id, b_project, 'accepted')
+        headers, _ = container_of(account(keystone, swift_keystone, 'member-a'), image.id)
+        assert sorted(headers['x-container-read'].split(',')) == sorted(
+            [f'{b_project}:*', f'{admin_project}:*'])
+        assert headers['x-container-write'] == f'{admin_project}:*'
+        assert b''.join(member.images.data(image.id)) == data
+
+        # Removed from the members: the image and its data are out of reach again, and
+        # the container no longer names project-b.
+        owner.image_members.delete(image.id, b_project)
+        headers, _ = container_of(account(keystone, swift_keystone, 'member-a'), image.id)
+        assert headers['x-container-read'] == f'{admin_project}:*'
+        assert _api_download(mt_glance.base_url, b_session, image.id).status_code == 404
+    finally:
+        owner.images.delete(image.id)
+
+
+def test_a_public_image_is_readable_by_every_project(keystone, swift_keystone, mt_glance):
+    info = keystone.info
+    _, owner = _client(info, 'member-a')
+    b_session, other = _client(info, 'member-b')
+    admin_project = info['users']['admin']['project_id']
+    data = os.urandom(300 * 1024 + 3)
+    image = owner.images.create(name='mt-public', disk_format='raw', container_format='bare')
+    owner.images.upload(image.id, io.BytesIO(data))
+    try:
+        assert _api_download(mt_glance.base_url, b_session, image.id).status_code == 404
+        owner.images.update(image.id, visibility='public')
+        headers, _ = container_of(account(keystone, swift_keystone, 'member-a'), image.id)
+        assert headers['x-container-read'] == '*:*'
+        assert b''.join(other.images.data(image.id)) == data
+
+        # Private again: the read ACL goes back to the admin tenants alone.
+        owner.images.update(image.id, visibility='private')
+        headers, _ = container_of(account(keystone, swift_keystone, 'member-a'), image.id)
+        assert headers['x-container-read'] == f'{admin_project}:*'
+    finally:
+        owner.images.delete(image.id)
+
+
+def test_an_image_shared_before_its_upload_is_readable_once_active(keystone, swift_keystone,
+                                                                   mt_glance):
+    """The ACLs are set when the upload makes the image active, as upstream on save."""
+    info = keystone.info
+    _, owner = _client(info, 'member-a')
+    _, member = _client(info, 'member-b')
+    b_project = info['users']['member-b']['project_id']
+    image = owner.images.create(name='mt-early', disk_format='raw', container_format='bare',
+                                visibility='shared')
+    try:
+        owner.image_members.create(image.id, b_project)
+        data = os.urandom(64 * 1024)
+        owner.images.upload(image.id, io.BytesIO(data))
+        # Pending (not yet accepted) members may already download by id, as upstream.
+        assert b''.join(member.images.data(image.id)) == data
+    finally:
+        owner.images.delete(image.id)
+
+
+def test_an_acl_swift_does_not_apply_is_a_warning_not_a_failed_request(keystone,
+                                                                       swift_keystone,
+                                                                       mt_glance):
+    """An admin of another project publicizes project-a's image: the image is public (the
+    request succeeds, as upstream), but Swift keeps the account owner's ACLs (it drops ACL
+    headers from a non-owner), and glance-api says so in its log with the image and store."""
+    info = keystone.info
+    _, owner = _client(info, 'member-a')
+    _, admin = _client(info, 'admin')
+    admin_project = info['users']['admin']['project_id']
+    image = owner.images.create(name='mt-admin-public', disk_format='raw',
+                                container_format='bare')
+    owner.images.upload(image.id, io.BytesIO(os.urandom(1000)))
+    try:
+        assert admin.images.update(image.id, visibility='public').visibility == 'public'
+        headers, _ = container_of(account(keystone, swift_keystone, 'member-a'), image.id)
+        assert headers['x-container-read'] == f'{admin_project}:*'
+        log = mt_glance.api.log_text()
+        assert (f'Image {image.id}: could not set the read ACLs of its data in store swift'
+                in log), log[-3000:]
+    finally:
+        owner.images.delete(image.id)
