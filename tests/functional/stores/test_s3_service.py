@@ -9,8 +9,6 @@ credentials, a missing bucket.
 import hashlib
 import json
 import os
-import threading
-import time
 import uuid
 
 import pytest
@@ -18,6 +16,7 @@ import requests
 
 from tests.functional import daemons
 from tests.functional.http_api import ImagesApi
+from tests.functional.stores.cut_upload import upload_cut_by_a_stop
 from tests.functional.stores.test_s3_store import _CheckingS3Server
 from tests.functional.stores.test_s3_store import client
 from tests.functional.stores.test_s3_store import keys
@@ -171,32 +170,10 @@ def test_s3_stopped_mid_upload(tmp_path):
                                      extra_api_options=options) as service:
             api = ImagesApi(service.base_url, 'project-s3stop')
             image = api.create_ok(name='cut')
-            in_multipart = threading.Event()
-
-            def body():
-                for n in range(60):
-                    yield os.urandom(MIB // 2)
-                    if n >= 16:  # past large_object_size and one part
-                        in_multipart.set()
-                        time.sleep(0.2)
-
-            answers = []
-            upload = threading.Thread(target=lambda: answers.append(
-                _upload_ignoring_cut(api, image['id'], body())))
-            upload.start()
-            assert in_multipart.wait(60)
-            deadline = time.monotonic() + 30
-            while not multipart_uploads(info, bucket):
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
-            server.stop()
-            upload.join(180)
-            assert not upload.is_alive()
-            assert answers[0] is None or answers[0] >= 500
-            deadline = time.monotonic() + 60
-            while api.show(image['id']).json()['status'] != 'queued':
-                assert time.monotonic() < deadline
-                time.sleep(0.5)
+            # Slow once past large_object_size and one part: in a multipart upload.
+            upload_cut_by_a_stop(api, image['id'], chunks=60, slow_after=16,
+                                 written=lambda: multipart_uploads(info, bucket),
+                                 stop=server.stop, join_seconds=180)
             # S3 back on the same port (moto starts empty): the image uploads again.
             server = s3_backend.S3Server(tmp_path / 's3')
             server.port, server.url = info['port'], info['endpoint_url']
@@ -207,13 +184,6 @@ def test_s3_stopped_mid_upload(tmp_path):
             assert multipart_uploads(info, bucket) == []
     finally:
         server.stop()
-
-
-def _upload_ignoring_cut(api, image_id, body):
-    try:
-        return api.upload(image_id, body).status_code
-    except requests.RequestException:
-        return None
 
 
 @pytest.mark.parametrize('option,value', [('s3_store_large_object_chunk_size', '4'),

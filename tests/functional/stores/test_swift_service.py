@@ -6,17 +6,16 @@ failure paths: Swift stopped mid-upload, wrong credentials, a missing container.
 
 import hashlib
 import os
-import threading
 import time
 import uuid
 
 import pytest
-import requests
 import swiftclient
 
 from api_service.stores import catalog
 from tests.functional import daemons
 from tests.functional.http_api import ImagesApi
+from tests.functional.stores.cut_upload import upload_cut_by_a_stop
 from tests.functional.stores.test_swift_store import write_reference
 from tests.functional.test_glanceclient_cli import GlanceCli
 from tools.backends import swift_server as swift_backend
@@ -178,32 +177,9 @@ def test_swift_stopped_mid_upload(tmp_path):
                                      extra_api_options=options) as service:
             api = ImagesApi(service.base_url, 'project-swiftstop')
             image = api.create_ok(name='cut')
-            segments_seen = threading.Event()
-
-            def body():
-                for n in range(40):
-                    yield os.urandom(MIB // 2)
-                    if n >= 6:
-                        segments_seen.set()
-                        time.sleep(0.2)
-
-            answers = []
-            upload = threading.Thread(target=lambda: answers.append(
-                _upload_ignoring_cut(api, image['id'], body())))
-            upload.start()
-            assert segments_seen.wait(60)
-            deadline = time.monotonic() + 30
-            while len(names(info, container)) < 2:  # segments are in Swift
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
-            server.stop()
-            upload.join(120)
-            assert not upload.is_alive()
-            assert answers[0] is None or answers[0] >= 500
-            deadline = time.monotonic() + 60
-            while api.show(image['id']).json()['status'] != 'queued':
-                assert time.monotonic() < deadline
-                time.sleep(0.5)
+            upload_cut_by_a_stop(api, image['id'], chunks=40, slow_after=6,
+                                 written=lambda: len(names(info, container)) >= 2,  # segments
+                                 stop=server.stop, join_seconds=120)
             # Swift back (same ports and data): what the failed upload wrote goes away.
             server = swift_backend.SwiftServer(tmp_path / 'swift', ports=info['ports'])
             info = server.start()
@@ -217,13 +193,6 @@ def test_swift_stopped_mid_upload(tmp_path):
             assert md5(api.download(image['id']).content) == md5(data)
     finally:
         server.stop()
-
-
-def _upload_ignoring_cut(api, image_id, body):
-    try:
-        return api.upload(image_id, body).status_code
-    except requests.RequestException:
-        return None
 
 
 def test_glance_cli_300_mib_as_segments(swift_tempauth, tmp_path):
