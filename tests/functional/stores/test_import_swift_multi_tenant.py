@@ -65,3 +65,42 @@ def test_glance_direct_import_lands_in_the_users_account(keystone, swift_keyston
         conn.image.delete_image(image)
     finally:
         conn.close()
+
+
+def test_an_import_makes_a_shared_images_data_readable_by_its_members(keystone,
+                                                                      swift_keystone,
+                                                                      mt_import_glance):
+    """The read ACLs are set when the import makes the image active (as upstream): a project
+    the image was shared with before it had data downloads it."""
+    info = keystone.info
+    owner = openstack.connection.Connection(
+        auth=password_auth(info, 'member-a'), auth_type='password',
+        region_name=info['region'], identity_api_version='3', image_api_version='2')
+    member = openstack.connection.Connection(
+        auth=password_auth(info, 'member-b'), auth_type='password',
+        region_name=info['region'], identity_api_version='3', image_api_version='2')
+    b_project = info['users']['member-b']['project_id']
+    try:
+        image = owner.image.create_image(name='mt-import-shared', disk_format='raw',
+                                         container_format='bare', visibility='shared',
+                                         allow_duplicates=True)
+        owner.image.add_member(image, member_id=b_project)
+        data = os.urandom(100 * 1024 + 1)
+        image.data = data
+        owner.image.stage_image(image)
+        owner.image.import_image(image, method='glance-direct')
+        deadline = time.monotonic() + 60
+        while owner.image.get_image(image.id).status != 'active':
+            assert time.monotonic() < deadline, owner.image.get_image(image.id)
+            time.sleep(0.3)
+        headers, _ = container_of(account(keystone, swift_keystone, 'member-a'), image.id)
+        assert headers['x-container-read'] == f'{b_project}:*'
+        response = member.image.download_image(image.id, stream=True)
+        try:
+            assert b''.join(response.iter_content(chunk_size=64 * 1024)) == data
+        finally:
+            response.close()
+        owner.image.delete_image(image)
+    finally:
+        owner.close()
+        member.close()
