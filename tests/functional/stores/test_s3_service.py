@@ -16,7 +16,9 @@ import requests
 
 from tests.functional import daemons
 from tests.functional.http_api import ImagesApi
-from tests.functional.stores.cut_upload import upload_cut_by_a_stop
+from tests.functional.stores.store_failures import first_upload_refused
+from tests.functional.stores.store_failures import start_refused
+from tests.functional.stores.store_failures import upload_cut_by_a_stop
 from tests.functional.stores.test_s3_store import _CheckingS3Server
 from tests.functional.stores.test_s3_store import client
 from tests.functional.stores.test_s3_store import keys
@@ -124,12 +126,8 @@ def test_a_missing_bucket_without_create_on_put(tmp_path, s3_server):
     with daemons.private_service(tmp_path, name='s3nobucket',
                                  extra_api_options=options) as service:
         api = ImagesApi(service.base_url, 'project-nobucket')
-        image = api.create_ok(name='x')
-        answer = api.upload(image['id'], b'data')
-        assert answer.status_code == 503
-        message = answer.json()['error']['message']
+        image, message = first_upload_refused(api)
         assert bucket in message and 's3_store_create_bucket_on_put' in message
-        assert api.show(image['id']).json()['status'] == 'queued'
         # Once the operator creates it, the same upload works.
         client(info).create_bucket(Bucket=bucket)
         assert api.upload(image['id'], b'data').status_code == 204
@@ -145,14 +143,10 @@ def test_wrong_credentials_fail_the_first_use_clearly(tmp_path):
         with daemons.private_service(tmp_path, name='s3wrongkey',
                                      extra_api_options=options) as service:
             api = ImagesApi(service.base_url, 'project-wrongkey')
-            image = api.create_ok(name='x')
-            answer = api.upload(image['id'], b'data')
-            assert answer.status_code == 503
-            message = answer.json()['error']['message']
+            _, message = first_upload_refused(api)
             assert 'S3 refused the credentials' in message
             assert 's3_store_secret_key' in message
             assert secret not in message
-            assert api.show(image['id']).json()['status'] == 'queued'
             log = (service.workdir / 'api.log').read_text()
             assert 'S3 refused the credentials' in log and secret not in log
     finally:
@@ -191,11 +185,6 @@ def test_s3_stopped_mid_upload(tmp_path):
                                           ('s3_store_bucket', '')])
 def test_a_bad_s3_option_stops_the_start(tmp_path, s3_server, option, value):
     options = single_store(s3_server.info, 'glance-bad', **{option: value})
-    service = daemons.GlanceService(tmp_path / 'service', 'sqlite://', name='s3bad',
-                                    extra_api_options=options)
-    result = daemons.subprocess.run(
-        [daemons.console_script('glance-api'), '--config-file', service.api_conf()],
-        capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0
-    assert option in result.stderr and 'Traceback' not in result.stderr
-    assert s3_server.info['secret_key'] not in result.stderr
+    stderr = start_refused(tmp_path, 's3bad', options)
+    assert option in stderr and 'Traceback' not in stderr
+    assert s3_server.info['secret_key'] not in stderr

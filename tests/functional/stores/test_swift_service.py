@@ -15,7 +15,9 @@ import swiftclient
 from api_service.stores import catalog
 from tests.functional import daemons
 from tests.functional.http_api import ImagesApi
-from tests.functional.stores.cut_upload import upload_cut_by_a_stop
+from tests.functional.stores.store_failures import first_upload_refused
+from tests.functional.stores.store_failures import start_refused
+from tests.functional.stores.store_failures import upload_cut_by_a_stop
 from tests.functional.stores.test_swift_store import write_reference
 from tests.functional.test_glanceclient_cli import GlanceCli
 from tools.backends import swift_server as swift_backend
@@ -115,12 +117,8 @@ def test_a_missing_container_without_create_on_put(tmp_path, swift_tempauth):
     with daemons.private_service(tmp_path, name='nocontainer',
                                  extra_api_options=options) as service:
         api = ImagesApi(service.base_url, 'project-nocontainer')
-        image = api.create_ok(name='x')
-        answer = api.upload(image['id'], b'data')
-        assert answer.status_code == 503
-        message = answer.json()['error']['message']
+        image, message = first_upload_refused(api)
         assert container in message and 'swift_store_create_container_on_put' in message
-        assert api.show(image['id']).json()['status'] == 'queued'
         assert names(info, container) == []
         # Once the operator creates it, the same upload works.
         connect(info).put_container(container)
@@ -133,13 +131,9 @@ def test_wrong_credentials_fail_the_first_use_clearly(tmp_path, swift_tempauth):
     with daemons.private_service(tmp_path, name='wrongkey',
                                  extra_api_options=options) as service:
         api = ImagesApi(service.base_url, 'project-wrongkey')
-        image = api.create_ok(name='x')
-        answer = api.upload(image['id'], b'data')
-        assert answer.status_code == 503
-        message = answer.json()['error']['message']
+        _, message = first_upload_refused(api)
         assert 'authentication failed' in message and 'ref1' in message
         assert 'wrong' not in message  # the key never shows
-        assert api.show(image['id']).json()['status'] == 'queued'
 
 
 @pytest.mark.parametrize('with_config_file,words', [
@@ -154,15 +148,10 @@ def test_multi_tenant_without_keystone_or_with_a_config_file_stops_the_start(
                             swift_store_multi_tenant='True')
     if not with_config_file:
         del options['glance_store']['swift_store_config_file']
-    service = daemons.GlanceService(tmp_path / 'service', 'sqlite://', name='mt',
-                                    extra_api_options=options)
-    result = daemons.subprocess.run(
-        [daemons.console_script('glance-api'), '--config-file', service.api_conf()],
-        capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0
-    assert 'swift_store_multi_tenant' in result.stderr
+    stderr = start_refused(tmp_path, 'mt', options)
+    assert 'swift_store_multi_tenant' in stderr
     for word in words:
-        assert word in result.stderr
+        assert word in stderr
 
 
 def test_swift_stopped_mid_upload(tmp_path):

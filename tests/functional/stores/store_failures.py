@@ -1,5 +1,6 @@
-"""A store's server stopped while an image's bytes flow into it (test_s3_service.py,
-test_swift_service.py): the upload fails and the image goes back to queued."""
+"""The failure paths that test_s3_service.py and test_swift_service.py both walk: a
+glance-api that refuses to start, a first upload the store refuses, a store's server
+stopped while an image's bytes flow into it."""
 
 import os
 import threading
@@ -7,7 +8,30 @@ import time
 
 import requests
 
+from tests.functional import daemons
+
 MIB = 1024 * 1024
+
+
+def start_refused(tmp_path, name, options):
+    """glance-api's stderr, once it has refused to start with ``options``."""
+    service = daemons.GlanceService(tmp_path / 'service', 'sqlite://', name=name,
+                                    extra_api_options=options)
+    result = daemons.subprocess.run(
+        [daemons.console_script('glance-api'), '--config-file', service.api_conf()],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    return result.stderr
+
+
+def first_upload_refused(api):
+    """(image, error message) of a new image whose upload the store refused (503); the
+    image is back to queued."""
+    image = api.create_ok(name='x')
+    answer = api.upload(image['id'], b'data')
+    assert answer.status_code == 503
+    assert api.show(image['id']).json()['status'] == 'queued'
+    return image, answer.json()['error']['message']
 
 
 def upload_cut_by_a_stop(api, image_id, *, chunks, slow_after, written, stop, join_seconds):
