@@ -201,8 +201,10 @@ def add_remote_image_service(tool, keystone, url):
 
 
 # The multi-store layout (--stores multi): backend id -> (driver, weight). Upstream's
-# reference for tempest is two file stores and an http store.
-MULTI_STORES = {'cheap': ('file', 100), 'fast': ('file', 200), 'web': ('http', 0)}
+# reference for tempest is two file stores and an http store. An image's stores are listed
+# highest weight first, and tempest's import waiter compares them with the store ids sorted
+# by name: the weights must fall in name order for both StoreWeightTest and the import tests.
+MULTI_STORES = {'cheap': ('file', 200), 'fast': ('file', 100), 'web': ('http', 0)}
 
 
 def store_sections(state, stores):
