@@ -271,3 +271,65 @@ def test_owner_patch_and_delete_make_one_registry_call_and_others_still_get_403(
     assert reads == [image_id]
     assert client.delete('/v2/images/%s' % image_id, headers=ALICE).status_code == 204
     assert reads == [image_id]
+
+
+# -- rule evaluation -------------------------------------------------------------------------
+
+def test_the_check_evaluator_replaces_oslo_policys_once_an_enforcer_exists(tmp_path):
+    from oslo_policy import _checks
+
+    policy, _pol, _ctx = _policy_and_context(tmp_path, ['member'])
+    assert _checks._check is policy._evaluate_check
+    policy.install_check_evaluator()
+    assert _checks._check is policy._evaluate_check
+
+
+def test_the_check_evaluator_passes_the_rule_name_only_to_checks_that_take_it(tmp_path):
+    from oslo_policy import _checks
+
+    policy, _pol, _ctx = _policy_and_context(tmp_path, ['member'])
+    seen = []
+
+    class NewStyle(_checks.Check):
+        def __call__(self, target, creds, enforcer, current_rule=None):
+            seen.append(('new', current_rule))
+            return True
+
+    class Legacy(_checks.Check):
+        def __call__(self, target, creds, enforcer):
+            seen.append(('legacy',))
+            return False
+
+    for _ in range(2):
+        assert policy._evaluate_check(NewStyle('k', 'm'), {}, {}, None, 'rule-a') is True
+        assert policy._evaluate_check(Legacy('k', 'm'), {}, {}, None, 'rule-a') is False
+    own = Legacy('k', 'm')
+    own.__call__ = lambda target, creds, enforcer, current_rule: seen.append(('own',))
+    policy._evaluate_check(own, {}, {}, None, 'rule-a')
+    assert seen == [('new', 'rule-a'), ('legacy',)] * 2 + [('legacy',)]
+
+
+def test_rules_decide_alike_through_the_check_evaluator(tmp_path, monkeypatch):
+    from oslo_policy import _checks
+
+    policy, pol, ctx = _policy_and_context(tmp_path, ['member', 'reader'])
+    targets = [{'id': 'i', 'project_id': project, 'owner': project, 'visibility': visibility,
+                'member_id': member}
+               for project in ('p', 'q') for visibility in ('public', 'private', 'shared')
+               for member in (None, 'p')]
+    rules = ['get_image', 'modify_image', 'delete_image', 'publicize_image', 'add_image',
+             'get_images', 'context_is_admin', 'communitize_image', 'download_image']
+    ours = [pol.allowed(ctx, rule, target) for rule in rules for target in targets]
+    monkeypatch.setattr(_checks, '_check', _original_check_of_oslo_policy())
+    assert ours == [pol.allowed(ctx, rule, target) for rule in rules for target in targets]
+    assert any(ours) and not all(ours)
+
+
+def _original_check_of_oslo_policy():
+    import importlib
+
+    from oslo_policy import _checks
+    fresh = importlib.util.spec_from_file_location('_pristine_checks', _checks.__file__)
+    module = importlib.util.module_from_spec(fresh)
+    fresh.loader.exec_module(module)
+    return module._check
