@@ -13,6 +13,7 @@ registry allows too: it decides roles (who may publicize, download, deactivate .
 who owns what.
 """
 
+import ast
 import inspect
 import threading
 import time
@@ -51,15 +52,21 @@ class _Enforcer(oslo_policy.Enforcer):
             self._next_check = now + RELOAD_CHECK_SECONDS
 
 
-# -- rule evaluation without a signature inspection at every node -----------------------------
+# -- rule evaluation without repeating per-class and per-rule work at every node ---------------
 #
-# oslo.policy evaluates a rule tree through oslo_policy._checks._check, which calls
-# inspect.getfullargspec on the node's __call__ at every visit to learn whether the check takes
-# the rule's name (newer checks) or not (legacy ones). get_image visits about seven nodes, a
-# request checks several rules (a PATCH or DELETE probes eight, decided_for_own_images), and
-# profiling the metadata path showed that inspection as over half of the api's own CPU time
-# for those two. The answer depends only on the check's class: _evaluate_check asks once per
-# class, then calls the check exactly as oslo.policy would.
+# Two things oslo.policy redoes at every node of a rule tree, every time, that profiling the
+# metadata path showed as most of the api's own CPU time for a PATCH or DELETE (each probes
+# eight rule/target pairs, decided_for_own_images), and a good part of every other request's:
+#
+# * oslo_policy._checks._check calls inspect.getfullargspec on the node's __call__ to learn
+#   whether the check takes the rule's name (newer checks) or not (legacy ones). The answer
+#   depends only on the check's class: _evaluate_check asks once per class, then calls the
+#   check exactly as oslo.policy would.
+# * a generic check (project_id:%(project_id)s, 'public':%(visibility)s) first tries its left
+#   side as a Python literal with ast.literal_eval, which parses and compiles it (about 10 us;
+#   most fail, being credential names). The outcome depends only on that text, which comes
+#   from the rules: _LiteralEvalOnce gives _checks the same ast module with the outcome
+#   remembered per text.
 
 # Check class -> whether its __call__ takes current_rule (more than 4 arguments, self
 # included, as oslo.policy counts them).
@@ -87,16 +94,50 @@ def _evaluate_check(rule, target, creds, enforcer, current_rule):
     return rule(target, creds, enforcer)
 
 
+class _LiteralEvalOnce:
+    """The ast module, but literal_eval remembers what each text gave: its value, or the
+    ValueError it raised (re-raised anew, same message). Other outcomes (SyntaxError ...)
+    are not remembered. A check only compares str() of the value, so sharing it is safe."""
+
+    # The left sides come from the policy rules: a few dozen texts. Past this many, new texts
+    # are evaluated every time (a bound, should some caller pass arbitrary text).
+    MAX_REMEMBERED = 1024
+
+    def __init__(self, module):
+        self._module = module
+        self._outcomes = {}
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def literal_eval(self, node_or_string):
+        if type(node_or_string) is not str:
+            return self._module.literal_eval(node_or_string)
+        outcome = self._outcomes.get(node_or_string)
+        if outcome is None:
+            try:
+                outcome = (True, self._module.literal_eval(node_or_string))
+            except ValueError as exc:
+                outcome = (False, exc.args)
+            if len(self._outcomes) < self.MAX_REMEMBERED:
+                self._outcomes[node_or_string] = outcome
+        is_value, result = outcome
+        if is_value:
+            return result
+        raise ValueError(*result)
+
+
 def install_check_evaluator():
-    """Make oslo.policy evaluate rule trees with _evaluate_check; idempotent. Only over the
-    _check this was written against (same parameters): any other is left in place."""
+    """Make oslo.policy evaluate rule trees with _evaluate_check and _LiteralEvalOnce;
+    idempotent. Only over the _check this was written against (same parameters) and the
+    ast module itself: anything else is left in place."""
     with _EVALUATOR_LOCK:
         current = getattr(oslo_checks, '_check', None)
-        if current is None or current is _evaluate_check:
-            return
-        if inspect.getfullargspec(current).args != _CHECK_PARAMETERS:
-            return
-        oslo_checks._check = _evaluate_check
+        if (current is not None and current is not _evaluate_check
+                and inspect.getfullargspec(current).args == _CHECK_PARAMETERS):
+            oslo_checks._check = _evaluate_check
+        if getattr(oslo_checks, 'ast', None) is ast:
+            oslo_checks.ast = _LiteralEvalOnce(ast)
 
 
 class Policy:
@@ -105,11 +146,18 @@ class Policy:
     def __init__(self, conf):
         self.enforcer = make_enforcer(conf)
 
-    def allowed(self, ctx, rule, target):
+    def allowed(self, ctx, rule, target, creds=None):
+        """``creds``: creds(ctx), when several rules are checked for the same caller."""
         try:
-            return self.enforcer.enforce(rule, target, ctx)
+            return self.enforcer.enforce(rule, target, ctx if creds is None else dict(creds))
         except oslo_policy.InvalidScope:
             return False
+
+    @staticmethod
+    def creds(ctx):
+        """The credentials oslo.policy maps CTX to (to_policy_values() as a dict): made once
+        for several checks, as mapping the context is a good part of a simple check."""
+        return dict(ctx.to_policy_values())
 
     def enforce(self, ctx, rule, target):
         """Raise Forbidden (403) unless RULE allows CTX on TARGET."""
@@ -219,7 +267,8 @@ def decided_for_own_images(pol, ctx, image_id, rules):
         return False
     owned = {'id': image_id, 'project_id': ctx.project_id, 'owner': ctx.project_id,
              'member_id': None}
-    return all(pol.allowed(ctx, rule, dict(owned, visibility=visibility))
+    creds = pol.creds(ctx)
+    return all(pol.allowed(ctx, rule, dict(owned, visibility=visibility), creds=creds)
                for visibility in _VISIBILITIES for rule in rules)
 
 

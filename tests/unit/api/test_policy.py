@@ -333,3 +333,39 @@ def _original_check_of_oslo_policy():
     module = importlib.util.module_from_spec(fresh)
     fresh.loader.exec_module(module)
     return module._check
+
+
+def test_generic_checks_remember_whether_their_left_side_is_a_literal(tmp_path):
+    import ast
+
+    from oslo_policy import _checks
+
+    policy, _pol, _ctx = _policy_and_context(tmp_path, ['member'])
+    assert isinstance(_checks.ast, policy._LiteralEvalOnce)
+    assert _checks.ast.Name is ast.Name
+    for _ in range(2):
+        assert _checks.ast.literal_eval("'public'") == 'public'
+        assert _checks.ast.literal_eval('True') is True
+        with pytest.raises(ValueError) as raised:
+            _checks.ast.literal_eval('project_id')
+        assert 'malformed node or string' in str(raised.value)
+        with pytest.raises(SyntaxError):
+            _checks.ast.literal_eval("'unterminated")
+    generic = _checks.GenericCheck("'public'", '%(visibility)s')
+    assert generic({'visibility': 'public'}, {}, None)
+    assert not generic({'visibility': 'private'}, {}, None)
+    assert _checks.GenericCheck('project_id', '%(owner)s')({'owner': 'p'}, {'project_id': 'p'},
+                                                           None)
+
+
+def test_checks_with_the_creds_made_once_decide_as_with_the_context(tmp_path):
+    _policy, pol, ctx = _policy_and_context(tmp_path, ['member', 'reader'])
+    creds = pol.creds(ctx)
+    assert creds == dict(pol.enforcer._map_context_attributes_into_creds(ctx))
+    for project in ('p', 'q'):
+        target = {'id': 'i', 'project_id': project, 'owner': project, 'visibility': 'private',
+                  'member_id': None}
+        for rule in ('get_image', 'modify_image', 'publicize_image'):
+            assert (pol.allowed(ctx, rule, target, creds=creds)
+                    == pol.allowed(ctx, rule, target))
+    assert pol.creds(ctx) == creds
