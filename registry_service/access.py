@@ -59,9 +59,13 @@ def _shared_with_caller_clause(ctxt, member_status='accepted'):
     return sa.and_(Image.visibility == 'shared', sa.exists().where(*membership))
 
 
+def can_see_without_membership(ctxt, image):
+    """True when ``ctxt`` may see ``image`` whoever it is shared with (no query)."""
+    return ctxt.is_admin or _owns(ctxt, image) or image.visibility in READABLE_BY_ALL
+
+
 def can_see(ctxt, image):
-    return (ctxt.is_admin or _owns(ctxt, image) or image.visibility in READABLE_BY_ALL
-            or _shared_with_caller(ctxt, image))
+    return can_see_without_membership(ctxt, image) or _shared_with_caller(ctxt, image)
 
 
 def can_change(ctxt, image):

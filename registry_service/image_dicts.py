@@ -64,16 +64,21 @@ def to_dict(row, properties, tags, stores=None):
     return image
 
 
-def with_internal(image, row, fields=INTERNAL_FIELDS):
+def with_internal(image, row, fields=INTERNAL_FIELDS, located=None):
     """``image`` plus the internal ``fields`` of ``row`` (for the calls that need them).
-    ``location`` brings the data's ``store_id`` and the image's ``stores`` with it."""
+    ``location`` brings the data's ``store_id`` and the image's ``stores`` with it: from
+    ``located`` = (current location or None, store ids) when the caller has them (a Row
+    from image_rows has no session to look them up in)."""
     for field in fields:
         if field == 'location':
-            session = orm.object_session(row)
-            where = locations.current(session, row.id)
+            if located is None:
+                session = orm.object_session(row)
+                located = (locations.current(session, row.id),
+                           locations.stores_of(session, [row.id])[row.id])
+            where, stores = located
             image['location'] = where.url if where is not None else None
             image['store_id'] = where.store_id if where is not None else None
-            image['stores'] = locations.stores_of(session, [row.id])[row.id]
+            image['stores'] = list(stores)
         else:
             image[field] = _field(row, field)
     return image

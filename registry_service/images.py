@@ -3,6 +3,7 @@
 Listing lives in listing.py, the upload state machine in uploads.py.
 """
 
+import types
 import uuid
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from common import states
 from registry_service import access
 from registry_service import cache_records
 from registry_service import image_dicts
+from registry_service import image_rows
 from registry_service import locations
 from registry_service import patch
 from registry_service import scrubbing
@@ -19,6 +21,10 @@ from registry_service.db import models
 from registry_service.db.types import utcnow
 
 Image = models.Image
+
+_INSERT_IMAGE = sa.insert(image_rows.IMAGES)
+_INSERT_PROPERTY = sa.insert(image_rows.PROPERTIES)
+_INSERT_TAG = sa.insert(image_rows.TAGS)
 
 NEW_IMAGE_DEFAULTS = {
     'name': None, 'visibility': 'shared', 'protected': False, 'os_hidden': False,
@@ -62,43 +68,43 @@ def check_new_image(values, properties, tags, quotas=None):
 def create(db, ctxt, values, properties, tags, quotas=None):
     image_id, attributes, properties, tags = check_new_image(values, properties, tags, quotas)
     now = utcnow()
-    with db.write() as session:
-        # Ids are never reused, not even those of deleted images (OSSN-0075).
-        if session.get(Image, image_id) is not None:
-            raise exceptions.Duplicate('Image ID %s already exists!' % image_id,
-                                       image_id=image_id)
-        row = Image(id=image_id, status=states.QUEUED, created_at=now, updated_at=now,
-                    deleted=False, **attributes)
-        session.add(row)
-        session.add_all(models.ImageProperty(image_id=image_id, name=name, value=value)
-                        for name, value in properties.items())
-        session.add_all(models.ImageTag(image_id=image_id, value=tag) for tag in tags)
+    row = dict.fromkeys(image_rows.IMAGES.columns.keys())
+    row.update(attributes, id=image_id, status=states.QUEUED, created_at=now,
+               updated_at=now, deleted=False)
+    with db.write_connection() as conn:
+        # Ids are never reused, not even those of deleted images (OSSN-0075): the rows of
+        # deleted images stay, and the primary key refuses the id.
         try:
-            session.flush()
+            conn.execute(_INSERT_IMAGE, row)
         except sa.exc.IntegrityError:
-            # Another registry inserted the same id between our check and our insert.
             raise exceptions.Duplicate('Image ID %s already exists!' % image_id,
                                        image_id=image_id) from None
-        return image_dicts.to_dict(row, properties, tags)
+        _write_properties(conn, image_id, {}, properties)
+        _write_tags(conn, image_id, [], tags)
+        return image_dicts.to_dict(types.SimpleNamespace(**row), properties, tags, stores=())
 
 
 def get(db, ctxt, image_id, internal=False):
     """The image; with ``internal``, its location and upload lease too."""
-    with db.read() as session:
-        row = access.fetch_visible(session, ctxt, image_id)
-        image = _dict_of(session, row)
-        return image_dicts.with_internal(image, row) if internal else image
+    with db.read_connection() as conn:
+        row = image_rows.fetch_visible(conn, ctxt, image_id)
+        return image_rows.image_dicts_of(
+            conn, [row], internal=image_dicts.INTERNAL_FIELDS if internal else ())[0]
 
 
 def _write_properties(session, image_id, old, new):
+    """Write the change from ``old`` to ``new`` properties (``session``: a Session or a
+    Connection; only statements, no ORM objects)."""
     gone = [name for name in old if name not in new]
     if gone:
         session.execute(sa.delete(models.ImageProperty).where(
             models.ImageProperty.image_id == image_id, models.ImageProperty.name.in_(gone)))
+    added = [{'image_id': image_id, 'name': name, 'value': value}
+             for name, value in new.items() if name not in old]
+    if added:
+        session.execute(_INSERT_PROPERTY, added)
     for name, value in new.items():
-        if name not in old:
-            session.add(models.ImageProperty(image_id=image_id, name=name, value=value))
-        elif old[name] != value:
+        if name in old and old[name] != value:
             session.execute(sa.update(models.ImageProperty).where(
                 models.ImageProperty.image_id == image_id,
                 models.ImageProperty.name == name).values(value=value))
@@ -109,17 +115,18 @@ def _write_tags(session, image_id, old, new):
     if gone:
         session.execute(sa.delete(models.ImageTag).where(
             models.ImageTag.image_id == image_id, models.ImageTag.value.in_(gone)))
-    session.add_all(models.ImageTag(image_id=image_id, value=tag)
-                    for tag in sorted(set(new) - set(old)))
+    added = [{'image_id': image_id, 'value': tag} for tag in sorted(set(new) - set(old))]
+    if added:
+        session.execute(_INSERT_TAG, added)
 
 
 def update(db, ctxt, image_id, changes, quotas=None):
-    with db.write() as session:
-        row = access.fetch_changeable(session, ctxt, image_id)
+    with db.write_connection() as conn:
+        row = image_rows.fetch_changeable(conn, ctxt, image_id)
         if not changes:
-            return _dict_of(session, row)
-        old_properties = image_dicts.load_properties(session, [image_id])[image_id]
-        old_tags = image_dicts.load_tags(session, [image_id])[image_id]
+            return image_rows.image_dicts_of(conn, [row])[0]
+        old_properties = image_rows.properties_of(conn, [image_id])[image_id]
+        old_tags = image_rows.tags_of(conn, [image_id])[image_id]
         old_base = {name: getattr(row, name) for name in patch.MUTABLE}
         base, properties, tags = patch.apply(changes, status=row.status, base=old_base,
                                              properties=old_properties, tags=old_tags)
@@ -133,17 +140,18 @@ def update(db, ctxt, image_id, changes, quotas=None):
         values['updated_at'] = utcnow()
         # The row is locked, so the status check cannot fail on a database that honours
         # FOR UPDATE; it keeps the write correct where that lock is a no-op.
-        result = session.execute(
+        result = conn.execute(
             sa.update(Image).where(Image.id == image_id, Image.status == row.status)
-            .values(**values).execution_options(synchronize_session=False))
+            .values(**values))
         if result.rowcount != 1:
             raise exceptions.Conflict('Image %s changed during the update.' % image_id,
                                       image_id=image_id)
-        _write_properties(session, image_id, old_properties, properties)
-        _write_tags(session, image_id, old_tags, tags)
-        session.flush()
-        session.refresh(row)
-        return image_dicts.to_dict(row, properties, tags)
+        _write_properties(conn, image_id, old_properties, properties)
+        _write_tags(conn, image_id, old_tags, tags)
+        # The row as written, without reading it back.
+        written = types.SimpleNamespace(**dict(row._mapping, **values))
+        stores = image_rows.locations_of(conn, [image_id])[image_id].stores()
+        return image_dicts.to_dict(written, properties, tags, stores)
 
 
 def delete_location(db, ctxt, image_id, store_id):
@@ -182,36 +190,37 @@ def delete(db, ctxt, image_id, delayed=False):
     ``data_queued: True`` and the api leaves the data alone. An image without data is
     deleted outright either way, as upstream does.
     """
-    with db.write() as session:
-        row = access.fetch_changeable(session, ctxt, image_id)
+    with db.write_connection() as conn:
+        row = image_rows.fetch_changeable(conn, ctxt, image_id)
         if row.protected:
             raise exceptions.Forbidden('Image %s is protected and cannot be deleted.'
                                        % image_id, image_id=image_id)
-        before = image_dicts.with_internal(_dict_of(session, row), row, ('location',))
+        located = image_rows.locations_of(conn, [image_id])
+        before = image_rows.image_dicts_of(conn, [row], internal=('location',),
+                                           located=located)[0]
         # Every copy's data goes (1.10), not only the current location's.
         before['locations'] = [{'url': where.url, 'store_id': where.store_id}
-                               for where in locations.all_live(session, image_id)]
+                               for where in located[image_id].live()]
         now = utcnow()
         target = states.DELETED
         if delayed and before['location'] and \
                 states.can_transition(row.status, states.PENDING_DELETE):
             target = states.PENDING_DELETE
-        result = session.execute(
+        result = conn.execute(
             sa.update(Image)
             .where(Image.id == image_id, Image.deleted == sa.false(),
                    Image.status.in_(states.sources_of(target)))
             .values(status=target, deleted=True, deleted_at=now, updated_at=now,
-                    upload_expires_at=None)
-            .execution_options(synchronize_session=False))
+                    upload_expires_at=None))
         if result.rowcount != 1:
             raise exceptions.ImageNotFound(image_id=image_id)
-        cache_records.forget_image(session, image_id)
+        cache_records.forget_image(conn, image_id)
         if target == states.PENDING_DELETE:
             for url in [where['url'] for where in before['locations']] or \
                     [before['location']]:
-                scrubbing.queue(session, image_id, url, now)
-            locations.mark(session, image_id, locations.PENDING_DELETE, now)
+                scrubbing.queue(conn, image_id, url, now)
+            locations.mark(conn, image_id, locations.PENDING_DELETE, now)
             before['data_queued'] = True
         else:
-            locations.mark(session, image_id, locations.DELETED, now)
+            locations.mark(conn, image_id, locations.DELETED, now)
         return before

@@ -13,7 +13,7 @@ from common import exceptions
 from common import image_attributes
 from common import list_query
 from registry_service import access
-from registry_service import image_dicts
+from registry_service import image_rows
 from registry_service.db import models
 
 Image = models.Image
@@ -111,14 +111,14 @@ def _sort_spec(query):
     return spec
 
 
-def build_query(session, ctxt, query):
+def build_query(conn, ctxt, query):
     """The SELECT of one page of ``query`` (a ListQuery; exposed for tools that show its
-    SQL and query plan)."""
+    SQL and query plan), of the images table's columns (Rows, not ORM objects)."""
     columns = _sort_columns(_sort_spec(query))
-    select = sa.select(Image).where(*_filter_clauses(ctxt, query))
+    select = sa.select(image_rows.IMAGES).where(*_filter_clauses(ctxt, query))
     if query.marker is not None:
         try:
-            marker_row = access.fetch_visible(session, ctxt, query.marker)
+            marker_row = image_rows.fetch_visible(conn, ctxt, query.marker)
         except exceptions.ImageNotFound:
             raise exceptions.MarkerNotFound(marker=query.marker) from None
         select = select.where(_after_marker(columns, marker_row))
@@ -130,6 +130,6 @@ def build_query(session, ctxt, query):
 
 
 def list_images(db, ctxt, query):
-    with db.read() as session:
-        rows = session.execute(build_query(session, ctxt, query)).scalars().all()
-        return image_dicts.to_dicts(session, rows)
+    with db.read_connection() as conn:
+        rows = conn.execute(build_query(conn, ctxt, query)).all()
+        return image_rows.image_dicts_of(conn, rows)

@@ -46,9 +46,11 @@ def queue(session, image_id, location, now, error=None):
                                      Deletion.location == location)).first()
     if exists is not None:
         return
-    session.add(Deletion(image_id=image_id, location=location, created_at=now,
-                         attempts=0 if error is None else 1,
-                         last_error=None if error is None else error[:MAX_ERROR_LENGTH]))
+    # An INSERT rather than session.add: image deletes run it on a Connection (image_rows).
+    session.execute(sa.insert(Deletion).values(
+        image_id=image_id, location=location, created_at=now,
+        attempts=0 if error is None else 1,
+        last_error=None if error is None else error[:MAX_ERROR_LENGTH]))
 
 
 def _free(now):

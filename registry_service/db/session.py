@@ -76,8 +76,8 @@ class Database:
     def __init__(self, engine):
         self.engine = engine
         self._reader = orm.sessionmaker(bind=engine, expire_on_commit=False)
-        self._writer = orm.sessionmaker(
-            bind=engine.execution_options(glimpse_write=True), expire_on_commit=False)
+        self._write_engine = engine.execution_options(glimpse_write=True)
+        self._writer = orm.sessionmaker(bind=self._write_engine, expire_on_commit=False)
         # SQLite has one writer at a time, and a writer that finds the lock taken polls for
         # it in sleeps of growing length (up to 100 ms each), long after the lock came free.
         # Writers of this process queue here instead, and each starts as soon as the last one
@@ -99,6 +99,18 @@ class Database:
     def write(self):
         with self._write_turn, self._writer.begin() as session:
             yield session
+
+    @contextlib.contextmanager
+    def read_connection(self):
+        """read() without the ORM: a Connection in a transaction (image_rows.py's calls)."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def write_connection(self):
+        """write() without the ORM: a Connection in a write transaction, in the write turn."""
+        with self._write_turn, self._write_engine.begin() as connection:
+            yield connection
 
     def ping(self):
         with self.read() as session:

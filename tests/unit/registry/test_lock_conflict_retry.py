@@ -111,20 +111,25 @@ def deadlocking_db(db, monkeypatch):
     """``db`` whose next ``failures`` write transactions do their work, then deadlock
     before they commit (so the database rolls them back)."""
     monkeypatch.setattr(db_session, 'RETRY_BACKOFF_SECONDS', 0.001)
-    real_write = db.write
     state = {'failures': 0, 'writes': 0}
 
-    @contextlib.contextmanager
-    def write():
-        with real_write() as session:
-            yield session
-            state['writes'] += 1
-            if state['failures']:
-                state['failures'] -= 1
-                session.flush()
-                raise deadlock()
+    # Both ways into a write transaction: the ORM session and the bare connection
+    # (image_rows' calls).
+    def deadlocking(real_write, flush):
+        @contextlib.contextmanager
+        def write():
+            with real_write() as handle:
+                yield handle
+                state['writes'] += 1
+                if state['failures']:
+                    state['failures'] -= 1
+                    flush(handle)
+                    raise deadlock()
+        return write
 
-    monkeypatch.setattr(db, 'write', write)
+    monkeypatch.setattr(db, 'write', deadlocking(db.write, lambda session: session.flush()))
+    monkeypatch.setattr(db, 'write_connection',
+                        deadlocking(db.write_connection, lambda connection: None))
     return db, state
 
 
