@@ -99,7 +99,11 @@ def nodes_of(db, ctxt, image_id):
             .order_by(CachedImage.node_reference)).scalars())
 
 
+# Built once: every image delete runs it.
+_FORGET_IMAGE = sa.delete(CachedImage.__table__).where(
+    CachedImage.__table__.c.image_id == sa.bindparam('image_id'))
+
+
 def forget_image(session, image_id):
     """Inside a delete's or deactivate's transaction: no node's copy counts any more."""
-    session.execute(sa.delete(CachedImage).where(CachedImage.image_id == image_id)
-                    .execution_options(synchronize_session=False))
+    session.execute(_FORGET_IMAGE, {'image_id': image_id})

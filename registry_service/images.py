@@ -25,6 +25,11 @@ Image = models.Image
 _INSERT_IMAGE = sa.insert(image_rows.IMAGES)
 _INSERT_PROPERTY = sa.insert(image_rows.PROPERTIES)
 _INSERT_TAG = sa.insert(image_rows.TAGS)
+# The SET columns come from the parameters of each execution.
+_MARK_DELETED = sa.update(image_rows.IMAGES).where(
+    image_rows.IMAGES.c.id == sa.bindparam('image_id'),
+    image_rows.IMAGES.c.deleted == sa.false(),
+    image_rows.IMAGES.c.status.in_(sa.bindparam('sources', expanding=True)))
 
 NEW_IMAGE_DEFAULTS = {
     'name': None, 'visibility': 'shared', 'protected': False, 'os_hidden': False,
@@ -206,12 +211,10 @@ def delete(db, ctxt, image_id, delayed=False):
         if delayed and before['location'] and \
                 states.can_transition(row.status, states.PENDING_DELETE):
             target = states.PENDING_DELETE
-        result = conn.execute(
-            sa.update(Image)
-            .where(Image.id == image_id, Image.deleted == sa.false(),
-                   Image.status.in_(states.sources_of(target)))
-            .values(status=target, deleted=True, deleted_at=now, updated_at=now,
-                    upload_expires_at=None))
+        result = conn.execute(_MARK_DELETED, {
+            'image_id': image_id, 'sources': sorted(states.sources_of(target)),
+            'status': target, 'deleted': True, 'deleted_at': now, 'updated_at': now,
+            'upload_expires_at': None})
         if result.rowcount != 1:
             raise exceptions.ImageNotFound(image_id=image_id)
         cache_records.forget_image(conn, image_id)

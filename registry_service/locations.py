@@ -67,15 +67,19 @@ def all_live(session, image_id):
         .order_by(Location.id)).scalars().all()
 
 
+# Built once (every image delete runs it); the SET columns come from each execution.
+_MARK = sa.update(Location.__table__).where(
+    Location.__table__.c.image_id == sa.bindparam('b_image_id'),
+    Location.__table__.c.status.in_(sa.bindparam('b_statuses', expanding=True)))
+
+
 def mark(session, image_id, status, now=None, statuses=(ACTIVE, PENDING_DELETE)):
     """Set the status of the image's locations that are in ``statuses``."""
     now = now or utcnow()
     gone = status == DELETED
-    session.execute(
-        sa.update(Location)
-        .where(Location.image_id == image_id, Location.status.in_(statuses))
-        .values(status=status, updated_at=now, deleted=gone, deleted_at=now if gone else None)
-        .execution_options(synchronize_session=False))
+    session.execute(_MARK, {'b_image_id': image_id, 'b_statuses': list(statuses),
+                            'status': status, 'updated_at': now, 'deleted': gone,
+                            'deleted_at': now if gone else None})
 
 
 def remove_from_store(session, image_id, store_id, now=None):
