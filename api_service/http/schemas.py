@@ -6,6 +6,7 @@ types, enums and readOnly flags follow upstream Glance exactly; descriptions are
 """
 
 import copy
+import re
 
 import jsonschema
 
@@ -122,6 +123,102 @@ def collection_schema(name, item_schema):
     }
 
 
+# -- a quick check before the full validation ------------------------------------------------
+#
+# Every image create and PATCH validates against the image schema, and jsonschema walks all
+# of its properties for each (about 20 us in-process, a sixth of a PATCH's own cost). Most
+# bodies are plain: strings and numbers meeting a type, an enum, a length or a pattern. The
+# quick check says "valid" only for such values that surely pass; for anything else (a
+# keyword it does not know, a value of another kind, a value that fails) it says nothing,
+# and jsonschema decides and words the error, as before.
+
+# JSON Schema type -> the Python type a decoded JSON value of that type has (exactly: a bool
+# is no integer, as for jsonschema).
+_QUICK_TYPES = {'string': str, 'integer': int, 'boolean': bool, 'null': type(None),
+                'array': list}
+# Keywords Draft 4 validation ignores (annotations, and is_base of schema-image.json).
+_ANNOTATIONS = frozenset({'description', 'title', 'readOnly', 'is_base'})
+_SCALARS = (str, int, bool, type(None))
+
+
+def quick_check(schema):
+    """-> f(value): True when ``value`` surely meets ``schema`` (one property's) under
+    Draft 4; None when ``schema`` uses anything beyond type, enum, maxLength, pattern and
+    items of such schemas."""
+    known = _ANNOTATIONS | {'type', 'enum', 'maxLength', 'pattern', 'items'}
+    if not isinstance(schema, dict) or not set(schema) <= known:
+        return None
+    types = schema.get('type')
+    if types is not None:
+        names = [types] if isinstance(types, str) else types
+        if not isinstance(names, list) or not all(n in _QUICK_TYPES for n in names):
+            return None
+        types = tuple(_QUICK_TYPES[n] for n in names)
+    enum = schema.get('enum')
+    if enum is not None and not (isinstance(enum, list)
+                                 and all(type(e) in _SCALARS for e in enum)):
+        return None
+    max_length = schema.get('maxLength')
+    if max_length is not None and type(max_length) is not int:
+        return None
+    pattern = schema.get('pattern')
+    if pattern is not None:
+        try:
+            pattern = re.compile(pattern)
+        except (TypeError, re.error):
+            # jsonschema meets it, and says what is wrong, when a value reaches it.
+            return None
+    items = None
+    if 'items' in schema:
+        items = quick_check(schema['items'])
+        if items is None:
+            return None
+
+    def check(value):
+        kind = type(value)
+        if kind is list:
+            # jsonschema compares lists in an enum its own way (1 is not true there).
+            if enum is not None:
+                return False
+            if items is not None and not all(items(item) for item in value):
+                return False
+        elif kind not in _SCALARS:
+            return False
+        if types is not None and kind not in types:
+            return False
+        if enum is not None and not any(type(e) is kind and e == value for e in enum):
+            return False
+        if kind is str:
+            if max_length is not None and len(value) > max_length:
+                return False
+            if pattern is not None and not pattern.search(value):
+                return False
+        return True
+
+    return check
+
+
+def quick_object_check(schema):
+    """-> f(obj): True when the dict ``obj`` surely meets ``schema`` (the image schema:
+    properties, additionalProperties); None for a schema with other validation keywords."""
+    if not set(schema) <= {'name', 'links', 'properties', 'additionalProperties'}:
+        return None
+    by_name = {name: quick_check(prop) for name, prop in schema.get('properties', {}).items()}
+    extra = schema.get('additionalProperties', {})
+    extra = quick_check(extra) if isinstance(extra, dict) else None
+
+    def check(obj):
+        if type(obj) is not dict:
+            return False
+        for name, value in obj.items():
+            value_check = by_name[name] if name in by_name else extra
+            if value_check is None or not value_check(value):
+                return False
+        return True
+
+    return check
+
+
 class ImageSchemas:
     """The schema documents for one configuration, and a validator compiled once."""
 
@@ -135,9 +232,12 @@ class ImageSchemas:
         # The documented extra properties (schema-image.json) are not base attributes.
         self.base_names = frozenset(base)
         self._validator = jsonschema.Draft4Validator(self.image)
+        self._surely_valid = quick_object_check(self.image) or (lambda obj: False)
 
     def validate(self, obj):
         """Raise Invalid (400) with the first problem found in ``obj``."""
+        if self._surely_valid(obj):
+            return
         error = jsonschema.exceptions.best_match(self._validator.iter_errors(obj))
         if error is not None:
             where = '/'.join(str(p) for p in error.absolute_path)
