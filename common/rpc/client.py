@@ -37,6 +37,24 @@ class RegistryClient:
         self._timeout = timeout or conf.registry.rpc_timeout
         self._client = rpc_transport.get_client(conf, self._transport, timeout=self._timeout)
         self._reply_queue = rpc_transport.ReplyQueue(self._transport)
+        # The version_cap is fixed for the client's life, so each answer of can_send_version
+        # and each client prepared for a version is made once, not on every call (oslo.messaging
+        # builds a new call context for each; a few microseconds apiece, per optional argument).
+        self._sendable = {}
+        self._prepared = {}
+
+    def _can_send_version(self, version):
+        sendable = self._sendable.get(version)
+        if sendable is None:
+            sendable = self._sendable[version] = self._client.can_send_version(version)
+        return sendable
+
+    def _prepared_for(self, version):
+        # Preparing only fixes the version: the cap is still checked by each call.
+        client = self._prepared.get(version)
+        if client is None:
+            client = self._prepared[version] = self._client.prepare(version=version)
+        return client
 
     def _call(self, ctxt, method, **kwargs):
         version = contract.METHODS[method]
@@ -44,14 +62,14 @@ class RegistryClient:
             since = contract.OPTIONAL_ARGUMENTS.get((method, name))
             if since is None:
                 continue
-            if kwargs[name] is None or not self._client.can_send_version(since):
+            if kwargs[name] is None or not self._can_send_version(since):
                 # Unset, or newer than the registry version_cap allows: the registry's
                 # default applies (during a rolling upgrade, e.g., quotas go unchecked
                 # until the registries are upgraded).
                 del kwargs[name]
             elif contract.version_tuple(since) > contract.version_tuple(version):
                 version = since
-        client = self._client.prepare(version=version)
+        client = self._prepared_for(version)
         try:
             self._reply_queue.wait(self._timeout)
         except oslo_messaging.MessagingTimeout as exc:
@@ -82,7 +100,7 @@ class RegistryClient:
     def image_list(self, ctxt, *, query):
         """``query`` is a common.list_query.ListQuery."""
         since = contract.OPTIONAL_ARGUMENTS['image_list', 'query']
-        if self._client.can_send_version(since):
+        if self._can_send_version(since):
             return self._call(ctxt, 'image_list', query=query.to_dict())
         # A registry before 1.4 (version_cap): the same query in its argument form.
         return self._call(ctxt, 'image_list', **query.to_legacy())
@@ -179,7 +197,7 @@ class RegistryClient:
     def _cache(self, ctxt, method, **kwargs):
         # A registry held below 1.8 ([registry] version_cap) keeps no cache records: 503.
         since = contract.METHODS[method]
-        if not self._client.can_send_version(since):
+        if not self._can_send_version(since):
             raise exceptions.RegistryUnavailable(
                 'The image registry is held below RPC %s ([registry] version_cap): the image '
                 'cache records are kept once the registries are upgraded.' % since)
@@ -235,7 +253,7 @@ class RegistryClient:
         # A registry held below 1.7 by [registry] version_cap (a rolling upgrade) has no
         # catalog: say so (503) rather than letting oslo.messaging's cap error become a 500.
         since = contract.METHODS[method]
-        if not self._client.can_send_version(since):
+        if not self._can_send_version(since):
             raise exceptions.RegistryUnavailable(
                 'The image registry is held below RPC %s ([registry] version_cap): the '
                 'metadata definitions catalog is served once the registries are upgraded.'
