@@ -30,6 +30,14 @@ database_opts = [
                help='Seconds after which a pooled connection is replaced, so servers and '
                     'proxies that drop idle connections (MySQL wait_timeout, HAProxy) never '
                     'hand the registry a dead one.'),
+    cfg.BoolOpt('sqlite_synchronous', default=True,
+                help='SQLite only: when true (the default), every commit waits until its '
+                     'changes are on disk (SQLite\'s synchronous = FULL, in WAL mode), so a '
+                     'power loss or kernel crash loses no committed change. False sets '
+                     'synchronous = OFF, as oslo.db does: commits no longer wait for the '
+                     'disk, and a power loss may lose the last commits or corrupt the '
+                     'database; a crash of glance-registry alone loses nothing. For '
+                     'throwaway deployments and tests only.'),
     cfg.IntOpt('connection_debug', default=0, min=0, max=100,
                help='Verbosity of SQL logging: 0 none, 50 or more logs every statement, 100 '
                     'also logs result rows. For debugging only.'),

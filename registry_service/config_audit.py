@@ -60,8 +60,6 @@ NOT_IMPLEMENTED = (
     Entry('database', 'idle_timeout', 'write connection_recycle_time instead'),
     Entry('database', 'min_pool_size', 'the pool opens connections as calls need them'),
     Entry('database', 'max_overflow', 'the pool may open 8 connections beyond max_pool_size'),
-    Entry('database', 'sqlite_synchronous', 'SQLite runs in WAL mode with its default '
-          'synchronous setting'),
     Entry('database', 'mysql_sql_mode', 'MySQL runs with its server\'s sql_mode'),
     Entry('database', 'backend', 'the database layer is always SQLAlchemy',
           lambda value: value.strip() == 'sqlalchemy'),

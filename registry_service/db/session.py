@@ -28,7 +28,9 @@ def _is_sqlite(url):
     return url.get_backend_name() == 'sqlite'
 
 
-def _prepare_sqlite(engine):
+def _prepare_sqlite(engine, synchronous=True):
+    """``synchronous``: [database] sqlite_synchronous (False: commits do not wait for the
+    disk)."""
     @event.listens_for(engine, 'connect')
     def on_connect(dbapi_connection, connection_record):
         # Take transaction control from the sqlite3 module so that 'begin' below decides
@@ -39,6 +41,8 @@ def _prepare_sqlite(engine):
         cursor.execute('PRAGMA foreign_keys = ON')
         # WAL lets readers go on while one writer commits (no-op for in-memory databases).
         cursor.execute('PRAGMA journal_mode = WAL')
+        if not synchronous:
+            cursor.execute('PRAGMA synchronous = OFF')
         cursor.close()
 
     @event.listens_for(engine, 'begin')
@@ -58,7 +62,7 @@ def make_engine(conf):
     kwargs = {'echo': 'debug' if echo >= 100 else echo >= 50}
     if _is_sqlite(url):
         engine = sa.create_engine(url, **kwargs)
-        _prepare_sqlite(engine)
+        _prepare_sqlite(engine, synchronous=conf.database.sqlite_synchronous)
         return engine
     pool_size = conf.database.max_pool_size or config.executor_thread_pool_size(conf)
     return sa.create_engine(

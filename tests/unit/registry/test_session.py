@@ -21,6 +21,24 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(conf):
         database.dispose()
 
 
+def _sqlite_synchronous(conf):
+    database = db_session.Database.from_conf(conf)
+    try:
+        with database.read() as session:
+            return session.execute(sa.text('PRAGMA synchronous')).scalar()
+    finally:
+        database.dispose()
+
+
+def test_sqlite_commits_wait_for_the_disk_unless_sqlite_synchronous_is_false(conf):
+    if not conf.database.connection.startswith('sqlite'):
+        return
+    full, off = 2, 0
+    assert _sqlite_synchronous(conf) == full
+    conf.set_override('sqlite_synchronous', False, group='database')
+    assert _sqlite_synchronous(conf) == off
+
+
 def test_server_database_pool_matches_the_rpc_executor(conf):
     conf.set_override('connection', 'postgresql+psycopg2://u@127.0.0.1/x', group='database')
     engine = db_session.make_engine(conf)  # connects lazily: nothing is contacted here
