@@ -1,6 +1,7 @@
 """Turns the registry's image dict into the image JSON users see."""
 
 import datetime
+import re
 
 from api_service.services import locations
 from common import image_attributes
@@ -12,10 +13,21 @@ SHOWN_ATTRIBUTES = tuple(
     if a.shown and a.stored and a.name != 'id' and a.type != image_attributes.DATETIME)
 
 
+# The registry's form (registry_service/image_dicts.py:isotime), UTC, or the same without the
+# Z (naive times are taken as UTC), for a year of four digits.
+_UTC_TIME = re.compile(r'[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
+                       r'(?:\.[0-9]{6})?Z?')
+
+
 def isotime(value):
     """'2026-11-22T13:12:56.123456Z' (or any ISO-8601 form) -> '2026-11-22T13:12:56Z'."""
     if value is None:
         return None
+    if _UTC_TIME.fullmatch(value):
+        # Already UTC and in this order: parsed only to refuse an impossible date or time
+        # (ValueError, as below), then cut to the second.
+        datetime.datetime.fromisoformat(value.rstrip('Z'))
+        return value[:19] + 'Z'
     parsed = datetime.datetime.fromisoformat(value.replace('Z', '+00:00'))
     if parsed.utcoffset():
         # Not UTC already (the registry sends UTC, ...Z): its fields are moved to UTC.
