@@ -15,6 +15,7 @@ who owns what.
 
 import ast
 import inspect
+import re
 import threading
 import time
 
@@ -41,14 +42,19 @@ class _Enforcer(oslo_policy.Enforcer):
     each policy.d directory on every check, and a request makes several checks; profiling
     the metadata path showed these stat() calls as about 8 % of the api's CPU time. An edited
     policy file still takes effect within RELOAD_CHECK_SECONDS.
+
+    ``facts`` holds what was worked out from the rules as loaded (reads_visibility); it is
+    emptied whenever the rules are (re)loaded.
     """
 
     _next_check = None
+    facts = {}
 
     def load_rules(self, force_reload=False):
         now = time.monotonic()
         if force_reload or self._next_check is None or now >= self._next_check:
             super().load_rules(force_reload)
+            self.facts = {}
             self._next_check = now + RELOAD_CHECK_SECONDS
 
 
@@ -253,6 +259,69 @@ def check_update(pol, ctx, image, changes):
                 pol.enforce(ctx, rule, image_target(image))
 
 
+# The placeholders of a check's match string that name a target key: %(name)s.
+_TARGET_PLACEHOLDER = re.compile(r'%\(([^)]*)\)s')
+# Checks whose only use of the target is their match string (``match % target``) or their
+# sub-checks; any other check (http:, an extension) may read the whole target.
+_COMBINING_CHECKS = (oslo_checks.AndCheck, oslo_checks.OrCheck)
+_MATCHING_CHECKS = (oslo_checks.RoleCheck, oslo_checks.GenericCheck)
+_CONSTANT_CHECKS = (oslo_checks.TrueCheck, oslo_checks.FalseCheck)
+
+
+def _loaded_rule(rules, name):
+    """The check oslo.policy evaluates for the rule NAME (oslo's Rules fall back on the
+    default rule for a name they lack), or None when it has none."""
+    try:
+        return rules[name]
+    except KeyError:
+        return None
+
+
+def _target_keys(rules, check, seen):
+    """The target keys CHECK may read, or None when it may read any (or the rules loop)."""
+    kind = type(check)
+    if kind in _CONSTANT_CHECKS:
+        return set()
+    if kind in _COMBINING_CHECKS:
+        keys = set()
+        for sub in check.rules:
+            sub_keys = _target_keys(rules, sub, seen)
+            if sub_keys is None:
+                return None
+            keys |= sub_keys
+        return keys
+    if kind is oslo_checks.NotCheck:
+        return _target_keys(rules, check.rule, seen)
+    if kind is oslo_checks.RuleCheck:
+        if check.match in seen:
+            return None
+        referred = _loaded_rule(rules, check.match)
+        # A rule that does not exist (nor a default) fails closed, whatever the target.
+        return set() if referred is None else _target_keys(rules, referred, seen | {check.match})
+    if kind in _MATCHING_CHECKS and isinstance(check.match, str):
+        # Any other use of % (%s, %d, %%) is left to the full evaluation.
+        if '%' in _TARGET_PLACEHOLDER.sub('', check.match):
+            return None
+        return set(_TARGET_PLACEHOLDER.findall(check.match))
+    return None
+
+
+def reads_visibility(pol, rule):
+    """Whether RULE's decision may depend on the target's ``visibility`` (True unless the
+    rule, as currently loaded, is made only of oslo.policy's own checks and none of them
+    names it)."""
+    enforcer = pol.enforcer
+    enforcer.load_rules()
+    facts = enforcer.facts
+    key = ('reads_visibility', rule)
+    answer = facts.get(key)
+    if answer is None:
+        check = _loaded_rule(enforcer.rules, rule)
+        keys = None if check is None else _target_keys(enforcer.rules, check, {rule})
+        answer = facts[key] = keys is None or 'visibility' in keys
+    return answer
+
+
 def decided_for_own_images(pol, ctx, image_id, rules):
     """True when RULES allow CTX on every image the registry would let CTX change.
 
@@ -268,8 +337,13 @@ def decided_for_own_images(pol, ctx, image_id, rules):
     owned = {'id': image_id, 'project_id': ctx.project_id, 'owner': ctx.project_id,
              'member_id': None}
     creds = pol.creds(ctx)
-    return all(pol.allowed(ctx, rule, dict(owned, visibility=visibility), creds=creds)
-               for visibility in _VISIBILITIES for rule in rules)
+    for rule in rules:
+        # A rule that cannot see the visibility decides alike for all four: asked once.
+        visibilities = _VISIBILITIES if reads_visibility(pol, rule) else _VISIBILITIES[:1]
+        if not all(pol.allowed(ctx, rule, dict(owned, visibility=visibility), creds=creds)
+                   for visibility in visibilities):
+            return False
+    return True
 
 
 def update_rules(changes):

@@ -369,3 +369,38 @@ def test_checks_with_the_creds_made_once_decide_as_with_the_context(tmp_path):
             assert (pol.allowed(ctx, rule, target, creds=creds)
                     == pol.allowed(ctx, rule, target))
     assert pol.creds(ctx) == creds
+
+
+def test_the_default_image_rules_do_not_read_the_visibility_but_a_file_can_make_them(tmp_path):
+    policy, pol, _ctx = _policy_and_context(tmp_path, ['member'])
+    for rule in ('get_image', 'modify_image', 'delete_image'):
+        # get_image lets a reader see any image shown as public, community or shared.
+        assert policy.reads_visibility(pol, rule) is (rule == 'get_image')
+    # A rule nobody defined is oslo.policy's default rule ('': anyone), as in enforce.
+    assert not policy.reads_visibility(pol, 'no_such_rule')
+    policy, pol, _ctx = _policy_and_context(tmp_path, ['member'], rules={
+        'modify_image': "'private':%(visibility)s", 'delete_image': 'rule:indirect',
+        'indirect': "role:member and 'private':%(visibility)s",
+        'loop_a': 'rule:loop_b', 'loop_b': 'rule:loop_a',
+        'percent': 'project_id:%s', 'http': 'http://example.invalid/check'})
+    for rule in ('modify_image', 'delete_image', 'loop_a', 'percent', 'http'):
+        assert policy.reads_visibility(pol, rule), rule
+
+
+def test_own_images_are_decided_alike_whether_or_not_the_visibility_is_probed(tmp_path,
+                                                                              monkeypatch):
+    files = [None, {'modify_image': "'private':%(visibility)s"},
+             {'delete_image': "role:member and not 'public':%(visibility)s"},
+             {'get_image': 'role:member'}, {'modify_image': '!'}]
+    for number, rules in enumerate(files):
+        directory = tmp_path / str(number)
+        directory.mkdir()
+        for roles in (['member'], ['reader'], ['member', 'reader']):
+            policy, pol, ctx = _policy_and_context(directory, roles, rules=rules)
+            asked = [policy.decided_for_own_images(pol, ctx, 'i', list(pair))
+                     for pair in (('get_image', 'modify_image'), ('get_image', 'delete_image'))]
+            with monkeypatch.context() as patched:
+                patched.setattr(policy, 'reads_visibility', lambda pol, rule: True)
+                assert asked == [
+                    policy.decided_for_own_images(pol, ctx, 'i', list(pair))
+                    for pair in (('get_image', 'modify_image'), ('get_image', 'delete_image'))]
