@@ -1,10 +1,14 @@
 """The machine's own ceilings, against which Glimpse is measured in the same run.
 
-``receiver``: the upload bound. A TCP server on a loopback port that reads a PUT's body
-(Content-Length or chunked) straight from the socket, computes md5 and sha512 (the multihash)
-and writes the bytes to a file that it fsyncs, each of the three in a thread of its own as
-Glimpse does, then answers 204 with the two digests. Nothing else: no HTTP framework, no RPC,
-no database.
+``receiver``: the upload and download bounds. A TCP server on a loopback port, no HTTP
+framework, no RPC, no database. Upload: it reads a PUT's body (Content-Length or chunked)
+straight from the socket, computes md5 and sha512 (the multihash) and writes the bytes to a
+file that it fsyncs, each of the three in a thread of its own as Glimpse does, then answers
+204 with the two digests. It keeps the file of the last Content-Length PUT (removing the one
+kept before it, and that last one when it is stopped) and removes a chunked one at once.
+Download: ``GET /v2/images/<any>/file`` answers 200 with the kept file's Content-Length and
+``socket.sendfile()`` of it from offset 0, page cache to socket, as Glimpse's gunicorn does
+with its file store's file; 404 when no file is kept.
 
 ``thin-rpc`` + ``thin_app``: the metadata bound, the thinnest honest chain of the same hops as
 Glimpse's: a plain WSGI function under gunicorn (the same worker kind and count as
@@ -19,7 +23,9 @@ import hashlib
 import json
 import os
 import queue
+import signal
 import socket
+import sys
 import threading
 import uuid
 
@@ -103,6 +109,28 @@ def store_and_hash(chunks, path):
     return total, md5.hexdigest(), sha512.hexdigest()
 
 
+class KeptBody:
+    """The file of the last Content-Length PUT, which downloads send; shared by every
+    connection, so a new one replaces it under a lock."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.path = None
+
+    def replace(self, path):
+        """Keeps ``path`` (None: nothing) and removes the file kept before it."""
+        with self.lock:
+            previous, self.path = self.path, path
+        if previous:
+            os.unlink(previous)
+
+    def open(self):
+        """The kept file opened for reading, or None. Opened under the lock so a PUT that
+        replaces it meanwhile unlinks a file this reader already holds open."""
+        with self.lock:
+            return open(self.path, 'rb') if self.path else None
+
+
 def read_head(rfile):
     """Request line and headers (names lower-cased); None at a clean end of connection."""
     line = rfile.readline(8192)
@@ -118,7 +146,33 @@ def read_head(rfile):
         headers[name.strip().lower()] = value.strip()
 
 
-def serve_connection(conn, directory):
+def _is_image_file(target):
+    parts = target.split('?', 1)[0].split('/')
+    return len(parts) == 5 and parts[:3] == ['', 'v2', 'images'] and parts[4] == 'file'
+
+
+def _answer_json(conn, status, answer):
+    conn.sendall(b'HTTP/1.1 %s\r\nContent-Type: application/json\r\n'
+                 b'Content-Length: %d\r\n\r\n%s' % (status, len(answer), answer))
+
+
+def send_kept(conn, kept):
+    """200 with the kept file sent by sendfile() from offset 0; 404 when none is kept."""
+    body = kept.open()
+    if body is None:
+        _answer_json(conn, b'404 Not Found', b'{"error": "no image data kept"}')
+        return
+    with body:
+        size = os.fstat(body.fileno()).st_size
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n'
+                     b'Content-Length: %d\r\n\r\n' % size)
+        conn.sendfile(body, 0, size)
+
+
+def serve_connection(conn, directory, kept=None):
+    """One client connection's requests in turn. ``kept``: the KeptBody shared by the
+    receiver's connections (one of its own when not given)."""
+    kept = kept if kept is not None else KeptBody()
     rfile = conn.makefile('rb', buffering=BLOCK)
     try:
         while True:
@@ -130,21 +184,27 @@ def serve_connection(conn, directory):
             length = int(headers.get('content-length', 0) or 0)
             if method == 'PUT':
                 path = os.path.join(directory, uuid.uuid4().hex)
+                keep = False
                 try:
                     total, md5, sha512 = store_and_hash(
                         body_chunks(rfile, length, chunked), path)
+                    keep = not chunked
                 finally:
-                    if os.path.exists(path):
+                    if keep:
+                        kept.replace(path)
+                    elif os.path.exists(path):
                         os.unlink(path)
                 conn.sendall(b'HTTP/1.1 204 No Content\r\nX-Bytes: %d\r\nX-Md5: %s\r\n'
                              b'X-Sha512: %s\r\n\r\n' % (total, md5.encode(), sha512.encode()))
             else:
                 for _ in body_chunks(rfile, length, chunked):
                     pass
-                answer = b'{}' if target == '/ping' else b'{"error": "not here"}'
-                status = b'200 OK' if target == '/ping' else b'404 Not Found'
-                conn.sendall(b'HTTP/1.1 %s\r\nContent-Type: application/json\r\n'
-                             b'Content-Length: %d\r\n\r\n%s' % (status, len(answer), answer))
+                if method == 'GET' and _is_image_file(target):
+                    send_kept(conn, kept)
+                elif target == '/ping':
+                    _answer_json(conn, b'200 OK', b'{}')
+                else:
+                    _answer_json(conn, b'404 Not Found', b'{"error": "not here"}')
             if headers.get('connection', '').lower() == 'close':
                 return
     except (BadRequest, ConnectionError, ValueError):
@@ -154,12 +214,30 @@ def serve_connection(conn, directory):
         conn.close()
 
 
+def serve_forever(listener, directory, kept):
+    """Each accepted connection in a thread of its own, until ``listener`` is shut down."""
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return  # the listener was shut down
+        # As gunicorn sets on glance-api's sockets, so the download's header segment and the
+        # sendfile() after it go out as they would from Glimpse.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=serve_connection, args=(conn, directory, kept),
+                         daemon=True).start()
+
+
 def run_receiver(port, directory):
     os.makedirs(directory, exist_ok=True)
-    listener = socket.create_server(('127.0.0.1', port), backlog=64)
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=serve_connection, args=(conn, directory), daemon=True).start()
+    kept = KeptBody()
+    # SIGTERM (the harness stopping the bound) unwinds, so the kept body, up to the whole
+    # benchmark size, does not outlive the run.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        serve_forever(socket.create_server(('127.0.0.1', port), backlog=64), directory, kept)
+    finally:
+        kept.replace(None)
 
 
 # The thin metadata chain. One table with a primary key and an index on the listing's sort
@@ -318,9 +396,11 @@ def thin_app(environ, start_response):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='command', required=True)
-    receiver = sub.add_parser('receiver', help='the upload bound')
+    receiver = sub.add_parser('receiver', help='the upload and download bounds')
     receiver.add_argument('--port', type=int, required=True)
-    receiver.add_argument('--dir', required=True, help='where bodies are written (and removed)')
+    receiver.add_argument('--dir', required=True,
+                          help='where bodies are written (the last Content-Length one is kept '
+                               'for downloads, the others removed)')
     sub.add_parser('thin-rpc', help='the RPC server of the metadata bound (env BENCH_THIN_*)')
     args = parser.parse_args(argv)
     if args.command == 'receiver':

@@ -241,8 +241,9 @@ def start_upstream(version=UPSTREAM_VERSION, processes=2, say=print):
 
 
 def start_bound():
-    """The two bound services of bound.py: the upload receiver, and the thin metadata chain
-    (gunicorn -> one oslo.messaging call -> one indexed SQLite statement and commit)."""
+    """The two bound services of bound.py: the data receiver (upload and download), and the
+    thin metadata chain (gunicorn -> one oslo.messaging call -> one indexed SQLite statement
+    and commit)."""
     state = fresh_dir('bound')
     here = os.path.dirname(os.path.abspath(__file__))
     python = os.path.join(VENV_BIN, 'python')

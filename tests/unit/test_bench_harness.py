@@ -148,3 +148,53 @@ def test_medians_ratios_and_bound_percentages(bench):
     assert rows['metadata cycle, 1 client(s): failed / cycles'][1:3] == ('1 / 30', '5 / 30')
     assert compare.ratio(None, 3.0) is None
     assert compare.ratio(3.0, 0) is None
+
+
+def test_receiver_sends_back_the_last_content_length_upload(bench, tmp_path):
+    bound, _ = bench
+    listener = socket.create_server(('127.0.0.1', 0))
+    port = listener.getsockname()[1]
+    server = threading.Thread(target=bound.serve_forever,
+                              args=(listener, str(tmp_path), bound.KeptBody()), daemon=True)
+    server.start()
+
+    def ask(head, body=b''):
+        with socket.create_connection(('127.0.0.1', port), timeout=10) as conn:
+            conn.sendall(head + b'Host: h\r\nConnection: close\r\n\r\n' + body)
+            answer = b''
+            while piece := conn.recv(65536):
+                answer += piece
+        status_and_headers, _, payload = answer.partition(b'\r\n\r\n')
+        return status_and_headers, payload
+
+    try:
+        head, _ = ask(b'GET /v2/images/any/file HTTP/1.1\r\n')
+        assert head.startswith(b'HTTP/1.1 404 ')
+        first, second = os.urandom(300000), os.urandom(200000)
+        for data in (first, second):
+            head, _ = ask(b'PUT /v2/images/x/file HTTP/1.1\r\nContent-Length: %d\r\n'
+                          % len(data), data)
+            assert head.startswith(b'HTTP/1.1 204 ')
+        assert len(list(tmp_path.iterdir())) == 1  # the first one's file went with it
+        head, _ = ask(b'PUT /v2/images/x/file HTTP/1.1\r\nTransfer-Encoding: chunked\r\n',
+                      chunked(first, 65536))
+        assert head.startswith(b'HTTP/1.1 204 ')
+        head, payload = ask(b'GET /v2/images/other/file HTTP/1.1\r\n')
+        assert head.startswith(b'HTTP/1.1 200 OK\r\n')
+        assert b'\r\nContent-Type: application/octet-stream' in head
+        assert b'\r\nContent-Length: %d' % len(second) in head
+        assert payload == second  # the chunked upload kept nothing of its own
+        assert len(list(tmp_path.iterdir())) == 1
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(); close() alone does not
+        listener.close()
+        server.join(5)
+    assert not server.is_alive()
+
+
+def test_bound_download_fills_the_percentage_column(bench):
+    _, compare = bench
+    summary = compare.summarize({'glimpse': {'download_MBps': [600.0]},
+                                 'bound': {'download_MBps': [1200.0]}})
+    row = compare.table_rows(summary, '64 MiB', 10)[0]
+    assert row == ('download 64 MiB (MB/s)', 600.0, None, None, 1200.0, 50.0)
