@@ -49,8 +49,9 @@ def identified(url):
 
 
 class Side:
-    """One service under test. ``full``: a real Images API (download and list apply);
-    the bound has only an upload receiver and the thin metadata chain."""
+    """One service under test. ``full``: a real Images API (images are created and
+    deleted, the listing applies); the bound has only a data receiver, which sends back the
+    body of its last Content-Length upload to any download, and the thin metadata chain."""
 
     def __init__(self, name, upload_url, metadata_url, full=True, rss_pids=None):
         self.name, self.full = name, full
@@ -67,7 +68,7 @@ class Side:
             seconds = gb.upload(self.upload_endpoint, image_id, size, chunked,
                                 CHUNK if chunked else gb.SEND_BLOCK)
             out[label + '_MBps'] = size / seconds / 1e6
-            if self.full and not chunked:
+            if not chunked:
                 seconds, got, _ = gb.download(self.upload_endpoint, image_id)
                 if got != size:
                     raise RuntimeError(f'{self.name}: download read {got} of {size} bytes')
@@ -260,7 +261,7 @@ def main(argv=None):
             sides.append(Side('upstream', upstream.url, upstream.url,
                               rss_pids=upstream.rss_pids))
         if args.bound:
-            say('Starting the bound (upload receiver, thin metadata chain)')
+            say('Starting the bound (data receiver, thin metadata chain)')
             bound = servers.start_bound()
             services.append(bound)
             sides.append(Side('bound', bound.url, bound.thin_url, full=False,
