@@ -48,7 +48,10 @@ class _Enforcer(oslo_policy.Enforcer):
     """
 
     _next_check = None
-    facts = {}
+
+    def __init__(self, *args, **kwargs):
+        self.facts = {}
+        super().__init__(*args, **kwargs)
 
     def load_rules(self, force_reload=False):
         now = time.monotonic()
