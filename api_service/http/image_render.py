@@ -57,7 +57,9 @@ def to_json(image, multi_store=False, stores=None):
             if name not in HIDDEN_PROPERTIES}
     # In SHOWN_ATTRIBUTES' order; a key already there (a property of that name) keeps its
     # place and takes the attribute's value.
-    view.update(zip(SHOWN_ATTRIBUTES, map(image.get, SHOWN_ATTRIBUTES)))
+    get = image.get
+    for key in SHOWN_ATTRIBUTES:
+        view[key] = get(key)
     view['id'] = image['id']
     view['created_at'] = isotime(image.get('created_at'))
     view['updated_at'] = isotime(image.get('updated_at'))
