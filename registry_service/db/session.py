@@ -117,8 +117,9 @@ class Database:
             yield connection
 
     def ping(self):
-        with self.read() as session:
-            session.execute(sa.text('SELECT 1'))
+        # On a Connection: an ORM session more than doubles the cost of this one query.
+        with self.read_connection() as connection:
+            connection.exec_driver_sql('SELECT 1')
 
     def dispose(self):
         self.engine.dispose()
