@@ -22,7 +22,9 @@ DATETIME_FIELDS = frozenset(image_attributes.DATETIMES)
 
 def isotime(value):
     """'YYYY-MM-DDTHH:MM:SS.ffffffZ' for a naive UTC datetime, None for None."""
-    return None if value is None else value.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+    # isoformat rather than strftime: the same text, for a third of the time (every image
+    # dict has three times, a listing a thousand images).
+    return None if value is None else value.isoformat(timespec='microseconds') + 'Z'
 
 
 def load_properties(session, image_ids):
@@ -48,14 +50,26 @@ def load_tags(session, image_ids):
     return found
 
 
+_BASE_TIME_FIELDS = tuple(field for field in BASE_FIELDS if field in DATETIME_FIELDS)
+
+
 def _field(row, field):
     value = getattr(row, field)
     return isotime(value) if field in DATETIME_FIELDS else value
 
 
 def to_dict(row, properties, tags, stores=None):
-    """``stores``: the ids of the stores holding the image's data (looked up when None)."""
-    image = {field: _field(row, field) for field in BASE_FIELDS}
+    """``stores``: the ids of the stores holding the image's data (looked up when None).
+    ``row``: an ORM Image, a Core Row of the images table or any object with its columns
+    as attributes."""
+    # A Core Row's mapping is read by key, far cheaper than its attributes by name.
+    mapping = getattr(row, '_mapping', None)
+    if mapping is not None:
+        image = {field: mapping[field] for field in BASE_FIELDS}
+    else:
+        image = {field: getattr(row, field) for field in BASE_FIELDS}
+    for field in _BASE_TIME_FIELDS:
+        image[field] = isotime(image[field])
     image['properties'] = dict(properties)
     image['tags'] = sorted(tags)
     if stores is None:
