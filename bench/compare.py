@@ -117,11 +117,17 @@ class Side:
 
 def alternate(sides, rounds, workloads, measure, on_result=None):
     """Runs ``measure(side, workload)`` for each round, workload and side in that order (A B
-    A B); -> {side name: {figure: [value per round]}}."""
+    A B), the sides' order turned by one each round (A B C, then B C A, then C A B): a side
+    that always went first would always meet what the workload before left behind (the disk
+    still writing back a gigabyte uploaded by the side before it, while its metadata cycle
+    waits on SQLite's fsync), and one measured on a quieter disk would look faster than it
+    is. -> {side name: {figure: [value per round]}}."""
     results = {side.name: {} for side in sides}
     for round_no in range(rounds):
+        turn = round_no % len(sides) if sides else 0
+        in_turn = list(sides[turn:]) + list(sides[:turn])
         for workload in workloads:
-            for side in sides:
+            for side in in_turn:
                 figures = measure(side, workload)
                 for key, value in figures.items():
                     results[side.name].setdefault(key, []).append(value)

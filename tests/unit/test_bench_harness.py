@@ -109,20 +109,26 @@ class FakeSide:
         self.name = name
 
 
-def test_sides_alternate_within_each_workload_of_each_round(bench):
+def test_sides_alternate_within_each_workload_and_take_turns_going_first(bench):
     _, compare = bench
     calls = []
-    a, b = FakeSide('glimpse'), FakeSide('upstream')
+    a, b, c = FakeSide('glimpse'), FakeSide('upstream'), FakeSide('bound')
 
     def measure(side, workload):
         calls.append((side.name, workload))
         return {f'{workload}_x': len(calls)}
 
-    results = compare.alternate([a, b], 2, ('data', 'list'), measure)
-    assert calls == [('glimpse', 'data'), ('upstream', 'data'), ('glimpse', 'list'),
-                     ('upstream', 'list')] * 2
-    assert results == {'glimpse': {'data_x': [1, 5], 'list_x': [3, 7]},
-                       'upstream': {'data_x': [2, 6], 'list_x': [4, 8]}}
+    results = compare.alternate([a, b, c], 3, ('data', 'list'), measure)
+    assert calls == [
+        ('glimpse', 'data'), ('upstream', 'data'), ('bound', 'data'),
+        ('glimpse', 'list'), ('upstream', 'list'), ('bound', 'list'),
+        ('upstream', 'data'), ('bound', 'data'), ('glimpse', 'data'),
+        ('upstream', 'list'), ('bound', 'list'), ('glimpse', 'list'),
+        ('bound', 'data'), ('glimpse', 'data'), ('upstream', 'data'),
+        ('bound', 'list'), ('glimpse', 'list'), ('upstream', 'list')]
+    assert results == {'glimpse': {'data_x': [1, 9, 14], 'list_x': [4, 12, 17]},
+                       'upstream': {'data_x': [2, 7, 15], 'list_x': [5, 10, 18]},
+                       'bound': {'data_x': [3, 8, 13], 'list_x': [6, 11, 16]}}
 
 
 def test_medians_ratios_and_bound_percentages(bench):
