@@ -39,12 +39,15 @@ def _membership_of_caller(ctxt, image_id):
     return sa.and_(ImageMember.image_id == image_id, ImageMember.member == ctxt.owner)
 
 
-def _shared_with_caller(ctxt, image):
-    """True when ``image`` is shared and the caller is one of its members (any status)."""
+def _shared_with_caller(ctxt, image, executor=None):
+    """True when ``image`` is shared and the caller is one of its members (any status).
+    ``executor``: the Session or Connection to look the membership up on; by default the
+    session an ORM ``image`` belongs to."""
     if image.visibility != 'shared' or ctxt.owner is None:
         return False
-    session = orm.object_session(image)
-    found = session.execute(
+    if executor is None:
+        executor = orm.object_session(image)
+    found = executor.execute(
         sa.select(ImageMember.id).where(_membership_of_caller(ctxt, image.id))).first()
     return found is not None
 
@@ -59,17 +62,22 @@ def _shared_with_caller_clause(ctxt, member_status='accepted'):
     return sa.and_(Image.visibility == 'shared', sa.exists().where(*membership))
 
 
-def can_see_without_membership(ctxt, image):
-    """True when ``ctxt`` may see ``image`` whoever it is shared with (no query)."""
-    return ctxt.is_admin or _owns(ctxt, image) or image.visibility in READABLE_BY_ALL
-
-
-def can_see(ctxt, image):
-    return can_see_without_membership(ctxt, image) or _shared_with_caller(ctxt, image)
+def can_see(ctxt, image, executor=None):
+    """``image``: an ORM Image, or a Row of the images table with the ``executor`` (Session
+    or Connection) it was read on."""
+    return (ctxt.is_admin or _owns(ctxt, image) or image.visibility in READABLE_BY_ALL
+            or _shared_with_caller(ctxt, image, executor))
 
 
 def can_change(ctxt, image):
     return ctxt.is_admin or _owns(ctxt, image)
+
+
+def check_changeable(ctxt, image):
+    """Forbidden unless ``ctxt`` may change the visible ``image``."""
+    if not can_change(ctxt, image):
+        raise exceptions.Forbidden(
+            'You are not permitted to modify image %s.' % image.id, image_id=image.id)
 
 
 def list_clause(ctxt, visibility=None, member_status='accepted'):
@@ -116,7 +124,5 @@ def fetch_visible(session, ctxt, image_id, for_update=False):
 def fetch_changeable(session, ctxt, image_id):
     """The image row locked for a change by `ctxt`: ImageNotFound if unseen, else Forbidden."""
     row = fetch_visible(session, ctxt, image_id, for_update=True)
-    if not can_change(ctxt, row):
-        raise exceptions.Forbidden(
-            'You are not permitted to modify image %s.' % image_id, image_id=image_id)
+    check_changeable(ctxt, row)
     return row

@@ -22,15 +22,12 @@ IMAGES = models.Image.__table__
 PROPERTIES = models.ImageProperty.__table__
 TAGS = models.ImageTag.__table__
 LOCATIONS = models.ImageLocation.__table__
-MEMBERS = models.ImageMember.__table__
 
 ACTIVE = 'active'
 
 _IMAGE = sa.select(IMAGES).where(IMAGES.c.id == sa.bindparam('image_id'),
                                  IMAGES.c.deleted == sa.false())
 _IMAGE_FOR_UPDATE = _IMAGE.with_for_update()
-_MEMBERSHIP = sa.select(MEMBERS.c.id).where(MEMBERS.c.image_id == sa.bindparam('image_id'),
-                                            MEMBERS.c.member == sa.bindparam('member'))
 _PROPERTIES = sa.select(PROPERTIES.c.image_id, PROPERTIES.c.name, PROPERTIES.c.value).where(
     PROPERTIES.c.image_id.in_(sa.bindparam('image_ids', expanding=True)))
 _TAGS = sa.select(TAGS.c.image_id, TAGS.c.value).where(
@@ -43,25 +40,13 @@ _LOCATIONS = sa.select(LOCATIONS.c.image_id, LOCATIONS.c.id, LOCATIONS.c.url,
     LOCATIONS.c.id)
 
 
-def _shared_with(conn, ctxt, row):
-    if row.visibility != 'shared' or ctxt.owner is None:
-        return False
-    found = conn.execute(_MEMBERSHIP, {'image_id': row.id, 'member': ctxt.owner}).first()
-    return found is not None
-
-
-def can_see(conn, ctxt, row):
-    """access.can_see for a Row (the membership looked up on ``conn``)."""
-    return access.can_see_without_membership(ctxt, row) or _shared_with(conn, ctxt, row)
-
-
 def fetch_visible(conn, ctxt, image_id, for_update=False):
     """The non-deleted image Row ``ctxt`` may see; ImageNotFound otherwise."""
     row = None
     if isinstance(image_id, str):
         row = conn.execute(_IMAGE_FOR_UPDATE if for_update else _IMAGE,
                            {'image_id': image_id}).first()
-    if row is None or not can_see(conn, ctxt, row):
+    if row is None or not access.can_see(ctxt, row, conn):
         raise exceptions.ImageNotFound(image_id=image_id)
     return row
 
@@ -70,9 +55,7 @@ def fetch_changeable(conn, ctxt, image_id):
     """The image Row locked for a change by ``ctxt``: ImageNotFound if unseen, else
     Forbidden (access.fetch_changeable's rules)."""
     row = fetch_visible(conn, ctxt, image_id, for_update=True)
-    if not access.can_change(ctxt, row):
-        raise exceptions.Forbidden(
-            'You are not permitted to modify image %s.' % image_id, image_id=image_id)
+    access.check_changeable(ctxt, row)
     return row
 
 
